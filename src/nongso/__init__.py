@@ -1,0 +1,3 @@
+"""Nông Số — digital-agriculture platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,91 @@
+"""HTTP adapter of accounts: tokens, users, devices, audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from nongso.accounts import services
+from nongso.accounts.schemas import (
+    AuditEntryPublic,
+    DeviceCreate,
+    DevicePublic,
+    DeviceWithKey,
+    TokenPublic,
+    TokenRequest,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from nongso.core.deps import PageDep, PrincipalDep, UowDep
+from nongso.core.pagination import Page
+
+router = APIRouter(tags=["accounts"])
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/token", response_model=TokenPublic)
+def create_token(body: TokenRequest, request: Request, uow: UowDep) -> TokenPublic:
+    """Exchange a username and password for a bearer token."""
+    return services.issue_token(uow, body.username, body.password, client_ip(request))
+
+
+@router.get("/me", response_model=UserPublic)
+def me(uow: UowDep, principal: PrincipalDep) -> UserPublic:
+    from nongso.core.permissions import require_login
+
+    require_login(principal)
+    assert principal.user_id is not None
+    return services.get_user(uow, principal.user_id)
+
+
+@router.get("/users", response_model=Page[UserPublic])
+def list_users(uow: UowDep, page: PageDep, q: str | None = None) -> Page[UserPublic]:
+    return services.list_users(uow, page, q)
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, uow: UowDep, response: Response) -> UserPublic:
+    user = services.create_user(uow, body)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    return user
+
+
+@router.get("/users/{user_id}", response_model=UserPublic)
+def get_user(user_id: int, uow: UowDep) -> UserPublic:
+    return services.get_user(uow, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic)
+def update_user(user_id: int, body: UserUpdate, uow: UowDep) -> UserPublic:
+    return services.update_user(uow, user_id, body)
+
+
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_user(user_id: int, uow: UowDep) -> Response:
+    services.delete_user(uow, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/devices", response_model=Page[DevicePublic])
+def list_devices(uow: UowDep, page: PageDep) -> Page[DevicePublic]:
+    return services.list_devices(uow, page)
+
+
+@router.post("/devices", response_model=DeviceWithKey, status_code=status.HTTP_201_CREATED)
+def create_device(body: DeviceCreate, uow: UowDep) -> DeviceWithKey:
+    """Register a device; its API key is shown in this answer only."""
+    return services.create_device(uow, body)
+
+
+@router.get("/audit", response_model=Page[AuditEntryPublic])
+def list_audit(
+    uow: UowDep, page: PageDep, entity: str | None = None, entity_id: str | None = None,
+    actor_user_id: Annotated[int | None, Query()] = None,
+) -> Page[AuditEntryPublic]:
+    """The audit log (admins only), newest first."""
+    return services.list_audit(uow, page, entity, entity_id, actor_user_id)

@@ -1,0 +1,392 @@
+"""Use cases of accounts: log in (throttled), tokens, users, devices, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from nongso.accounts.models import ApiToken, Device, LoginAttempt, User
+from nongso.accounts.schemas import (
+    AuditEntryPublic,
+    DeviceCreate,
+    DevicePublic,
+    DeviceWithKey,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from nongso.core import audit, security
+from nongso.core.audit import AuditEntry
+from nongso.core.db import utcnow
+from nongso.core.errors import (
+    Conflict,
+    FieldError,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+    not_found,
+)
+from nongso.core.pagination import Page, PageRequest
+from nongso.core.permissions import ANONYMOUS, Principal, deny, require_login, require_role
+from nongso.core.settings import get_settings
+from nongso.core.uow import UnitOfWork
+from nongso.registry import services as registry
+from nongso.units import services as units
+
+_BAD_LOGIN = Unauthorized(
+    "Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."
+)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        role=user.role, user_id=user.id, username=user.username, unit_code=user.unit_code,
+        province_code=user.province_code, organisation_id=user.organisation_id,
+        farmer_id=user.farmer_id,
+    )
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+def _throttle(uow: UnitOfWork, username: str, ip: str) -> None:
+    s = get_settings()
+    since = utcnow() - dt.timedelta(seconds=s.login_window_seconds)
+    last_success = uow.session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(True)
+        )
+    )
+    user_since = max(since, last_success) if last_success else since
+    user_failures = uow.session.scalar(
+        select(func.count()).where(
+            LoginAttempt.username == username, LoginAttempt.success.is_(False),
+            LoginAttempt.at > user_since,
+        )
+    ) or 0
+    ip_failures = uow.session.scalar(
+        select(func.count()).where(
+            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > since
+        )
+    ) or 0
+    if user_failures >= s.login_max_failures or ip_failures >= 4 * s.login_max_failures:
+        minutes = s.login_window_seconds // 60
+        raise TooManyRequests(
+            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+            f"Too many failed log-ins. Try again in {minutes} minutes.",
+            extra={"retry_after": s.login_window_seconds},
+        )
+
+
+def login(uow: UnitOfWork, username: str, password: str, ip: str) -> Principal:
+    """Check a password (throttled per user and per address); the attempt is recorded."""
+    username = username.strip().lower()
+    with uow:
+        _throttle(uow, username, ip)
+        user = uow.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            security.verify_password(security.dummy_hash(), password)
+            ok = False
+        else:
+            ok = user.is_active and security.verify_password(user.password_hash, password)
+        uow.session.add(LoginAttempt(username=username, ip=ip, success=ok))
+        uow.commit()
+        principal = principal_of(user) if ok and user is not None else None
+    if principal is None:
+        raise _BAD_LOGIN
+    return principal
+
+
+def issue_token(uow: UnitOfWork, username: str, password: str, ip: str) -> TokenPublic:
+    principal = login(uow, username, password, ip)
+    token = security.new_token()
+    expires = utcnow() + dt.timedelta(hours=get_settings().token_ttl_hours)
+    with uow:
+        assert principal.user_id is not None
+        uow.session.add(
+            ApiToken(user_id=principal.user_id, token_hash=security.sha256_hex(token),
+                     expires_at=expires)
+        )
+        uow.commit()
+    return TokenPublic(access_token=token, expires_at=expires)
+
+
+def revoke_token(uow: UnitOfWork, token: str) -> None:
+    with uow:
+        row = uow.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == security.sha256_hex(token))
+        )
+        if row is not None:
+            row.revoked = True
+            uow.commit()
+
+
+def authenticate(
+    uow: UnitOfWork, bearer: str | None = None, api_key: str | None = None,
+    session_user_id: int | None = None,
+) -> Principal:
+    """The principal behind a bearer token, a device key or a web session (else anonymous).
+
+    A credential that is given but wrong is an error, never a silent anonymous request.
+    """
+    with uow:
+        s = uow.session
+        if bearer and bearer.startswith(security.DEVICE_KEY_PREFIX):
+            api_key, bearer = bearer, None
+        if bearer:
+            row = s.execute(
+                select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == security.sha256_hex(bearer))
+            ).first()
+            if row is None or row[0].revoked or row[0].expires_at < utcnow() \
+                    or not row[1].is_active:
+                raise Unauthorized("Mã truy cập không hợp lệ hoặc đã hết hạn.",
+                                   "Invalid or expired access token.")
+            return principal_of(row[1])
+        if api_key:
+            prefix = api_key[:12]
+            device = s.scalar(select(Device).where(Device.key_prefix == prefix))
+            if device is None or not device.is_active or not security.constant_time_equal(
+                device.key_hash, security.sha256_hex(api_key)
+            ):
+                raise Unauthorized("Khoá thiết bị không hợp lệ.", "Invalid device key.")
+            return Principal(
+                role="device", username=f"device:{device.name}", device_id=device.id,
+                unit_code=device.unit_code, province_code=device.province_code,
+                organisation_id=device.organisation_id,
+            )
+        if session_user_id is not None:
+            user = s.get(User, session_user_id)
+            if user is not None and user.is_active:
+                return principal_of(user)
+        return ANONYMOUS
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def _scope(uow: UnitOfWork, role: str, unit_code: str | None, organisation_id: int | None,
+           farmer_id: int | None) -> tuple[str | None, str | None, int | None, int | None]:
+    """Validate a role's scope; returns (unit_code, province_code, organisation_id, farmer_id)."""
+    def need(field: str, vi: str, en: str) -> ValidationFailed:
+        return ValidationFailed(vi, en, [FieldError(field, vi, en)])
+
+    if role == "admin":
+        return None, None, None, None
+    if role in ("province_officer", "inspector"):
+        if not unit_code or len(unit_code) != 2:
+            raise need("unit_code", "Vai trò này cần mã tỉnh (2 chữ số).",
+                       "This role needs a province code (2 digits).")
+        units.require_scope_unit(uow, unit_code)
+        return unit_code, unit_code, None, None
+    if role == "commune_officer":
+        if not unit_code or len(unit_code) != 5:
+            raise need("unit_code", "Vai trò này cần mã xã/phường (5 chữ số).",
+                       "This role needs a commune code (5 digits).")
+        commune = units.require_commune(uow, unit_code, "unit_code")
+        return unit_code, commune.province_code, None, None
+    if role in ("coop_manager", "buyer"):
+        if organisation_id is None:
+            raise need("organisation_id", "Vai trò này cần một tổ chức.",
+                       "This role needs an organisation.")
+        org = registry.organisation_scope(uow, organisation_id)
+        return org.commune_code, org.province_code, organisation_id, None
+    if role == "farmer":
+        if farmer_id is None:
+            raise need("farmer_id", "Tài khoản nông dân cần gắn với một nông hộ.",
+                       "A farmer account needs a farmer record.")
+        farmer = registry.farmer_scope(uow, farmer_id)
+        return farmer.commune_code, farmer.province_code, farmer.organisation_id, farmer_id
+    raise need("role", "Vai trò không hợp lệ.", "Invalid role.")
+
+
+def _require_manager(principal: Principal, province_code: str | None, role: str) -> None:
+    """Admins manage every account; a province officer manages its province's local roles."""
+    require_login(principal)
+    if principal.is_admin:
+        return
+    if principal.role == "province_officer" and role not in ("admin", "province_officer") \
+            and province_code == principal.unit_code:
+        return
+    raise deny()
+
+
+def create_user(uow: UnitOfWork, data: UserCreate) -> UserPublic:
+    with uow:
+        unit_code, province_code, org_id, farmer_id = _scope(
+            uow, data.role, data.unit_code, data.organisation_id, data.farmer_id
+        )
+        _require_manager(uow.principal, province_code, data.role)
+        username = data.username.lower()
+        if uow.session.scalar(select(User.id).where(User.username == username)):
+            raise Conflict(
+                f"Tên đăng nhập «{username}» đã được dùng.",
+                f"Username '{username}' is already taken.",
+                [FieldError("username", "Đã tồn tại", "Already exists")],
+            )
+        user = User(
+            username=username, full_name=data.full_name.strip(), email=data.email,
+            phone=data.phone, password_hash=security.hash_password(data.password),
+            role=data.role, unit_code=unit_code, province_code=province_code,
+            organisation_id=org_id, farmer_id=farmer_id, language=data.language,
+        )
+        uow.session.add(user)
+        try:
+            uow.commit()
+        except IntegrityError as exc:  # a concurrent create of the same name
+            raise Conflict("Tên đăng nhập đã được dùng.", "Username already taken.") from exc
+        return UserPublic.model_validate(user)
+
+
+def _load_user(uow: UnitOfWork, user_id: int) -> User:
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise not_found("người dùng", "user", user_id)
+    return user
+
+
+def _can_see_user(principal: Principal, user: User) -> bool:
+    return principal.is_admin or principal.user_id == user.id or (
+        principal.role == "province_officer" and user.province_code == principal.unit_code
+    )
+
+
+def list_users(uow: UnitOfWork, page: PageRequest, q: str | None = None) -> Page[UserPublic]:
+    require_role(uow.principal, "province_officer")
+    stmt = select(User)
+    if not uow.principal.is_admin:
+        stmt = stmt.where(User.province_code == uow.principal.unit_code)
+    if q:
+        stmt = stmt.where(User.username.contains(q.lower()))
+    with uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = uow.session.scalars(stmt.order_by(User.id).limit(page.limit)
+                                   .offset(page.offset)).all()
+        return Page(items=[UserPublic.model_validate(u) for u in rows], total=total,
+                    limit=page.limit, offset=page.offset)
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> UserPublic:
+    require_login(uow.principal)
+    with uow:
+        user = _load_user(uow, user_id)
+        if not _can_see_user(uow.principal, user):
+            raise not_found("người dùng", "user", user_id)
+        return UserPublic.model_validate(user)
+
+
+def update_user(uow: UnitOfWork, user_id: int, data: UserUpdate) -> UserPublic:
+    with uow:
+        user = _load_user(uow, user_id)
+        principal = uow.principal
+        own_fields = {"full_name", "password", "email", "phone", "language"}
+        changes = data.model_dump(exclude_unset=True)
+        if principal.user_id == user.id and set(changes) <= own_fields:
+            pass
+        else:
+            _require_manager(principal, user.province_code, user.role)
+        if "role" in changes or "unit_code" in changes or "organisation_id" in changes:
+            role = changes.get("role") or user.role
+            scope = _scope(uow, role, changes.get("unit_code", user.unit_code),
+                           changes.get("organisation_id", user.organisation_id), user.farmer_id)
+            _require_manager(principal, scope[1], role)
+            user.role = role
+            user.unit_code, user.province_code, user.organisation_id, user.farmer_id = scope
+        for key in ("full_name", "email", "phone", "language", "is_active"):
+            if key in changes and changes[key] is not None:
+                setattr(user, key, changes[key])
+        if changes.get("password"):
+            user.password_hash = security.hash_password(changes["password"])
+        uow.commit()
+        return UserPublic.model_validate(user)
+
+
+def delete_user(uow: UnitOfWork, user_id: int) -> None:
+    with uow:
+        user = _load_user(uow, user_id)
+        _require_manager(uow.principal, user.province_code, user.role)
+        if user.id == uow.principal.user_id:
+            raise Conflict("Không thể tự xoá tài khoản của mình.", "You cannot delete yourself.")
+        uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        uow.session.delete(user)
+        uow.commit()
+
+
+def ensure_user(uow: UnitOfWork, data: UserCreate) -> UserPublic:
+    """Create the user unless the name exists (used by the demo and first start)."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == data.username.lower()))
+        if user is not None:
+            return UserPublic.model_validate(user)
+        return create_user(uow, data)
+
+
+# --- devices ----------------------------------------------------------------------------------
+
+def create_device(uow: UnitOfWork, data: DeviceCreate) -> DeviceWithKey:
+    require_role(uow.principal, "province_officer", "commune_officer")
+    with uow:
+        unit_code = province_code = None
+        if data.unit_code:
+            unit = units.require_scope_unit(uow, data.unit_code)
+            unit_code, province_code = unit.code, unit.province_code
+        if not uow.principal.is_admin and not uow.principal.covers_unit(unit_code, province_code):
+            raise deny()
+        if uow.session.scalar(select(Device.id).where(Device.name == data.name)):
+            raise Conflict(f"Thiết bị «{data.name}» đã tồn tại.",
+                           f"Device '{data.name}' already exists.")
+        key = security.new_device_key()
+        device = Device(
+            name=data.name, key_prefix=key[:12], key_hash=security.sha256_hex(key),
+            unit_code=unit_code, province_code=province_code,
+            organisation_id=data.organisation_id,
+        )
+        uow.session.add(device)
+        uow.commit()
+        return DeviceWithKey(**DevicePublic.model_validate(device).model_dump(), api_key=key)
+
+
+def list_devices(uow: UnitOfWork, page: PageRequest) -> Page[DevicePublic]:
+    require_role(uow.principal, "province_officer", "commune_officer")
+    stmt = select(Device)
+    p = uow.principal
+    if not p.is_admin:
+        col = Device.province_code if p.role == "province_officer" else Device.unit_code
+        stmt = stmt.where(col == p.unit_code)
+    with uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = uow.session.scalars(stmt.order_by(Device.id).limit(page.limit)
+                                   .offset(page.offset)).all()
+        return Page(items=[DevicePublic.model_validate(d) for d in rows], total=total,
+                    limit=page.limit, offset=page.offset)
+
+
+# --- audit log --------------------------------------------------------------------------------
+
+def list_audit(
+    uow: UnitOfWork, page: PageRequest, entity: str | None = None, entity_id: str | None = None,
+    actor_user_id: int | None = None,
+) -> Page[AuditEntryPublic]:
+    """The audit log, newest first (admins only)."""
+    require_role(uow.principal, "admin")
+    stmt = select(AuditEntry)
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if actor_user_id is not None:
+        stmt = stmt.where(AuditEntry.actor_user_id == actor_user_id)
+    with uow:
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = uow.session.scalars(
+            stmt.order_by(AuditEntry.id.desc()).limit(page.limit).offset(page.offset)
+        ).all()
+        return Page(items=[AuditEntryPublic.model_validate(r) for r in rows], total=total,
+                    limit=page.limit, offset=page.offset)
+
+
+def record_event(uow: UnitOfWork, action: str, entity: str, entity_id: str) -> None:
+    with uow:
+        audit.record(uow.session, action, entity, entity_id)
+        uow.commit()

@@ -1,0 +1,77 @@
+"""Build the FastAPI application from the domains' routers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.sessions import SessionMiddleware
+
+from nongso import __version__
+from nongso.accounts.api import router as accounts_router
+from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
+from nongso.core.platform import Platform
+from nongso.registry.api import router as registry_router
+from nongso.units.api import router as units_router
+from nongso.web import pages
+
+log = logging.getLogger("nongso")
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    platform = platform or Platform.create()
+    settings = platform.settings
+    app = FastAPI(
+        title="Nông Số API",
+        version=__version__,
+        description="Nền tảng nông nghiệp số — API của tỉnh (tiếng Việt trước, tiếng Anh sau).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(accounts_router)
+    api.include_router(units_router)
+    api.include_router(registry_router)
+    app.include_router(api)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    install_error_handlers(app, html_page=pages.error_page)
+    metrics = Metrics()
+    install_metrics(app, metrics)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="nongso_session",
+        same_site="lax",
+        https_only=settings.session_cookie_secure,
+        max_age=12 * 3600,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> Response:
+        """Liveness and readiness: answers 200 only when the database answers."""
+        try:
+            platform.check_database()
+        except Exception as exc:  # any driver error means not ready
+            log.warning("health check failed: %s", exc)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "ok", "database": platform.dialect, "version": __version__}
+        )
+
+    @app.get("/metrics", tags=["ops"])
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

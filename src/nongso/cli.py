@@ -1,0 +1,58 @@
+"""The ``nongso`` command: gathers every domain's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from nongso.accounts.cli import app as user_app
+from nongso.demo.cli import demo_command
+from nongso.units.cli import app as units_app
+
+app = typer.Typer(help="Nông Số — nền tảng nông nghiệp số", no_args_is_help=True)
+db_app = typer.Typer(help="Cơ sở dữ liệu / database", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(units_app, name="units")
+app.command("demo")(demo_command)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Chạy migration và nạp danh mục đơn vị hành chính / migrate and load reference data."""
+    from nongso.core import migrate
+    from nongso.core.platform import Platform
+    from nongso.units import services as units
+
+    platform = Platform.create()
+    migrate.upgrade(platform.settings.resolved_database_url())
+    loaded = units.load_reference_data(platform.uow())
+    typer.echo(f"Cơ sở dữ liệu đã cập nhật ({platform.dialect}); nạp {loaded} đơn vị hành chính.")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Kiểm tra models và migrations khớp nhau / alembic check."""
+    from nongso.core import migrate
+    from nongso.core.settings import get_settings
+
+    migrate.check(get_settings().resolved_database_url())
+    typer.echo("Models và migrations khớp nhau.")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng")] = 8000,
+) -> None:
+    """Chạy máy chủ web và API / serve the web UI and the API."""
+    import uvicorn
+
+    from nongso.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

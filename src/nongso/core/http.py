@@ -1,0 +1,246 @@
+"""HTTP plumbing shared by every router: language, problem+json errors, body limit, metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nongso.core.errors import AppError, NotFound
+from nongso.core.i18n import LANGUAGES, negotiate
+
+log = logging.getLogger("nongso.http")
+
+PROBLEM_BASE = "https://nongso.vn/problems/"
+
+
+def request_language(request: Request) -> str:
+    """?lang=en > the 'lang' cookie > Accept-Language > Vietnamese."""
+    lang = request.query_params.get("lang") or request.cookies.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    return negotiate(request.headers.get("accept-language"), "vi")
+
+
+def problem(
+    request: Request, status: int, code: str, title: str, detail: str,
+    errors: list[dict[str, str]] | None = None, extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers,
+        # Vietnamese text stays readable in the body.
+    )
+
+
+# Pydantic error types -> (vi, en) messages.
+_PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("Thiếu trường bắt buộc.", "Field required."),
+    "extra_forbidden": ("Trường này không được phép.", "Unknown field."),
+    "json_invalid": ("JSON không hợp lệ.", "Malformed JSON."),
+    "json_type": ("Nội dung phải là JSON.", "Body must be JSON."),
+    "string_type": ("Phải là chuỗi ký tự.", "Must be a string."),
+    "string_too_long": ("Chuỗi quá dài.", "String too long."),
+    "string_too_short": ("Chuỗi quá ngắn.", "String too short."),
+    "string_pattern_mismatch": ("Không đúng định dạng.", "Wrong format."),
+    "int_type": ("Phải là số nguyên.", "Must be an integer."),
+    "int_parsing": ("Phải là số nguyên.", "Must be an integer."),
+    "float_type": ("Phải là số.", "Must be a number."),
+    "float_parsing": ("Phải là số.", "Must be a number."),
+    "bool_type": ("Phải là true/false.", "Must be a boolean."),
+    "bool_parsing": ("Phải là true/false.", "Must be a boolean."),
+    "literal_error": ("Giá trị không nằm trong danh sách cho phép.", "Value not allowed."),
+    "enum": ("Giá trị không nằm trong danh sách cho phép.", "Value not allowed."),
+    "greater_than": ("Giá trị quá nhỏ.", "Value too small."),
+    "greater_than_equal": ("Giá trị quá nhỏ.", "Value too small."),
+    "less_than": ("Giá trị quá lớn.", "Value too large."),
+    "less_than_equal": ("Giá trị quá lớn.", "Value too large."),
+    "date_parsing": ("Ngày không hợp lệ.", "Invalid date."),
+    "date_from_datetime_parsing": ("Ngày không hợp lệ.", "Invalid date."),
+    "datetime_parsing": ("Thời điểm không hợp lệ.", "Invalid date-time."),
+    "datetime_from_date_parsing": ("Thời điểm không hợp lệ.", "Invalid date-time."),
+    "model_attributes_type": ("Phải là một đối tượng JSON.", "Must be a JSON object."),
+    "dict_type": ("Phải là một đối tượng JSON.", "Must be a JSON object."),
+    "list_type": ("Phải là một danh sách.", "Must be a list."),
+    "value_error": ("Giá trị không hợp lệ.", "Invalid value."),
+    "uuid_parsing": ("UUID không hợp lệ.", "Invalid UUID."),
+}
+
+
+def _validation_errors(exc: RequestValidationError, lang: str) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        vi, en = _PYDANTIC_MESSAGES.get(err.get("type", ""), ("Giá trị không hợp lệ.", ""))
+        message = vi if lang == "vi" else (en or str(err.get("msg", "Invalid value.")))
+        if err.get("type") == "value_error" and lang == "en":
+            message = str(err.get("msg", message))
+        loc = "/".join(str(p) for p in err.get("loc", ()))
+        out.append({"loc": loc, "message": message})
+    return out
+
+
+# Paths whose clients are programs: errors there are always problem+json.
+MACHINE_PREFIXES = ("/api/", "/ogcapi", "/sta/", "/epcis", "/opendata", "/healthz", "/metrics",
+                    "/static/")
+
+HtmlErrorPage = Callable[[Request, AppError], Response]
+
+
+def wants_html(request: Request) -> bool:
+    """A browser on a web page (not a program on an API path)."""
+    if request.url.path.startswith(MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
+    """problem+json for programs; ``html_page`` renders errors for browsers on web pages."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if html_page is not None and wants_html(request):
+            return html_page(request, exc)
+        lang = request_language(request)
+        headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra \
+            else None
+        if exc.status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        return problem(
+            request, exc.status, exc.code, exc.title(lang), exc.message(lang),
+            [e.as_dict(lang) for e in exc.errors], headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        lang = request_language(request)
+        errors = _validation_errors(exc, lang)
+        malformed = any(e.get("type") in ("json_invalid", "json_type") for e in exc.errors())
+        status = 400 if malformed else 422
+        title = ("JSON không hợp lệ" if lang == "vi" else "Malformed JSON") if malformed else (
+            "Dữ liệu không hợp lệ" if lang == "vi" else "Invalid data")
+        detail = (
+            "Dữ liệu gửi lên có lỗi; xem danh sách lỗi theo từng trường."
+            if lang == "vi" else "The request has errors; see the list per field."
+        )
+        return problem(request, status, "malformed-json" if malformed else "validation",
+                       title, detail, errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if html_page is not None and exc.status_code == 404 and wants_html(request):
+            return html_page(request, NotFound("Không tìm thấy trang.", "Page not found."))
+        lang = request_language(request)
+        titles = {
+            404: ("Không tìm thấy", "Not found"),
+            405: ("Phương thức không được hỗ trợ", "Method not allowed"),
+        }
+        vi, en = titles.get(exc.status_code, ("Lỗi", "Error"))
+        return problem(request, exc.status_code, f"http-{exc.status_code}",
+                       vi if lang == "vi" else en, str(exc.detail),
+                       headers=dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        lang = request_language(request)
+        return problem(
+            request, 500, "internal",
+            "Lỗi hệ thống" if lang == "vi" else "Internal error",
+            "Đã có lỗi bất ngờ; lỗi đã được ghi lại." if lang == "vi"
+            else "An unexpected error occurred; it has been logged.",
+        )
+
+
+class BodySizeLimit:
+    """Refuse request bodies above a limit with 413, before reading them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        lang = request_language(request)
+        mb = self.max_bytes / 1024 / 1024
+        response = problem(
+            request, 413, "too-large",
+            "Dữ liệu quá lớn" if lang == "vi" else "Payload too large",
+            f"Nội dung gửi lên vượt quá giới hạn {mb:g} MB." if lang == "vi"
+            else f"The request body exceeds the {mb:g} MB limit.",
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Metrics:
+    """Prometheus request metrics, labelled by route template (not raw path)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "nongso_http_requests_total", "HTTP requests", ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "nongso_http_request_seconds", "HTTP request latency", ["method", "route"],
+            registry=self.registry,
+        )
+
+
+def install_metrics(app: FastAPI, metrics: Metrics) -> None:
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Any) -> Response:
+        start = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, template).observe(time.perf_counter() - start)
+        return response

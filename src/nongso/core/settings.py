@@ -1,0 +1,65 @@
+"""Settings from environment variables with the ``NONGSO_`` prefix."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; see README "Configuration"."""
+
+    model_config = SettingsConfigDict(env_prefix="NONGSO_", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    mqtt_url: str = ""
+    default_language: str = "vi"
+    # The province this installation serves (Đồng Tháp by default).
+    province_code: str = "82"
+    # Public base URL (for absolute links such as SensorThings selfLinks and QR codes).
+    base_url: str = "http://127.0.0.1:8000"
+    # Request bodies larger than this are refused with 413 before they are read whole.
+    max_body_bytes: int = 10 * 1024 * 1024
+    # Pagination: default and hard maximum page size of every list endpoint.
+    page_size: int = 50
+    max_page_size: int = 500
+    # Login throttling: after this many failures in the window the account/IP waits.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    # API token lifetime.
+    token_ttl_hours: int = 24 * 30
+    # argon2 parameters (RFC 9106 second recommended option by default).
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
+    session_cookie_secure: bool = False
+    sql_echo: bool = False
+    demo_password: str = Field(default="nongso2026")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.var_dir / 'nongso.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The secret key: from the environment, else generated once under ``var/``."""
+        if self.secret_key:
+            return self.secret_key
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            path.chmod(0o600)
+        self.secret_key = path.read_text(encoding="utf-8").strip()
+        return self.secret_key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

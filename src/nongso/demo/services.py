@@ -1,0 +1,123 @@
+"""Build the synthetic demo province (deterministic for a seed and a scale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+
+from nongso.accounts import services as accounts
+from nongso.accounts.schemas import UserCreate
+from nongso.core import audit
+from nongso.core.db import sync_sequences
+from nongso.core.permissions import SYSTEM, require_role
+from nongso.core.uow import UnitOfWork
+from nongso.demo import registry as demo_registry
+from nongso.registry.models import Farmer, Organisation, ProductionUnit
+from nongso.units import services as units
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    built: bool
+    organisations: int
+    farmers: int
+    fields: int
+    accounts: list[DemoAccount]
+
+
+def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
+    for row in rows:
+        for key in keys:
+            value = row.get(key)
+            if isinstance(value, int):
+                row[key] = value + offset
+
+
+def build_demo(
+    uow: UnitOfWork, province_code: str, password: str, seed: int = 2026, scale: float = 1.0
+) -> DemoResult:
+    """Generate the province's demo registry and one account per role (skipped if present)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        s = uow.session
+        units.load_reference_data(uow)
+        already = s.scalar(
+            select(func.count()).select_from(Organisation)
+            .where(Organisation.province_code == province_code)
+        )
+        built = False
+        if not already:
+            data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale)
+            org_off = s.scalar(select(func.max(Organisation.id))) or 0
+            farmer_off = s.scalar(select(func.max(Farmer.id))) or 0
+            unit_off = s.scalar(select(func.max(ProductionUnit.id))) or 0
+            _shift(data.organisations, org_off, "id", "parent_id")
+            _shift(data.farmers, farmer_off, "id")
+            _shift(data.farmers, org_off, "organisation_id")
+            _shift(data.units, unit_off, "id")
+            _shift(data.units, org_off, "organisation_id")
+            _shift(data.units, farmer_off, "farmer_id")
+            # Co-operatives before their groups (self-referencing parent_id).
+            s.execute(insert(Organisation), [o for o in data.organisations if not o["parent_id"]])
+            s.execute(insert(Organisation), [o for o in data.organisations if o["parent_id"]])
+            s.execute(insert(Farmer), data.farmers)
+            for start in range(0, len(data.units), 5000):
+                s.execute(insert(ProductionUnit), data.units[start:start + 5000])
+            sync_sequences(s.connection(), ["organisations", "farmers", "production_units"])
+            audit.record(s, "demo", "province", province_code,
+                         {"seed": seed, "scale": scale, "organisations": len(data.organisations),
+                          "farmers": len(data.farmers), "fields": len(data.units)})
+            built = True
+        demo_accounts = _demo_accounts(uow, province_code, password)
+        counts = [
+            s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
+            or 0 for m in (Organisation, Farmer, ProductionUnit)
+        ]
+        uow.commit()
+        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts)
+
+
+def _demo_accounts(uow: UnitOfWork, province_code: str, password: str) -> list[DemoAccount]:
+    s = uow.session
+    coop = s.scalar(
+        select(Organisation).where(Organisation.province_code == province_code,
+                                   Organisation.kind == "cooperative").order_by(Organisation.id)
+    )
+    buyer = s.scalar(
+        select(Organisation).where(Organisation.province_code == province_code,
+                                   Organisation.kind == "buyer").order_by(Organisation.id)
+    )
+    assert coop is not None and buyer is not None
+    farmer = s.scalar(select(Farmer).where(Farmer.organisation_id == coop.id)
+                      .order_by(Farmer.id))
+    assert farmer is not None
+    wanted = [
+        UserCreate(username="admin", full_name="Quản trị hệ thống", password=password,
+                   role="admin"),
+        UserCreate(username="canbo.tinh", full_name="Cán bộ Sở Nông nghiệp (demo)",
+                   password=password, role="province_officer", unit_code=province_code),
+        UserCreate(username="canbo.xa", full_name="Cán bộ xã (demo)", password=password,
+                   role="commune_officer", unit_code=coop.commune_code),
+        UserCreate(username="quanly.htx", full_name="Quản lý HTX (demo)", password=password,
+                   role="coop_manager", organisation_id=coop.id),
+        UserCreate(username="nongdan", full_name=farmer.full_name, password=password,
+                   role="farmer", farmer_id=farmer.id),
+        UserCreate(username="thumua", full_name="Nhân viên thu mua (demo)", password=password,
+                   role="buyer", organisation_id=buyer.id),
+        UserCreate(username="thanhtra", full_name="Thanh tra (demo)", password=password,
+                   role="inspector", unit_code=province_code),
+    ]
+    admin_uow = uow if uow.principal.is_admin else uow.as_principal(SYSTEM)
+    out = []
+    for data in wanted:
+        user = accounts.ensure_user(admin_uow, data)
+        out.append(DemoAccount(user.username, user.role, user.unit_code or "-"))
+    return out

@@ -1,0 +1,1056 @@
+"""OGC API – Features query parameters: CQL2-text ``filter`` (Part 3), ``bbox``, ``datetime``.
+
+:func:`compile_filter` parses a CQL2-text filter with pygeofilter's grammar and transformer and
+compiles the tree into a SQLAlchemy boolean expression over the collection's queryables (a
+mapping ``name → column expression``), portable to SQLite and PostgreSQL.
+
+Supported: ``=`` ``<>`` ``<`` ``<=`` ``>`` ``>=``, ``AND`` ``OR`` ``NOT``, ``[NOT] LIKE``,
+``[NOT] IN (…)``, ``[NOT] BETWEEN … AND …``, ``IS [NOT] NULL``, ``INCLUDE``/``EXCLUDE``, literal
+strings, numbers, booleans, ``DATE('…')`` and ``TIMESTAMP('…')``; spatial predicates
+``S_INTERSECTS`` (also ``BBOX(geometry, …)``), ``S_WITHIN``, ``S_CONTAINS`` and ``S_DISJOINT``
+between the geometry queryable and a WKT, ``BBOX(minx, miny, maxx, maxy)`` or ``ENVELOPE``
+literal. Everything else (temporal ``T_*`` and array ``A_*`` operators, functions such as
+``CASEI``, arithmetic, ``S_DWITHIN``…) is refused with :class:`FilterError`: no part of a filter
+is ever silently ignored.
+
+Spatial predicates are compiled in two stages. The SQL expression only *prefilters* on the
+bounding-box columns of the rows (``minx``/``miny``/``maxx``/``maxy``, which an ordinary
+B-tree index serves on both databases); it keeps every row that may match. The exact test is
+done in Python by :meth:`CompiledFilter.refine` with shapely on the rows the query returned.
+For this to be exact, spatial predicates must be combined with the rest of the filter by a
+top-level ``AND`` (optionally negated: ``NOT S_INTERSECTS(…)``); a spatial predicate under
+``OR`` or inside a negated group is refused.
+
+Deviations from ``pygeofilter.parsers.cql2_text.parse`` (whose grammar file and transformer are
+reused unchanged otherwise): ``AND`` binds tighter than ``OR`` as CQL2 requires (pygeofilter
+reads ``a OR b AND c`` as ``(a OR b) AND c``), and ``NOT`` applies to any parenthesised group
+(``NOT (a = 1 AND b = 2)``, a syntax error in pygeofilter 0.4). ``LIKE`` follows CQL2: ``%``
+any sequence, ``_`` one character, ``\\`` escapes, case-sensitive on both databases (``GLOB``
+on SQLite, whose ``LIKE`` ignores ASCII case). Property names are case-sensitive and, a
+pygeofilter grammar limit, at least two characters long (or double-quoted).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Final, Literal
+
+import shapely
+from lark import Lark, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from pygeofilter import ast, values
+from pygeofilter.parsers.cql2_text import parser as _pgf_parser
+from shapely.geometry import MultiPolygon, box, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Boolean,
+    DateTime,
+    String,
+    and_,
+    false,
+    literal,
+    not_,
+    or_,
+    true,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
+
+from nongso.core.errors import AppError
+from nongso.registry.geo import BBox, GeoError, validate_geometry
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "BBoxColumns",
+    "CompiledFilter",
+    "FilterError",
+    "ParameterError",
+    "Queryables",
+    "SpatialCondition",
+    "bbox_condition",
+    "bbox_geometry",
+    "compile_ast",
+    "compile_filter",
+    "parse_bbox",
+    "parse_cql2_text",
+    "parse_datetime_interval",
+]
+
+MAX_FILTER_LENGTH: Final = 20_000
+MAX_DEPTH: Final = 100
+"""Deepest nesting of NOT / parenthesised groups compiled (deeper is refused, not crashed)."""
+
+ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
+Queryables = Mapping[str, ColumnLike]
+
+
+class FilterError(AppError, ValueError):
+    """A ``filter`` that cannot be parsed or compiled (HTTP 400, OGC InvalidParameterValue).
+
+    ``position`` is the 1-based column of a syntax error, ``queryable`` the property concerned,
+    ``operator`` the unsupported operator, when known.
+    """
+
+    status = 400
+    code = "invalid-filter"
+    title_vi = "Bộ lọc không hợp lệ"
+    title_en = "Invalid filter"
+
+    def __init__(
+        self,
+        message_vi: str,
+        message_en: str,
+        *,
+        position: int | None = None,
+        queryable: str | None = None,
+        operator: str | None = None,
+    ) -> None:
+        extra: dict[str, Any] = {}
+        if position is not None:
+            extra["position"] = position
+        if queryable is not None:
+            extra["queryable"] = queryable
+        if operator is not None:
+            extra["operator"] = operator
+        super().__init__(message_vi, message_en, extra=extra)
+        self.position = position
+        self.queryable = queryable
+        self.operator = operator
+
+
+class ParameterError(AppError, ValueError):
+    """A wrong ``bbox`` or ``datetime`` query parameter (HTTP 400)."""
+
+    status = 400
+    code = "invalid-parameter"
+    title_vi = "Tham số không hợp lệ"
+    title_en = "Invalid parameter"
+
+    def __init__(self, message_vi: str, message_en: str, *, parameter: str) -> None:
+        super().__init__(message_vi, message_en, extra={"parameter": parameter})
+        self.parameter = parameter
+
+
+# ------------------------------------------------------------------------------------------
+# Parsing
+
+
+@v_args(meta=False, inline=True)
+class _Transformer(_pgf_parser.CQLTransformer):  # type: ignore[misc]
+    """pygeofilter's transformer without its debugging ``print`` calls."""
+
+    def wkt__geometry_with_srid(self, srid: Any, geometry: dict[str, Any]) -> dict[str, Any]:
+        geometry["crs"] = {
+            "type": "name",
+            "properties": {"name": f"urn:ogc:def:crs:EPSG::{srid}"},
+        }
+        return geometry
+
+    def wkt__multipoint_2(self, *coordinates: Any) -> dict[str, Any]:
+        return {"type": "MultiPoint", "coordinates": coordinates}
+
+
+_CONDITION_RULES: Final = """?condition: and_condition
+          | condition "OR"i and_condition                                -> or_
+
+?and_condition: not_condition
+              | and_condition "AND"i not_condition                       -> and_
+
+?not_condition: primary_condition
+              | "NOT"i not_condition                                     -> not_
+
+?primary_condition: predicate
+                  | "(" condition ")"
+
+"""
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    directory = os.path.dirname(_pgf_parser.__file__)
+    with open(os.path.join(directory, "grammar.lark"), encoding="utf-8") as f:
+        grammar = f.read()
+    start, end = grammar.find("?condition:"), grammar.find("?predicate:")
+    if start < 0 or end < start:  # pragma: no cover - a pygeofilter upgrade changed the grammar
+        raise RuntimeError("pygeofilter's CQL2 grammar changed: review nongso.registry.cql")
+    grammar = grammar[:start] + _CONDITION_RULES + grammar[end:]
+    return Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=_Transformer(),
+        import_paths=[os.path.dirname(directory)],
+    )
+
+
+def parse_cql2_text(text: str) -> ast.Node:
+    """Parse CQL2 text into a pygeofilter AST; syntax errors → :class:`FilterError`."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(
+            f"Bộ lọc quá dài (tối đa {MAX_FILTER_LENGTH} ký tự).",
+            f"The filter is too long (at most {MAX_FILTER_LENGTH} characters).",
+        )
+    if not text.strip():
+        raise FilterError("Bộ lọc rỗng.", "The filter is empty.")
+    try:
+        node = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(text, exc) from None
+    except Exception as exc:  # a literal the transformer rejects (e.g. a bad timestamp)
+        raise FilterError(
+            f"Giá trị không hợp lệ trong bộ lọc: {exc}.", f"Invalid value in the filter: {exc}."
+        ) from exc
+    if not isinstance(node, ast.Node):
+        raise FilterError(
+            "Bộ lọc phải là một điều kiện (ví dụ crop = 'lúa'), không phải một giá trị.",
+            "The filter must be a condition (e.g. crop = 'rice'), not a value.",
+        )
+    return node
+
+
+def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
+    column = getattr(exc, "column", None)
+    column = column if isinstance(column, int) and column > 0 else None
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        found_vi, found_en = "bộ lọc kết thúc quá sớm", "the filter ends too early"
+        column = len(text) + 1
+    elif isinstance(exc, UnexpectedToken):
+        found_vi = f"không mong đợi «{exc.token}»"
+        found_en = f"unexpected '{exc.token}'"
+    elif isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream or 0
+        snippet = text[pos : pos + 20]
+        found_vi, found_en = f"không hiểu «{snippet}»", f"cannot read '{snippet}'"
+    else:
+        found_vi, found_en = "cú pháp sai", "syntax error"
+    where_vi = f" tại vị trí {column}" if column else ""
+    where_en = f" at position {column}" if column else ""
+    return FilterError(
+        f"Lỗi cú pháp CQL2 trong bộ lọc{where_vi}: {found_vi}.",
+        f"CQL2 syntax error in the filter{where_en}: {found_en}.",
+        position=column,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass(frozen=True)
+class BBoxColumns:
+    """The four columns holding each row's bounding box (lon/lat degrees)."""
+
+    minx: ColumnLike
+    miny: ColumnLike
+    maxx: ColumnLike
+    maxy: ColumnLike
+
+
+SpatialOp = Literal["intersects", "within", "contains", "disjoint"]
+
+
+@dataclass(frozen=True)
+class SpatialCondition:
+    """One spatial predicate ``<row geometry> op <geometry>`` (``negated``: NOT of it)."""
+
+    op: SpatialOp
+    geometry: BaseGeometry
+    negated: bool = False
+
+    def __post_init__(self) -> None:
+        shapely.prepare(self.geometry)
+
+    def matches(self, row_geometry: BaseGeometry | None) -> bool:
+        """The exact test; a row without geometry matches nothing (SQL's unknown)."""
+        if row_geometry is None or row_geometry.is_empty:
+            return False
+        test: Callable[[BaseGeometry, BaseGeometry], Any] = _SPATIAL_TESTS[self.op]
+        result = bool(test(row_geometry, self.geometry))
+        return not result if self.negated else result
+
+
+_SPATIAL_TESTS: Final[dict[str, Callable[[BaseGeometry, BaseGeometry], Any]]] = {
+    "intersects": shapely.intersects,
+    "within": shapely.within,
+    "contains": shapely.contains,
+    "disjoint": shapely.disjoint,
+}
+
+
+@dataclass(frozen=True)
+class CompiledFilter:
+    """``where`` for the query; then keep the rows whose geometry passes :meth:`refine`."""
+
+    where: ColumnElement[bool]
+    spatial: tuple[SpatialCondition, ...] = field(default=())
+
+    @property
+    def exact(self) -> bool:
+        """True when ``where`` alone is exact (no spatial predicate to refine)."""
+        return not self.spatial
+
+    @property
+    def geometries(self) -> tuple[BaseGeometry, ...]:
+        """The spatial literals of the filter (lon/lat), in order."""
+        return tuple(c.geometry for c in self.spatial)
+
+    def refine(self, row_geometry: BaseGeometry | None) -> bool:
+        """Exact spatial test of one row returned by ``where`` (True when nothing to refine)."""
+        return all(c.matches(row_geometry) for c in self.spatial)
+
+
+# ------------------------------------------------------------------------------------------
+# Compilation
+
+
+def compile_filter(
+    text: str,
+    queryables: Queryables,
+    *,
+    bbox_columns: BBoxColumns | None = None,
+    geometry_queryable: str = "geometry",
+) -> CompiledFilter:
+    """Parse and compile a CQL2-text filter (see the module docstring)."""
+    return compile_ast(
+        parse_cql2_text(text),
+        queryables,
+        bbox_columns=bbox_columns,
+        geometry_queryable=geometry_queryable,
+    )
+
+
+def compile_ast(
+    node: ast.Node,
+    queryables: Queryables,
+    *,
+    bbox_columns: BBoxColumns | None = None,
+    geometry_queryable: str = "geometry",
+) -> CompiledFilter:
+    """Compile a pygeofilter AST (from :func:`parse_cql2_text`)."""
+    compiler = _Compiler(queryables, bbox_columns, geometry_queryable)
+    clauses: list[ColumnElement[bool]] = []
+    spatial: list[SpatialCondition] = []
+    for conjunct in _flatten(node, ast.And):
+        negated, inner = False, conjunct
+        while isinstance(inner, ast.Not):
+            negated, inner = not negated, inner.sub_node
+        if _is_spatial(inner):
+            condition, prefilter = compiler.spatial(inner, negated)
+            spatial.append(condition)
+            clauses.append(prefilter)
+        else:
+            clauses.append(compiler.condition(conjunct, depth=0))
+    where = clauses[0] if len(clauses) == 1 else and_(*clauses)
+    return CompiledFilter(where, tuple(spatial))
+
+
+def _flatten(node: ast.Node, kind: type[ast.Combination]) -> list[ast.Node]:
+    """The operands of a chain of the same AND/OR, iteratively (no recursion limit)."""
+    result: list[ast.Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is kind:
+            stack.append(current.rhs)
+            stack.append(current.lhs)
+        else:
+            result.append(current)
+    return result
+
+
+_SPATIAL_NODES: Final = (ast.SpatialComparisonPredicate, ast.BBox)
+
+
+def _is_spatial(node: Any) -> bool:
+    return isinstance(node, _SPATIAL_NODES)
+
+
+_COMPARISONS: Final[dict[type[ast.Comparison], tuple[str, Callable[[Any, Any], Any]]]] = {
+    ast.Equal: ("=", operator.eq),
+    ast.NotEqual: ("<>", operator.ne),
+    ast.LessThan: ("<", operator.lt),
+    ast.LessEqual: ("<=", operator.le),
+    ast.GreaterThan: (">", operator.gt),
+    ast.GreaterEqual: (">=", operator.ge),
+}
+_FLIPPED: Final = {
+    ast.Equal: ast.Equal,
+    ast.NotEqual: ast.NotEqual,
+    ast.LessThan: ast.GreaterThan,
+    ast.LessEqual: ast.GreaterEqual,
+    ast.GreaterThan: ast.LessThan,
+    ast.GreaterEqual: ast.LessEqual,
+}
+_LITERAL_TYPES: Final = (str, int, float, bool, dt.date, dt.datetime)
+
+
+class _Compiler:
+    def __init__(
+        self, queryables: Queryables, bbox_columns: BBoxColumns | None, geometry_name: str
+    ) -> None:
+        self.queryables = queryables
+        self.bbox_columns = bbox_columns
+        self.geometry_name = geometry_name
+
+    # -- conditions ---------------------------------------------------------------------
+
+    def condition(self, node: Any, depth: int) -> ColumnElement[bool]:
+        if depth > MAX_DEPTH:
+            raise FilterError(
+                f"Bộ lọc lồng nhau quá sâu (tối đa {MAX_DEPTH} mức).",
+                f"The filter is nested too deeply (at most {MAX_DEPTH} levels).",
+            )
+        if isinstance(node, ast.And):
+            return and_(*(self.condition(n, depth + 1) for n in _flatten(node, ast.And)))
+        if isinstance(node, ast.Or):
+            return or_(*(self.condition(n, depth + 1) for n in _flatten(node, ast.Or)))
+        if isinstance(node, ast.Not):
+            return not_(self.condition(node.sub_node, depth + 1))
+        if isinstance(node, ast.Comparison):
+            return self.comparison(node)
+        if isinstance(node, ast.Like):
+            return self.like(node)
+        if isinstance(node, ast.In):
+            return self.in_(node)
+        if isinstance(node, ast.Between):
+            return self.between(node)
+        if isinstance(node, ast.IsNull):
+            column = self.column(node.lhs, "IS NULL")
+            return column.is_not(None) if node.not_ else column.is_(None)
+        if isinstance(node, ast.Include):
+            return false() if node.not_ else true()
+        if _is_spatial(node):
+            name = _operator_name(node)
+            raise FilterError(
+                f"Phép không gian «{name}» chỉ được nối với phần còn lại của bộ lọc bằng AND ở "
+                "mức ngoài cùng (không nằm trong OR hay NOT (…)).",
+                f"The spatial operator '{name}' may only be combined with the rest of the "
+                "filter by a top-level AND (not inside OR or NOT (…)).",
+                operator=name,
+            )
+        raise _unsupported(node)
+
+    def comparison(self, node: ast.Comparison) -> ColumnElement[bool]:
+        lhs, rhs, kind = node.lhs, node.rhs, type(node)
+        symbol = _COMPARISONS[kind][0]
+        if not isinstance(lhs, ast.Attribute) and isinstance(rhs, ast.Attribute):
+            lhs, rhs, kind = rhs, lhs, _FLIPPED[kind]
+        compare = _COMPARISONS[kind][1]
+        if isinstance(lhs, ast.Attribute):
+            column = self.column(lhs, symbol)
+            if isinstance(rhs, ast.Attribute):
+                return compare(column, self.column(rhs, symbol))  # type: ignore[no-any-return]
+            value = self.value(lhs.name, column, rhs, symbol)
+            return compare(column, value)  # type: ignore[no-any-return]
+        left = self.bare_literal(lhs, symbol)
+        right = self.bare_literal(rhs, symbol)
+        try:
+            if _kind(left) != _kind(right):
+                raise TypeError
+            return true() if compare(left, right) else false()
+        except TypeError:
+            raise FilterError(
+                f"Không so sánh được {left!r} {symbol} {right!r} (khác kiểu).",
+                f"Cannot compare {left!r} {symbol} {right!r} (different types).",
+                operator=symbol,
+            ) from None
+
+    def like(self, node: ast.Like) -> ColumnElement[bool]:
+        column = self.column(node.lhs, "LIKE")
+        name = node.lhs.name
+        if not isinstance(node.pattern, str):
+            raise FilterError(
+                f"Mẫu của LIKE cho «{name}» phải là một chuỗi.",
+                f"The LIKE pattern for '{name}' must be a string.",
+                queryable=name,
+                operator="LIKE",
+            )
+        self.value(name, column, node.pattern, "LIKE")
+        tokens = _like_tokens(node.pattern, name)
+        expression: ColumnElement[bool] = _CaseSensitiveLike(
+            column,
+            literal(_sql_like_pattern(tokens), String()),
+            literal(_glob_pattern(tokens), String()),
+        )
+        return not_(expression) if node.not_ else expression
+
+    def in_(self, node: ast.In) -> ColumnElement[bool]:
+        column = self.column(node.lhs, "IN")
+        name = node.lhs.name
+        items = [self.value(name, column, item, "IN") for item in node.sub_nodes]
+        return column.not_in(items) if node.not_ else column.in_(items)
+
+    def between(self, node: ast.Between) -> ColumnElement[bool]:
+        column = self.column(node.lhs, "BETWEEN")
+        name = node.lhs.name
+        low = self.value(name, column, node.low, "BETWEEN")
+        high = self.value(name, column, node.high, "BETWEEN")
+        expression = column.between(low, high)
+        return not_(expression) if node.not_ else expression
+
+    # -- operands -----------------------------------------------------------------------
+
+    def column(self, node: Any, symbol: str) -> ColumnElement[Any]:
+        if not isinstance(node, ast.Attribute):
+            if isinstance(node, ast.Node):
+                raise _unsupported(node)
+            raise FilterError(
+                f"Vế trái của «{symbol}» phải là một thuộc tính (queryable), không phải {node!r}.",
+                f"The left side of '{symbol}' must be a property (queryable), not {node!r}.",
+                operator=symbol,
+            )
+        name = str(node.name)
+        expression = self.queryables.get(name)
+        if expression is None:
+            if name == self.geometry_name:
+                raise FilterError(
+                    f"Thuộc tính hình học «{name}» chỉ dùng được trong các phép không gian "
+                    "(S_INTERSECTS…).",
+                    f"The geometry property '{name}' can only be used in spatial operators "
+                    "(S_INTERSECTS…).",
+                    queryable=name,
+                )
+            known = ", ".join(sorted(self.queryables)) or "—"
+            raise FilterError(
+                f"Thuộc tính «{name}» không có trong danh sách có thể truy vấn (queryables: "
+                f"{known}).",
+                f"Unknown property '{name}': it is not a queryable of this collection "
+                f"(queryables: {known}).",
+                queryable=name,
+            )
+        if isinstance(expression, QueryableAttribute):
+            return expression.__clause_element__()
+        return expression
+
+    def bare_literal(self, value: Any, symbol: str) -> Any:
+        if isinstance(value, ast.Node):
+            raise _unsupported(value)
+        if not isinstance(value, _LITERAL_TYPES):
+            raise FilterError(
+                f"Giá trị {value!r} không dùng được với «{symbol}».",
+                f"The value {value!r} cannot be used with '{symbol}'.",
+                operator=symbol,
+            )
+        return value
+
+    def value(self, name: str, column: ColumnElement[Any], value: Any, symbol: str) -> Any:
+        """A literal compared with ``column``, checked against (and adapted to) its type."""
+        value = self.bare_literal(value, symbol)
+        if isinstance(column.type, JSON | ARRAY) or (
+            isinstance(column.type, TypeDecorator)
+            and isinstance(column.type.impl_instance, JSON | ARRAY)
+        ):
+            raise FilterError(
+                f"«{name}» là dữ liệu có cấu trúc (JSON/mảng): không so sánh được "
+                f"(toán tử {symbol}).",
+                f"'{name}' holds structured data (JSON/array): it cannot be compared "
+                f"(operator {symbol}).",
+                queryable=name,
+                operator=symbol,
+            )
+        expected = _python_type(column)
+        if expected is None:
+            return value
+        if issubclass(expected, bool):
+            ok = isinstance(value, bool)
+        elif issubclass(expected, int | float | Decimal):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif issubclass(expected, str):
+            ok = isinstance(value, str)
+        elif issubclass(expected, dt.datetime):
+            ok = isinstance(value, dt.date)
+            if ok:
+                value = _datetime_for(column, value)
+        elif issubclass(expected, dt.date):
+            ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        else:
+            ok = False
+        if not ok:
+            kind_vi, kind_en = _type_names(expected)
+            raise FilterError(
+                f"«{name}» là {kind_vi}: không so sánh được với {value!r} (toán tử {symbol}).",
+                f"'{name}' is {kind_en}: it cannot be compared with {value!r} (operator {symbol}).",
+                queryable=name,
+                operator=symbol,
+            )
+        return value
+
+    # -- spatial ------------------------------------------------------------------------
+
+    def spatial(self, node: Any, negated: bool) -> tuple[SpatialCondition, ColumnElement[bool]]:
+        name = _operator_name(node)
+        if isinstance(node, ast.BBox):
+            op: SpatialOp = "intersects"
+            target, literal_node = node.lhs, node
+        elif isinstance(node, ast.SpatialComparisonPredicate):
+            ops: dict[type[Any], SpatialOp] = {
+                ast.GeometryIntersects: "intersects",
+                ast.GeometryWithin: "within",
+                ast.GeometryContains: "contains",
+                ast.GeometryDisjoint: "disjoint",
+            }
+            if type(node) not in ops:
+                raise _unsupported(node)
+            op = ops[type(node)]
+            target, literal_node = node.lhs, node.rhs
+            if not isinstance(target, ast.Attribute) and isinstance(literal_node, ast.Attribute):
+                target, literal_node = literal_node, target
+                swapped: dict[SpatialOp, SpatialOp] = {"within": "contains", "contains": "within"}
+                op = swapped.get(op, op)
+        else:  # pragma: no cover - _is_spatial guards
+            raise _unsupported(node)
+        if not isinstance(target, ast.Attribute) or target.name != self.geometry_name:
+            raise FilterError(
+                f"Phép «{name}» phải so thuộc tính hình học «{self.geometry_name}» với một hình "
+                "học cố định (WKT, BBOX(…)).",
+                f"'{name}' must compare the geometry property '{self.geometry_name}' with a "
+                "geometry literal (WKT, BBOX(…)).",
+                operator=name,
+                queryable=getattr(target, "name", None),
+            )
+        if self.bbox_columns is None:
+            raise FilterError(
+                "Tập dữ liệu này không hỗ trợ lọc không gian.",
+                "This collection does not support spatial filtering.",
+                operator=name,
+            )
+        geometry = _spatial_literal(literal_node, name)
+        condition = SpatialCondition(op, geometry, negated)
+        return condition, _prefilter(self.bbox_columns, condition)
+
+
+def _prefilter(columns: BBoxColumns, condition: SpatialCondition) -> ColumnElement[bool]:
+    """A condition on the bounding boxes that every matching row satisfies."""
+    minx, miny, maxx, maxy = (_clause(c) for c in _columns_tuple(columns))
+    g = BBox(*condition.geometry.bounds)
+    effective = condition.op
+    if condition.negated:
+        if effective != "disjoint":
+            return true()  # NOT intersects/within/contains: any box may match
+        effective = "intersects"
+    if effective == "intersects":
+        return bbox_condition(columns, g)
+    if effective == "within":
+        return and_(minx >= g.min_lon, maxx <= g.max_lon, miny >= g.min_lat, maxy <= g.max_lat)
+    if effective == "contains":
+        return and_(minx <= g.min_lon, maxx >= g.max_lon, miny <= g.min_lat, maxy >= g.max_lat)
+    return true()  # disjoint: overlapping boxes may still be disjoint
+
+
+def _columns_tuple(columns: BBoxColumns) -> tuple[ColumnLike, ColumnLike, ColumnLike, ColumnLike]:
+    return columns.minx, columns.miny, columns.maxx, columns.maxy
+
+
+def _clause(column: ColumnLike) -> ColumnElement[Any]:
+    if isinstance(column, QueryableAttribute):
+        return column.__clause_element__()
+    return column
+
+
+_CRS84: Final = {
+    "urn:ogc:def:crs:epsg::4326",
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "http://www.opengis.net/def/crs/ogc/1.3/crs84",
+    "http://www.opengis.net/def/crs/epsg/0/4326",
+    "epsg:4326",
+}
+
+
+def _spatial_literal(node: Any, op_name: str) -> BaseGeometry:
+    crs: str | None = None
+    if isinstance(node, ast.BBox):
+        crs = node.crs
+        geometry = _box(op_name, [node.minx, node.miny, node.maxx, node.maxy])
+    elif isinstance(node, values.Geometry):
+        data = dict(node.geometry)
+        member = data.pop("crs", None)
+        if isinstance(member, dict):
+            crs = member.get("properties", {}).get("name")
+        try:
+            geometry = shape(data)
+        except Exception as exc:
+            raise FilterError(
+                f"Hình học trong «{op_name}» không đọc được ({exc}).",
+                f"The geometry in '{op_name}' cannot be read ({exc}).",
+                operator=op_name,
+            ) from exc
+    elif isinstance(node, values.Envelope):
+        if node.x1 > node.x2:
+            raise FilterError(
+                "ENVELOPE(tây đông bắc nam) có kinh độ tây lớn hơn đông: hãy dùng "
+                "BBOX(minx, miny, maxx, maxy).",
+                "ENVELOPE(west east north south) has west > east: use "
+                "BBOX(minx, miny, maxx, maxy).",
+                operator=op_name,
+            )
+        geometry = _box(op_name, [node.x1, min(node.y1, node.y2), node.x2, max(node.y1, node.y2)])
+    elif isinstance(node, ast.Function) and node.name.lower() == "bbox":
+        geometry = _box(op_name, list(node.arguments))
+    else:
+        raise FilterError(
+            f"Vế thứ hai của «{op_name}» phải là một hình học cố định (WKT hoặc BBOX(…)).",
+            f"The second operand of '{op_name}' must be a geometry literal (WKT or BBOX(…)).",
+            operator=op_name,
+        )
+    if crs is not None and str(crs).strip().lower() not in _CRS84:
+        raise FilterError(
+            f"Hệ tọa độ «{crs}» của hình học trong bộ lọc không được hỗ trợ (chỉ WGS 84 "
+            "kinh độ/vĩ độ).",
+            f"The filter geometry's CRS '{crs}' is not supported (only WGS 84 lon/lat).",
+            operator=op_name,
+        )
+    try:
+        return validate_geometry(shapely.force_2d(geometry), check_extent=False)
+    except GeoError as exc:
+        raise FilterError(
+            f"Hình học trong «{op_name}»: {exc.message_vi}",
+            f"Geometry in '{op_name}': {exc.message_en}",
+            operator=op_name,
+        ) from exc
+
+
+def _box(op_name: str, numbers: Sequence[Any]) -> BaseGeometry:
+    ok = len(numbers) in (4, 6) and all(
+        isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in numbers
+    )
+    if not ok:
+        raise FilterError(
+            f"BBOX trong «{op_name}» cần 4 (hoặc 6) số: minx, miny, maxx, maxy.",
+            f"BBOX in '{op_name}' needs 4 (or 6) numbers: minx, miny, maxx, maxy.",
+            operator=op_name,
+        )
+    b = _bbox_from_numbers([float(n) for n in numbers], "filter")
+    return bbox_geometry(b)
+
+
+def _python_type(column: ColumnElement[Any]) -> type[Any] | None:
+    """The Python type of a column's values (through TypeDecorators), None if unknown."""
+    candidates: list[Any] = [column.type]
+    if isinstance(column.type, TypeDecorator):
+        candidates.append(column.type.impl_instance)
+    for candidate in candidates:
+        try:
+            python_type: type[Any] = candidate.python_type
+        except NotImplementedError:
+            continue
+        if python_type is not object:
+            return python_type
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dt.datetime):
+        return "timestamp"
+    if isinstance(value, dt.date):
+        return "date"
+    return type(value).__name__
+
+
+def _datetime_for(column: ColumnElement[Any], value: dt.date) -> dt.datetime:
+    """A DATE/TIMESTAMP literal for a datetime column: UTC, naive if the column is naive."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    column_type = column.type
+    if (
+        isinstance(column_type, DateTime)
+        and not isinstance(column_type, TypeDecorator)
+        and not column_type.timezone
+    ):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _type_names(expected: type[Any]) -> tuple[str, str]:
+    if issubclass(expected, bool):
+        return "kiểu đúng/sai", "a boolean"
+    if issubclass(expected, int | float | Decimal):
+        return "kiểu số", "a number"
+    if issubclass(expected, str):
+        return "kiểu chuỗi", "a string"
+    if issubclass(expected, dt.datetime):
+        return "kiểu thời điểm (TIMESTAMP)", "a timestamp"
+    if issubclass(expected, dt.date):
+        return "kiểu ngày (DATE)", "a date"
+    return f"kiểu {expected.__name__}", f"of type {expected.__name__}"
+
+
+def _operator_name(node: Any) -> str:
+    if isinstance(node, ast.BBox):
+        return "BBOX"
+    if isinstance(node, ast.SpatialComparisonPredicate):
+        return f"S_{node.op.name}"
+    if isinstance(node, ast.SpatialDistancePredicate):
+        return f"S_{node.op.name}"
+    if isinstance(node, ast.Relate):
+        return "S_RELATE"
+    if isinstance(node, ast.TemporalPredicate):
+        names = {"TCONTAINS": "CONTAINS", "TEQUALS": "EQUALS", "TOVERLAPS": "OVERLAPS"}
+        return f"T_{names.get(node.op.name, node.op.name)}"
+    if isinstance(node, ast.ArrayPredicate):
+        return f"A_{node.op.name[1:]}"
+    if isinstance(node, ast.Arithmetic):
+        return str(node.op.value)
+    if isinstance(node, ast.Function):
+        return "CASEI" if node.name == "lower" else str(node.name).upper()
+    if isinstance(node, ast.Exists):
+        return "EXISTS"
+    if isinstance(node, ast.Attribute):
+        return str(node.name)
+    return type(node).__name__
+
+
+def _unsupported(node: Any) -> FilterError:
+    name = _operator_name(node)
+    return FilterError(
+        f"Phép «{name}» chưa được hỗ trợ trong bộ lọc.",
+        f"The operator '{name}' is not supported in filters.",
+        operator=name,
+    )
+
+
+# LIKE ------------------------------------------------------------------------------------
+
+_LikeToken = tuple[Literal["any", "one", "char"], str]
+
+
+def _like_tokens(pattern: str, name: str) -> list[_LikeToken]:
+    tokens: list[_LikeToken] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            escaped = next(chars, None)
+            if escaped is None:
+                raise FilterError(
+                    f"Mẫu LIKE cho «{name}» kết thúc bằng ký tự thoát «\\».",
+                    f"The LIKE pattern for '{name}' ends with the escape character '\\'.",
+                    queryable=name,
+                    operator="LIKE",
+                )
+            tokens.append(("char", escaped))
+        elif ch == "%":
+            tokens.append(("any", ch))
+        elif ch == "_":
+            tokens.append(("one", ch))
+        else:
+            tokens.append(("char", ch))
+    return tokens
+
+
+def _sql_like_pattern(tokens: Sequence[_LikeToken]) -> str:
+    out: list[str] = []
+    for kind, ch in tokens:
+        if kind == "any":
+            out.append("%")
+        elif kind == "one":
+            out.append("_")
+        else:
+            out.append("\\" + ch if ch in "%_\\" else ch)
+    return "".join(out)
+
+
+def _glob_pattern(tokens: Sequence[_LikeToken]) -> str:
+    out: list[str] = []
+    for kind, ch in tokens:
+        if kind == "any":
+            out.append("*")
+        elif kind == "one":
+            out.append("?")
+        else:
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+    return "".join(out)
+
+
+class _CaseSensitiveLike(FunctionElement[bool]):
+    """``column LIKE pattern ESCAPE '\\'``; ``column GLOB pattern`` on SQLite."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "cql_like"
+
+
+@compiles(_CaseSensitiveLike)
+def _compile_like(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    column, like_pattern, _ = list(element.clauses)
+    return (
+        f"({compiler.process(column, **kw)} LIKE {compiler.process(like_pattern, **kw)} "
+        "ESCAPE '\\')"
+    )
+
+
+@compiles(_CaseSensitiveLike, "sqlite")
+def _compile_like_sqlite(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    column, _, glob_pattern = list(element.clauses)
+    return f"({compiler.process(column, **kw)} GLOB {compiler.process(glob_pattern, **kw)})"
+
+
+# ------------------------------------------------------------------------------------------
+# bbox and datetime parameters
+
+
+def parse_bbox(text: str) -> BBox:
+    """The ``bbox`` parameter: ``minx,miny,maxx,maxy`` or ``minx,miny,minz,maxx,maxy,maxz``.
+
+    Longitudes −180…180, latitudes −90…90, ``miny ≤ maxy``; ``minx > maxx`` means the box
+    crosses the antimeridian (OGC API – Features). Heights are dropped.
+    """
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (4, 6):
+        raise ParameterError(
+            f"bbox phải có 4 số (minx,miny,maxx,maxy) hoặc 6 số, nhận {len(parts)} giá trị.",
+            f"bbox must have 4 numbers (minx,miny,maxx,maxy) or 6, got {len(parts)} values.",
+            parameter="bbox",
+        )
+    numbers: list[float] = []
+    for p in parts:
+        try:
+            n = float(p)
+        except ValueError:
+            n = math.nan
+        if not math.isfinite(n):
+            raise ParameterError(
+                f"bbox: «{p}» không phải số.", f"bbox: '{p}' is not a number.", parameter="bbox"
+            )
+        numbers.append(n)
+    return _bbox_from_numbers(numbers, "bbox")
+
+
+def _bbox_from_numbers(numbers: Sequence[float], parameter: str) -> BBox:
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    minx, miny, maxx, maxy = numbers
+    problem: tuple[str, str] | None = None
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        problem = ("kinh độ phải trong −180…180", "longitudes must be within −180…180")
+    elif not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        problem = ("vĩ độ phải trong −90…90", "latitudes must be within −90…90")
+    elif miny > maxy:
+        problem = ("miny phải nhỏ hơn hoặc bằng maxy", "miny must not exceed maxy")
+    if problem is not None:
+        message = (f"{parameter}: {problem[0]}.", f"{parameter}: {problem[1]}.")
+        if parameter == "filter":
+            raise FilterError(*message, operator="BBOX")
+        raise ParameterError(*message, parameter=parameter)
+    return BBox(minx, miny, maxx, maxy)
+
+
+def bbox_condition(columns: BBoxColumns, b: BBox) -> ColumnElement[bool]:
+    """Rows whose bounding box overlaps ``b`` (antimeridian-crossing boxes handled)."""
+    minx, miny, maxx, maxy = (_clause(c) for c in _columns_tuple(columns))
+    lat = and_(miny <= b.max_lat, maxy >= b.min_lat)
+    if b.min_lon <= b.max_lon:
+        return and_(minx <= b.max_lon, maxx >= b.min_lon, lat)
+    return and_(or_(maxx >= b.min_lon, minx <= b.max_lon), lat)
+
+
+def bbox_geometry(b: BBox) -> BaseGeometry:
+    """The box as a polygon (two, for a box crossing the antimeridian)."""
+    if b.min_lon <= b.max_lon:
+        return box(b.min_lon, b.min_lat, b.max_lon, b.max_lat)
+    return MultiPolygon(
+        [box(b.min_lon, b.min_lat, 180, b.max_lat), box(-180, b.min_lat, b.max_lon, b.max_lat)]
+    )
+
+
+_RFC3339: Final = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?)?$"
+)
+
+
+def parse_datetime_interval(
+    text: str, *, default_tz: dt.tzinfo = dt.UTC
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The ``datetime`` parameter → ``(start, end)``, aware, in UTC; ``None`` = open (``..``).
+
+    An instant gives ``(t, t)``; a date alone stands for the whole day (``2025-01-01`` →
+    00:00:00 to 23:59:59.999999). Times without an offset, and dates, are read in
+    ``default_tz``. ``start > end`` is an error, and so is ``../..``.
+    """
+    value = text.strip()
+    parts = value.split("/")
+    if len(parts) == 1:
+        if parts[0] in ("", ".."):
+            raise _datetime_error(text, "thiếu thời điểm", "no instant given")
+        return (
+            _parse_instant(parts[0], default_tz, text, end_of_day=False),
+            _parse_instant(parts[0], default_tz, text, end_of_day=True),
+        )
+    if len(parts) != 2:
+        raise _datetime_error(text, "chỉ được có một dấu «/»", "there must be at most one '/'")
+    raw_start, raw_end = (p.strip() for p in parts)
+    start_open, end_open = raw_start in ("", ".."), raw_end in ("", "..")
+    if start_open and end_open:
+        raise _datetime_error(
+            text, "khoảng thời gian phải có ít nhất một đầu", "an interval needs at least one end"
+        )
+    start = None if start_open else _parse_instant(raw_start, default_tz, text, end_of_day=False)
+    end = None if end_open else _parse_instant(raw_end, default_tz, text, end_of_day=True)
+    if start is not None and end is not None and start > end:
+        raise _datetime_error(
+            text, "thời điểm đầu sau thời điểm cuối", "the start is after the end"
+        )
+    return start, end
+
+
+def _parse_instant(raw: str, default_tz: dt.tzinfo, text: str, *, end_of_day: bool) -> dt.datetime:
+    m = _RFC3339.match(raw)
+    if m is None:
+        raise _datetime_error(
+            text,
+            f"«{raw[:40]}» không đúng RFC 3339 (ví dụ 2025-01-01T00:00:00Z)",
+            f"'{raw[:40]}' is not RFC 3339 (e.g. 2025-01-01T00:00:00Z)",
+        )
+    try:
+        day = dt.date.fromisoformat(m.group("date"))
+        if m.group("time") is None:
+            moment = dt.datetime.combine(day, dt.time(), tzinfo=default_tz)
+            if end_of_day:
+                moment += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
+            return moment.astimezone(dt.UTC)
+        clock = dt.time.fromisoformat(m.group("time"))
+        fraction = (m.group("fraction") or ".0")[1:7].ljust(6, "0")
+        zone = m.group("zone")
+        tz: dt.tzinfo = default_tz
+        if zone is not None and zone.upper() != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            hours, minutes = int(zone[1:3]), int(zone[4:6])
+            tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        elif zone is not None:
+            tz = dt.UTC
+        moment = dt.datetime.combine(day, clock.replace(microsecond=int(fraction)), tzinfo=tz)
+    except ValueError as exc:
+        raise _datetime_error(
+            text, f"«{raw[:40]}» không phải ngày giờ có thật ({exc})", f"'{raw[:40]}': {exc}"
+        ) from None
+    return moment.astimezone(dt.UTC)
+
+
+def _datetime_error(text: str, vi: str, en: str) -> ParameterError:
+    return ParameterError(
+        f"Tham số datetime «{text[:80]}» không hợp lệ: {vi}.",
+        f"Invalid datetime parameter '{text[:80]}': {en}.",
+        parameter="datetime",
+    )

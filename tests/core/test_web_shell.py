@@ -1,0 +1,60 @@
+"""The web shell through HTTP: home counts, log-in with CSRF, language, error pages."""
+
+from __future__ import annotations
+
+import re
+
+from tests.helpers import PASSWORD, Actors
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_home_shows_real_counts(actors: Actors) -> None:
+    html = actors.client.get("/").text
+    assert "Tổng quan tỉnh: Tỉnh Đồng Tháp" in html
+    assert re.search(r'id="count-communes">102<', html)
+    assert re.search(r'id="count-farmers">2<', html)
+    assert re.search(r'id="count-cooperatives">2<', html)
+
+
+def test_login_requires_csrf_and_sets_a_session(actors: Actors) -> None:
+    c = actors.client
+    r = c.post("/login", data={"username": "t_admin", "password": PASSWORD, "csrf": "sai"},
+               headers={"Accept": "text/html"})
+    assert r.status_code == 400 and "Phiên làm việc đã hết hạn" in r.text
+    token = _csrf(c.get("/login").text)
+    r = c.post("/login", data={"username": "t_admin", "password": "sai", "csrf": token})
+    assert r.status_code == 401 and "không đúng" in r.text
+    r = c.post("/login", data={"username": "t_admin", "password": PASSWORD, "csrf": token,
+                               "next": "https://evil.example/"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    home = c.get("/").text
+    assert "t_admin" in home and "Quản trị hệ thống" in home
+    audit = c.get("/audit")
+    assert audit.status_code == 200 and "Nhật ký thay đổi" in audit.text
+
+
+def test_language_switch(actors: Actors) -> None:
+    c = actors.client
+    r = c.get("/lang/en", params={"next": "/units"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/units"
+    c.cookies.set("lang", "en")
+    assert "Administrative units" in c.get("/units").text
+    c.cookies.set("lang", "vi")
+    assert "Đơn vị hành chính" in c.get("/units").text
+
+
+def test_unit_search_page_without_accents(actors: Actors) -> None:
+    html = actors.client.get("/units", params={"q": "cao lanh"}).text
+    assert "Phường Cao Lãnh" in html
+
+
+def test_error_pages_for_browsers(actors: Actors) -> None:
+    r = actors.client.get("/units/99999", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "Không tìm thấy" in r.text and "<html" in r.text
+    r = actors.client.get("/khong-co-trang", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and "Không tìm thấy trang." in r.text

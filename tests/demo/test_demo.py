@@ -1,0 +1,89 @@
+"""The demo province: deterministic, realistic sizes, non-overlapping fields inside the province."""
+
+from __future__ import annotations
+
+import json
+
+from shapely.geometry import shape
+from shapely.strtree import STRtree
+from sqlalchemy import select
+
+from nongso.core.permissions import SYSTEM
+from nongso.core.platform import Platform
+from nongso.demo import registry as demo_registry
+from nongso.demo import services
+from nongso.registry.models import ProductionUnit
+from nongso.units import services as units
+
+
+def test_generator_is_deterministic_and_realistic(platform: Platform) -> None:
+    communes = units.communes_of_province(platform.uow(), "82")
+    a = demo_registry.build(communes, seed=7, scale=0.1)
+    b = demo_registry.build(communes, seed=7, scale=0.1)
+    assert a == b
+    c = demo_registry.build(communes, seed=8, scale=0.1)
+    assert c.farmers != a.farmers
+    geoms = [shape(json.loads(u["geometry"])) for u in a.units]
+    assert all(g.is_valid for g in geoms)
+    areas = [u["area_ha"] for u in a.units]
+    assert min(areas) >= 0.3 and max(areas) <= 5.0
+    # No two fields overlap (touching edges would also be wrong: there are canals between).
+    tree = STRtree(geoms)
+    for i, g in enumerate(geoms):
+        for j in tree.query(g, predicate="intersects"):
+            assert j == i, (a.units[i]["name"], a.units[int(j)]["name"])
+    # Inside the province's extent (the official commune centroids, with a margin).
+    lats = [c.lat for c in communes if c.lat]
+    lons = [c.lon for c in communes if c.lon]
+    for g in geoms:
+        x, y = g.centroid.x, g.centroid.y
+        assert min(lons) - 0.1 < x < max(lons) + 0.1 and min(lats) - 0.1 < y < max(lats) + 0.1
+    rice_share = sum(1 for u in a.units if u["crop"] == "rice") / len(a.units)
+    assert 0.55 < rice_share < 0.85
+    names = {f["full_name"] for f in a.farmers}
+    assert len(names) > len(a.farmers) / 3  # varied invented names
+    assert all(f["national_id"] is None for f in a.farmers)
+
+
+def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
+    first = services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
+    assert first.built and first.farmers > 100 and first.fields > first.farmers
+    assert {a.role for a in first.accounts} == {
+        "admin", "province_officer", "commune_officer", "coop_manager", "farmer", "buyer",
+        "inspector"}
+    again = services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
+    assert not again.built and again.fields == first.fields
+    with platform.uow() as uow:
+        unit = uow.session.scalars(select(ProductionUnit).limit(1)).one()
+        assert unit.geometry and unit.min_lon is not None and unit.area_ha
+
+
+def test_demo_accounts_can_log_in_with_their_scope(platform: Platform) -> None:
+    from fastapi.testclient import TestClient
+
+    from nongso.app import create_app
+
+    services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
+    with TestClient(create_app(platform)) as client:
+        r = client.post("/api/v1/auth/token",
+                        json={"username": "canbo.xa", "password": "mat-khau-demo"})
+        assert r.status_code == 200
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        farmers = client.get("/api/v1/farmers", params={"limit": 500}, headers=headers).json()
+        me = client.get("/api/v1/me", headers=headers).json()
+        assert farmers["total"] > 0
+        assert {f["commune_code"] for f in farmers["items"]} == {me["unit_code"]}
+        summary = client.get("/api/v1/provinces/82/summary").json()
+        row = next(c for c in summary["by_commune"] if c["code"] == me["unit_code"])
+        assert row["farmers"] == farmers["total"]
+
+
+def test_sequences_continue_after_the_demo(platform: Platform) -> None:
+    from nongso.registry import services as registry
+    from nongso.registry.schemas import OrganisationCreate
+
+    services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
+    commune = units.communes_of_province(platform.uow(), "82")[0].code
+    org = registry.create_organisation(platform.uow(SYSTEM), OrganisationCreate(
+        kind="cooperative", name="HTX sau demo", commune_code=commune))
+    assert org.id > 0

@@ -1,0 +1,59 @@
+"""In a real browser: log in, switch language, load the home page (phone and desktop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from nongso.core.platform import Platform
+from tests.helpers import PASSWORD, Actors
+
+
+def test_login_language_and_home_on_a_phone(
+    actors: Actors, live_server: str, phone: Page, artifacts: Path, platform: Platform
+) -> None:
+    leg = platform.dialect
+    page = phone
+    page.goto(live_server + "/")
+    expect(page.locator("#page-title")).to_contain_text("Tổng quan tỉnh")
+    expect(page.locator("#count-communes")).to_have_text("102")
+    expect(page.locator("#count-farmers")).to_have_text("2")
+    # Nothing wider than the phone screen.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, width
+    page.screenshot(path=str(artifacts / f"home-phone-vi-{leg}.png"), full_page=True)
+
+    page.click("#login-link")
+    page.fill("#username", "t_commune_a")
+    page.fill("#password", "sai-mat-khau")
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text("không đúng")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#who")).to_contain_text("t_commune_a · Cán bộ xã")
+    page.screenshot(path=str(artifacts / f"home-phone-logged-in-{leg}.png"), full_page=True)
+
+    page.click("#lang-en")
+    expect(page.locator("#page-title")).to_contain_text("Province overview")
+    expect(page.locator("#who")).to_contain_text("Commune officer")
+    page.screenshot(path=str(artifacts / f"home-phone-en-{leg}.png"), full_page=True)
+
+    page.click("#menu summary")
+    page.click("nav >> text=Administrative units")
+    page.fill("#unit-search", "cao lanh")
+    expect(page.locator("#unit-results")).to_contain_text("Phường Cao Lãnh")
+    page.screenshot(path=str(artifacts / f"units-search-en-{leg}.png"), full_page=True)
+
+    page.click("#lang-vi")
+    page.click("#logout")
+    expect(page.locator("#login-link")).to_be_visible()
+
+
+def test_home_on_desktop(actors: Actors, live_server: str, desktop: Page, artifacts: Path,
+                         platform: Platform) -> None:
+    desktop.goto(live_server + "/")
+    expect(desktop.locator("nav a[aria-current=page]")).to_have_text("Trang chủ")
+    expect(desktop.locator("#by-commune")).to_contain_text("HTX" if False else "Xã")
+    desktop.screenshot(path=str(artifacts / f"home-desktop-{platform.dialect}.png"),
+                       full_page=True)

@@ -1,0 +1,59 @@
+"""Administrative units: search without accents, children, lineage old -> new."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import assert_problem
+
+
+def test_accent_insensitive_search(client: TestClient) -> None:
+    for q in ("dong thap", "ĐỒNG THÁP", "Dong Thap"):
+        body = client.get("/api/v1/units", params={"q": q, "level": "province"}).json()
+        assert [u["name"] for u in body["items"]] == ["Tỉnh Đồng Tháp"], q
+    body = client.get("/api/v1/units", params={"q": "can tho", "level": "province"}).json()
+    assert body["items"][0]["code"] == "92"
+
+
+def test_34_provinces_since_2025(client: TestClient) -> None:
+    body = client.get("/api/v1/units", params={"level": "province", "limit": 100}).json()
+    assert body["total"] == 34
+    assert {u["valid_from"] for u in body["items"]} == {"2025-07-01"}
+
+
+def test_province_with_its_communes_and_predecessors(client: TestClient) -> None:
+    body = client.get("/api/v1/units/82").json()
+    assert body["name"] == "Tỉnh Đồng Tháp"
+    assert len(body["children"]) == 102
+    old = {p["unit"]["name"] for p in body["predecessors"]}
+    assert old == {"Tỉnh Tiền Giang", "Tỉnh Đồng Tháp"}
+    ct = client.get("/api/v1/units/92").json()
+    assert len(ct["children"]) == 103
+    assert {p["unit"]["name"] for p in ct["predecessors"]} == {
+        "Thành phố Cần Thơ", "Tỉnh Hậu Giang", "Tỉnh Sóc Trăng"}
+
+
+def test_commune_lineage_both_ways(client: TestClient) -> None:
+    communes = client.get("/api/v1/units/82").json()["children"]
+    with_history = None
+    for c in communes:
+        detail = client.get(f"/api/v1/units/{c['code']}").json()
+        if len(detail["predecessors"]) >= 2:
+            with_history = detail
+            break
+    assert with_history is not None
+    old = with_history["predecessors"][0]["unit"]
+    assert old["generation"] == "legacy" and old["valid_to"] == "2025-06-30"
+    back = client.get(f"/api/v1/units/{old['code']}", params={"generation": "legacy"}).json()
+    assert with_history["code"] in [s["unit"]["code"] for s in back["successors"]]
+
+
+def test_legacy_search_has_districts(client: TestClient) -> None:
+    body = client.get("/api/v1/units", params={
+        "q": "cao lanh", "generation": "legacy", "level": "district"}).json()
+    assert body["total"] >= 1
+    assert all(u["province_code"] == "87" for u in body["items"]), body["items"]
+
+
+def test_unknown_generation_is_rejected(client: TestClient) -> None:
+    assert_problem(client.get("/api/v1/units", params={"generation": "1975"}), 422)
