@@ -12,14 +12,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from sqlalchemy import insert  # noqa: E402
+from _common import emit, fresh_platform, timed
+from sqlalchemy import insert
 
-from _common import emit, fresh_platform, timed  # noqa: E402
-from nongso.core.permissions import SYSTEM  # noqa: E402
-from nongso.demo import registry as demo_registry  # noqa: E402
-from nongso.demo import services  # noqa: E402
-from nongso.registry.models import Farmer, Organisation, ProductionUnit  # noqa: E402
-from nongso.units import services as units  # noqa: E402
+from nongso.core.permissions import SYSTEM
+from nongso.demo import registry as demo_registry
+from nongso.demo import services
+from nongso.registry.models import Farmer, Organisation, ProductionUnit
+from nongso.units import services as units
 
 SCALE = float(os.environ.get("NONGSO_BENCH_SCALE", "1"))
 
@@ -36,8 +36,9 @@ def main() -> None:
 
     def raw_insert() -> None:
         with raw.engine.begin() as conn:
-            conn.execute(insert(Organisation), [o for o in data.organisations if not o["parent_id"]])
-            conn.execute(insert(Organisation), [o for o in data.organisations if o["parent_id"]])
+            orgs = data.organisations
+            conn.execute(insert(Organisation), [o for o in orgs if not o["parent_id"]])
+            conn.execute(insert(Organisation), [o for o in orgs if o["parent_id"]])
             conn.execute(insert(Farmer), data.farmers)
             conn.execute(insert(ProductionUnit), data.units)
 

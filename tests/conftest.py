@@ -31,7 +31,6 @@ from nongso.core import migrate  # noqa: E402
 from nongso.core.platform import Platform  # noqa: E402
 from nongso.core.settings import Settings  # noqa: E402
 from nongso.units import services as units  # noqa: E402
-
 from tests.helpers import Actors  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -9,9 +9,9 @@ from nongso.core.audit import AuditEntry
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
+from nongso.registry import services as registry
 from nongso.registry.models import Farmer, Organisation
 from nongso.registry.schemas import FarmerCreate, OrganisationCreate
-from nongso.registry import services as registry
 from nongso.units import services as units
 
 
@@ -43,7 +43,7 @@ def register_coop_with_members(uow: UnitOfWork, commune: str, members: list[str]
 def test_failure_half_way_rolls_back_everything(platform: Platform) -> None:
     commune = _commune(platform)
     before = _counts(platform)
-    with pytest.raises(Exception, match="too long|String|pattern|validation") as info:
+    with pytest.raises(Exception, match=r"too long|String|pattern|validation") as info:
         # The third member is invalid: raised after the co-op and two members were written.
         register_coop_with_members(platform.uow(SYSTEM), commune,
                                    ["Lê Văn Một", "Lê Thị Hai", "x" * 500])

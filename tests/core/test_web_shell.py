@@ -58,3 +58,13 @@ def test_error_pages_for_browsers(actors: Actors) -> None:
     assert r.status_code == 404 and "Không tìm thấy" in r.text and "<html" in r.text
     r = actors.client.get("/khong-co-trang", headers={"Accept": "text/html"})
     assert r.status_code == 404 and "Không tìm thấy trang." in r.text
+
+
+def test_pages_are_vietnamese_first_whatever_the_browser_language(actors: Actors) -> None:
+    c = actors.client
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    assert "Tổng quan tỉnh" in c.get("/", headers=english_browser).text
+    assert "Province overview" in c.get("/", params={"lang": "en"}).text
+    # The API still negotiates: an English client gets English problem messages.
+    r = c.get("/api/v1/units/99999", headers=english_browser)
+    assert r.status_code == 404 and r.json()["title"] == "Not found"

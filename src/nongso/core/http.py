@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nongso.core.errors import AppError, NotFound
@@ -28,6 +31,16 @@ def request_language(request: Request) -> str:
     if lang in LANGUAGES:
         return lang
     return negotiate(request.headers.get("accept-language"), "vi")
+
+
+def page_language(request: Request) -> str:
+    """The web UI's language: ?lang=en > the 'lang' cookie > Vietnamese.
+
+    Pages are Vietnamese first whatever the browser's own language (many phones here are set
+    to English); the EN switch sets the cookie. API paths negotiate with Accept-Language.
+    """
+    lang = request.query_params.get("lang") or request.cookies.get("lang")
+    return lang if lang in LANGUAGES else "vi"
 
 
 def problem(
@@ -187,19 +200,32 @@ class BodySizeLimit:
             await self._reject(scope, receive, send)
             return
         received = 0
+        too_large = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            # Once the body overflowed, whatever the app answers (frameworks turn the error
+            # raised in receive() into their own 400) is replaced by our 413.
+            nonlocal started
+            if too_large:
+                return
+            started = True
+            await send(message)
+
+        with contextlib.suppress(_TooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if too_large and not started:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -234,13 +260,46 @@ class Metrics:
         )
 
 
+class RouteTemplates:
+    """Maps a request path to its route template ("/api/v1/units/{code}") for metric labels.
+
+    Built from the application's OpenAPI paths, so that it does not depend on how the
+    framework nests included routers; web pages (not in the schema) fall back to their route.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._compiled: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
+
+    def _compile(self) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+        if self._compiled is None:
+            compiled = []
+            for template, ops in self.app.openapi().get("paths", {}).items():
+                regex, _, _ = compile_path(template)
+                compiled.append((regex, template, frozenset(m.upper() for m in ops)))
+            # Literal segments before parameters: "/units/search" wins over "/units/{code}".
+            compiled.sort(key=lambda c: (c[1].count("{"), -len(c[1])))
+            self._compiled = compiled
+        return self._compiled
+
+    def template(self, method: str, path: str, route: Any) -> str:
+        for regex, template, methods in self._compile():
+            if method in methods and regex.match(path):
+                return template
+        if route is not None and getattr(route, "path", None):
+            return str(route.path)
+        return "unmatched"
+
+
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
+    templates = RouteTemplates(app)
+
     @app.middleware("http")
     async def _measure(request: Request, call_next: Any) -> Response:
         start = time.perf_counter()
         response: Response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = templates.template(request.method, request.url.path,
+                                      request.scope.get("route"))
         metrics.requests.labels(request.method, template, str(response.status_code)).inc()
         metrics.latency.labels(request.method, template).observe(time.perf_counter() - start)
         return response

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nongso.accounts import services as accounts
 from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError, TooManyRequests, Unauthorized
-from nongso.core.http import request_language
+from nongso.core.http import page_language
 from nongso.core.i18n import LANGUAGES, translate
 from nongso.core.permissions import ANONYMOUS
 from nongso.registry import services as registry
@@ -54,7 +54,7 @@ def login(
     csrf: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    lang = request_language(request)
+    lang = page_language(request)
     check_csrf(request, csrf)
     ip = request.client.host if request.client else "unknown"
     try:
@@ -106,7 +106,7 @@ def audit_page(request: Request, uow: UowDep, page: PageDep, principal: Principa
 
 
 def error_page(request: Request, exc: AppError) -> Response:
-    lang = request_language(request)
+    lang = page_language(request)
     return render(
         request, "error.html",
         {"title": exc.title(lang) or translate("error.title", lang), "message": exc.message(lang)},

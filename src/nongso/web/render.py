@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from nongso.core import i18n
 from nongso.core.errors import AppError
-from nongso.core.http import request_language
+from nongso.core.http import page_language
 from nongso.core.permissions import ANONYMOUS, ROLE_LABELS, Principal
 from nongso.web.nav import visible
 
@@ -40,7 +40,7 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200,
     principal: Principal | None = None,
 ) -> HTMLResponse:
-    lang = request_language(request)
+    lang = page_language(request)
     if principal is None:
         principal = getattr(request.state, "principal", None) or ANONYMOUS
 

@@ -1,0 +1,121 @@
+"""Domain events on an in-process bus: how one domain reacts to another without its tables.
+
+A service publishes an event inside its unit of work (``events.publish(uow, event)``);
+every handler subscribed to that event type runs at once, in the same transaction, with the
+same unit of work. So a harvest and the traceability lot it commissions are written together
+or not at all, and a handler that fails rolls the publisher's use case back.
+
+Handlers are registered by ``nongso.wiring.register_handlers()`` (called when the platform is
+created), never as an import side effect, so which domain listens to which is written in one
+place.
+
+The events themselves are the contracts between domains: plain frozen dataclasses with ids and
+facts, no ORM objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from nongso.core.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base class of every domain event."""
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[["UnitOfWork", Any], None]
+
+_handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Callable[[UnitOfWork, E], None]) -> None:
+    """Run ``handler(uow, event)`` whenever an event of that type is published."""
+    if handler not in _handlers[event_type]:
+        _handlers[event_type].append(handler)
+
+
+def unsubscribe_all() -> None:
+    """Forget every subscription (tests that need a bus without listeners)."""
+    _handlers.clear()
+
+
+def publish(uow: UnitOfWork, event: DomainEvent) -> None:
+    """Deliver the event to its handlers now, inside the caller's unit of work."""
+    for event_type, handlers in list(_handlers.items()):
+        if isinstance(event, event_type):
+            for handler in list(handlers):
+                handler(uow, event)
+
+
+# --- diary -> traceability, statistics ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HarvestRecorded(DomainEvent):
+    """A harvest was written in a farm diary (one event per plot harvested)."""
+
+    activity_id: int
+    client_uuid: str
+    season_id: int
+    plot_id: int
+    production_unit_id: int | None  # the registry field / planting area of the plot
+    organisation_id: int | None  # the co-operative (or company) the plot belongs to
+    farmer_id: int | None
+    commune_code: str
+    crop: str
+    variety: str | None
+    harvested_at: dt.datetime
+    quantity_kg: float
+    moisture_pct: float | None = None
+    planting_area_code: str | None = None
+    certifications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessingRecorded(DomainEvent):
+    """Pre-processing of harvested produce (drying, sorting, milling…): inputs -> outputs."""
+
+    activity_id: int
+    client_uuid: str
+    kind: str  # "drying" | "sorting" | "milling" | "packing" | ...
+    at: dt.datetime
+    organisation_id: int | None
+    # The harvest (or earlier processing) activities whose produce went in, with kg used.
+    inputs: tuple[tuple[int, float], ...]
+    # What came out: (product, kg, is_main_product), e.g. ("gạo", 620, True), ("trấu", 200, False).
+    outputs: tuple[tuple[str, float, bool], ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class SaleRecorded(DomainEvent):
+    """Produce sold and shipped to a buyer (a registry organisation)."""
+
+    activity_id: int
+    client_uuid: str
+    at: dt.datetime
+    seller_organisation_id: int | None
+    buyer_organisation_id: int | None
+    source_activity_ids: tuple[int, ...]  # harvest/processing activities sold from
+    quantity_kg: float
+    price_vnd_per_kg: float | None = None
+
+
+# --- monitoring -> alerts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObservationsIngested(DomainEvent):
+    """A batch of good-quality observations was stored (one event per batch, not per row)."""
+
+    datastream_ids: tuple[int, ...]
+    first_time: dt.datetime
+    last_time: dt.datetime
+    count: int
