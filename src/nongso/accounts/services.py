@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -360,6 +361,23 @@ def list_devices(uow: UnitOfWork, page: PageRequest) -> Page[DevicePublic]:
                                    .offset(page.offset)).all()
         return Page(items=[DevicePublic.model_validate(d) for d in rows], total=total,
                     limit=page.limit, offset=page.offset)
+
+
+def devices_by_name(uow: UnitOfWork, names: Iterable[str]) -> dict[str, DevicePublic]:
+    """Devices by name (the MQTT bridge finds the device of a topic); administrators only."""
+    require_role(uow.principal, "admin")
+    wanted = sorted(set(names))
+    with uow:
+        rows = uow.session.scalars(select(Device).where(Device.name.in_(wanted))).all()
+        return {d.name: DevicePublic.model_validate(d) for d in rows}
+
+
+def all_devices(uow: UnitOfWork) -> list[DevicePublic]:
+    """Every device (administrators only; e.g. to write the MQTT broker's configuration)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        rows = uow.session.scalars(select(Device).order_by(Device.id)).all()
+        return [DevicePublic.model_validate(d) for d in rows]
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -1372,10 +1372,22 @@ def _date_part_pg(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(FLOOR(EXTRACT({element.field} FROM {_utc_pg(arg, compiler, kw)})) AS INTEGER)"
 
 
+def _sqlite_time(arg: ColumnElement[Any], compiler: SQLCompiler, kw: Any) -> str:
+    """A date-time argument for SQLite's date functions.
+
+    Columns whose type says ``epoch_us_on_sqlite`` (``monitor.models.Instant``) hold integer
+    microseconds since 1970 there; the others hold SQLAlchemy's ISO text.
+    """
+    sql = compiler.process(arg, **kw)
+    if getattr(arg.type, "epoch_us_on_sqlite", False):
+        return f"({sql}) / 1000000.0, 'unixepoch'"
+    return sql
+
+
 @compiles(_DatePart, "sqlite")
 def _date_part_sqlite(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = _args(element)
-    return f"CAST(strftime('{element.strftime}', {compiler.process(arg, **kw)}) AS INTEGER)"
+    return f"CAST(strftime('{element.strftime}', {_sqlite_time(arg, compiler, kw)}) AS INTEGER)"
 
 
 class _DateOf(FunctionElement[date]):
@@ -1398,7 +1410,7 @@ def _date_of_pg(element: _DateOf, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(_DateOf, "sqlite")
 def _date_of_sqlite(element: _DateOf, compiler: SQLCompiler, **kw: Any) -> str:
     (arg,) = _args(element)
-    return f"date({compiler.process(arg, **kw)})"
+    return f"date({_sqlite_time(arg, compiler, kw)})"
 
 
 class _TimeOf(FunctionElement[time]):
@@ -1422,7 +1434,7 @@ def _time_of_pg(element: _TimeOf, compiler: SQLCompiler, **kw: Any) -> str:
 def _time_of_sqlite(element: _TimeOf, compiler: SQLCompiler, **kw: Any) -> str:
     # The text SQLAlchemy stores for a Time on SQLite: HH:MM:SS.ffffff (milliseconds here).
     (arg,) = _args(element)
-    a, b = compiler.process(arg, **kw), compiler.process(arg, **kw)
+    a, b = _sqlite_time(arg, compiler, kw), _sqlite_time(arg, compiler, kw)
     return f"(strftime('%H:%M:%S', {a}) || substr(strftime('%f', {b}), 3) || '000')"
 
 

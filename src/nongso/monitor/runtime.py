@@ -1,0 +1,61 @@
+"""Process-wide state of monitoring: the device rate limiter and the running MQTT bridge.
+
+The bridge is started by ``nongso serve`` (when ``NONGSO_MQTT_URL`` is set), ``nongso mqtt
+run`` and ``nongso demo``; pages and the API ask here for its status.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from nongso.monitor.config import monitor_settings
+from nongso.monitor.ratelimit import RateLimiter
+from nongso.monitor.schemas import BridgeStatus
+
+if TYPE_CHECKING:
+    from nongso.monitor.bridge import MqttBridge
+
+_lock = threading.Lock()
+_limiter: RateLimiter | None = None
+_bridge: MqttBridge | None = None
+
+
+def limiter() -> RateLimiter:
+    global _limiter
+    with _lock:
+        if _limiter is None:
+            s = monitor_settings()
+            _limiter = RateLimiter(s.device_rate_per_s, s.device_burst)
+        return _limiter
+
+
+def use_limiter(value: RateLimiter | None) -> RateLimiter | None:
+    """Install a limiter (tests); returns the previous one."""
+    global _limiter
+    with _lock:
+        previous, _limiter = _limiter, value
+        return previous
+
+
+def set_bridge(bridge: MqttBridge | None) -> None:
+    global _bridge
+    with _lock:
+        _bridge = bridge
+
+
+def bridge() -> MqttBridge | None:
+    return _bridge
+
+
+def bridge_status() -> BridgeStatus:
+    current = _bridge
+    if current is None:
+        return BridgeStatus(
+            state="off",
+            reason_vi="Cầu nối MQTT không chạy (chưa đặt NONGSO_MQTT_URL); dữ liệu vẫn nhận "
+                      "qua HTTP.",
+            reason_en="The MQTT bridge is not running (NONGSO_MQTT_URL not set); data is still "
+                      "accepted over HTTP.",
+        )
+    return current.status()
