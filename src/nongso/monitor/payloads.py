@@ -133,7 +133,7 @@ def parse_interval(value: Any, loc: str) -> tuple[dt.datetime, dt.datetime | Non
 
 
 def _ref_id(value: Any, loc: str, what_vi: str, what_en: str) -> int:
-    if isinstance(value, Mapping) and set(value) == {"@iot.id"}:
+    if isinstance(value, Mapping) and "@iot.id" in value:  # other keys of a link are ignored
         value = value["@iot.id"]
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
