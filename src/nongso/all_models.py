@@ -1,10 +1,11 @@
 """Import every domain's models so that the metadata (and Alembic) knows all tables."""
 
 from nongso.accounts import models as accounts_models
+from nongso.alerts import models as alerts_models
 from nongso.core import audit
 from nongso.core.db import Base
 from nongso.monitor import models as monitor_models
 from nongso.registry import models as registry_models
 from nongso.units import models as units_models
 
-__all__ = ["Base", "accounts_models", "audit", "monitor_models", "registry_models", "units_models"]
+__all__ = ["Base", "accounts_models", "alerts_models", "audit", "monitor_models", "registry_models", "units_models"]

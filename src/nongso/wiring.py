@@ -11,6 +11,8 @@ def register_handlers() -> None:
     if _done:
         return
     _done = True
-    # Domains add their subscriptions here as they land, e.g.:
-    #   from nongso.trace import handlers as trace_handlers
-    #   events.subscribe(events.HarvestRecorded, trace_handlers.on_harvest)
+    from nongso.alerts import handlers as alert_handlers
+    from nongso.core import events
+
+    # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
+    events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)

@@ -380,6 +380,16 @@ def all_devices(uow: UnitOfWork) -> list[DevicePublic]:
         return [DevicePublic.model_validate(d) for d in rows]
 
 
+def users_with_roles(uow: UnitOfWork, roles: Iterable[str]) -> list[UserPublic]:
+    """Active users of these roles (administrators only; e.g. to notify them of an alert)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        rows = uow.session.scalars(
+            select(User).where(User.role.in_(sorted(set(roles))), User.is_active.is_(True))
+            .order_by(User.id)).all()
+        return [UserPublic.model_validate(u) for u in rows]
+
+
 # --- audit log --------------------------------------------------------------------------------
 
 def list_audit(

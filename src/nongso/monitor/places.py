@@ -69,3 +69,20 @@ def production_units_by_id(session: Session, ids: Iterable[int]) -> list[NearbyU
                ProductionUnit.area_ha).where(ProductionUnit.id.in_(wanted))
     ).all()
     return [NearbyUnit(i, c, crop, a, 0.0) for i, c, crop, a in rows]
+
+
+def production_units_of_farmer(session: Session, farmer_id: int) -> list[NearbyUnit]:
+    """A farmer's own fields (for "alerts for me": his communes and crops)."""
+    rows = session.execute(
+        select(ProductionUnit.id, ProductionUnit.commune_code, ProductionUnit.crop,
+               ProductionUnit.area_ha).where(ProductionUnit.farmer_id == farmer_id)
+    ).all()
+    return [NearbyUnit(i, c, crop, a, 0.0) for i, c, crop, a in rows]
+
+
+def production_units_of_organisation(session: Session, organisation_id: int) -> list[NearbyUnit]:
+    rows = session.execute(
+        select(ProductionUnit.id, ProductionUnit.commune_code, ProductionUnit.crop,
+               ProductionUnit.area_ha).where(ProductionUnit.organisation_id == organisation_id)
+    ).all()
+    return [NearbyUnit(i, c, crop, a, 0.0) for i, c, crop, a in rows]

@@ -6,8 +6,10 @@ run`` and ``nongso demo``; pages and the API ask here for its status.
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from nongso.monitor.config import monitor_settings
 from nongso.monitor.ratelimit import RateLimiter
@@ -19,6 +21,22 @@ if TYPE_CHECKING:
 _lock = threading.Lock()
 _limiter: RateLimiter | None = None
 _bridge: MqttBridge | None = None
+_hooks: list[Callable[[Any], None]] = []
+log = logging.getLogger("nongso.monitor")
+
+
+def on_flush(hook: Callable[[Any], None]) -> None:
+    """Run ``hook(outcome)`` after every MQTT batch is stored (e.g. to send alerts now)."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def after_flush(outcome: Any) -> None:
+    for hook in list(_hooks):
+        try:
+            hook(outcome)
+        except Exception:
+            log.exception("after-flush hook failed")
 
 
 def limiter() -> RateLimiter:

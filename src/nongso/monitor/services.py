@@ -1060,6 +1060,17 @@ def fields_around(uow: UnitOfWork, stream: RuleStream, radius_m: float
         return places.production_units_near(uow.session, stream.lon, stream.lat, radius_m)
 
 
+def fields_of(uow: UnitOfWork, *, farmer_id: int | None = None,
+              organisation_id: int | None = None) -> list[places.NearbyUnit]:
+    """A farmer's or an organisation's fields (communes and crops), from the registry."""
+    with uow:
+        if farmer_id is not None:
+            return places.production_units_of_farmer(uow.session, farmer_id)
+        if organisation_id is not None:
+            return places.production_units_of_organisation(uow.session, organisation_id)
+        return []
+
+
 def series(uow: UnitOfWork, datastream_id: int, start: dt.datetime, end: dt.datetime,
            resolution: str = "hour") -> SeriesPublic:
     """A chart series from the roll-ups (hour, day) or the raw readings."""
