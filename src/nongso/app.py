@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
+from nongso.alerts.api import router as alerts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.monitor.api import router as monitor_router
@@ -44,6 +45,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(units_router)
     api.include_router(registry_router)
     api.include_router(monitor_router)
+    api.include_router(alerts_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(pages.router)

@@ -1143,22 +1143,22 @@ def stations(uow: UnitOfWork, now: dt.datetime | None = None) -> list[StationPub
             .join(Location, Location.id == ThingLocation.location_id).order_by(Location.id)
         ):
             points.setdefault(thing_id, (lon, lat))
-    out = []
-    for t in things:
-        lon, lat = points.get(t.id, (None, None))
-        mine = by_thing.get(t.id, [])
-        last = max((st.last_time for st in mine if st.last_time), default=None)
-        silence_h = float((t.properties or {}).get("silenceHours", 6))
-        status = "no_data" if last is None else (
-            "silent" if now - last > dt.timedelta(hours=silence_h) else "ok")
-        out.append(StationPublic(
-            id=t.id, name=t.name, kind=t.kind, commune_code=t.commune_code, lon=lon, lat=lat,
-            status=status, last_time=last,  # type: ignore[arg-type]
-            latest=[LatestValue(datastream_id=st.datastream_id, name=st.name,
-                                property_code=st.property_code, unit=st.unit,
-                                time=st.last_time, value=st.last_result) for st in mine],
-        ))
-    return out
+        out = []
+        for t in things:
+            lon, lat = points.get(t.id, (None, None))
+            mine = by_thing.get(t.id, [])
+            last = max((st.last_time for st in mine if st.last_time), default=None)
+            silence_h = float((t.properties or {}).get("silenceHours", 6))
+            status = "no_data" if last is None else (
+                "silent" if now - last > dt.timedelta(hours=silence_h) else "ok")
+            out.append(StationPublic(
+                id=t.id, name=t.name, kind=t.kind, commune_code=t.commune_code, lon=lon, lat=lat,
+                status=status, last_time=last,  # type: ignore[arg-type]
+                latest=[LatestValue(datastream_id=st.datastream_id, name=st.name,
+                                    property_code=st.property_code, unit=st.unit,
+                                    time=st.last_time, value=st.last_result) for st in mine],
+            ))
+        return out
 
 
 def delete_observations_of(uow: UnitOfWork, datastream_id: int) -> int:
