@@ -149,7 +149,9 @@ def test_post_on_a_navigation_collection_links_the_parent(actors: Actors, many: 
     ("round(result) eq 3 and result lt 3", [2.5, 2.6, 2.7, 2.8, 2.9]),
 ])
 def test_filter(actors: Actors, many: Station, query: str, expected: list[float]) -> None:
-    r = actors.client.get(f"{STA}/Observations",
+    path = "Observations" if "water_level" in query else f"Datastreams({many.salinity})/" \
+        "Observations"
+    r = actors.client.get(f"{STA}/{path}",
                           params={"$filter": query, "$orderby": "result", "$top": 100})
     assert r.status_code == 200, r.text
     assert [round(o["result"], 3) for o in r.json()["value"]] == pytest.approx(expected)
@@ -271,26 +273,29 @@ def test_bad_paths_and_options_are_clear_errors(actors: Actors, many: Station) -
 def test_patch_merge_json_patch_and_put(actors: Actors, many: Station,
                                         platform: Platform) -> None:
     h = actors.headers("admin")
+    sensor = actors.client.get(f"{STA}/Datastreams({many.salinity})/Sensor").json()["@iot.id"]
+    prop = actors.client.get(
+        f"{STA}/Datastreams({many.salinity})/ObservedProperty").json()["@iot.id"]
     r = actors.client.patch(f"{STA}/Things({many.thing_id})", headers=h,
                             json={"description": "Đã sửa", "properties": {"kind": "salinity",
                                                                            "silenceHours": 3}})
     assert r.status_code == 200, r.text
     assert r.json()["description"] == "Đã sửa"
     assert r.json()["properties"]["silenceHours"] == 3
-    r = actors.client.patch(f"{STA}/Sensors(1)", headers={
+    r = actors.client.patch(f"{STA}/Sensors({sensor})", headers={
         **h, "Content-Type": "application/json-patch+json"},
         content=b'[{"op": "replace", "path": "/name", "value": "CTD-2"},'
                 b' {"op": "test", "path": "/encodingType", "value": "text/html"}]')
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "CTD-2"
-    r = actors.client.patch(f"{STA}/Sensors(1)", headers={
+    r = actors.client.patch(f"{STA}/Sensors({sensor})", headers={
         **h, "Content-Type": "application/json-patch+json"},
         content=b'[{"op": "test", "path": "/name", "value": "other"}]')
     assert_problem(r, 422)
-    r = actors.client.put(f"{STA}/ObservedProperties(1)", headers=h,
+    r = actors.client.put(f"{STA}/ObservedProperties({prop})", headers=h,
                           json={"name": "Độ mặn nước", "definition": "salinity"})
     assert r.status_code == 200 and r.json()["description"] == ""
-    r = actors.client.put(f"{STA}/ObservedProperties(1)", headers=h, json={"name": "x"})
+    r = actors.client.put(f"{STA}/ObservedProperties({prop})", headers=h, json={"name": "x"})
     assert_problem(r, 422)
     # An observation moved in time: the roll-ups follow it.
     (first,) = actors.client.get(f"{STA}/Datastreams({many.water})/Observations",
@@ -370,11 +375,12 @@ def test_measurement_types(actors: Actors, platform: Platform,
     """A truth observation stores booleans; a measurement refuses them."""
     h = actors.headers("admin")
     st = make_station(platform, "Trạm T")
+    sensor = actors.client.get(f"{STA}/Datastreams({st.salinity})/Sensor").json()["@iot.id"]
     r = actors.client.post(f"{STA}/Datastreams", headers=h, json={
         "name": "Cống mở", "unitOfMeasurement": {"name": None, "symbol": None},
         "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
                            "OM_TruthObservation",
-        "Thing": {"@iot.id": st.thing_id}, "Sensor": {"@iot.id": 1},
+        "Thing": {"@iot.id": st.thing_id}, "Sensor": {"@iot.id": sensor},
         "ObservedProperty": {"name": "Trạng thái cống", "definition": "gate"}})
     assert r.status_code == 201, r.text
     ds = r.json()["@iot.id"]

@@ -1835,6 +1835,9 @@ class _Compiler:
                 DateTime(timezone=True),
             )
         args = [self.compile(a) for a in expr.args]
+        if name in _DATE_PARTS or name in ("date", "time"):
+            # A time interval (phenomenonTime) gives its start, as FROST-Server does.
+            args = [_Val("datetime", a.sql) if a.kind == "interval" else a for a in args]
         sql = [a.sql for a in args]
 
         def need(*kinds: Kind, index: slice = slice(None)) -> None:

@@ -92,7 +92,11 @@ ENTITY_SETS: Final[dict[str, EntitySet]] = {
     for es in (
         EntitySet(
             "Things", "Thing", Thing,
-            {"id": "id", "name": "name", "description": "description"},
+            {"id": "id", "name": "name", "description": "description",
+             "properties/kind": "kind", "properties/communeCode": "commune_code",
+             "properties/provinceCode": "province_code",
+             "properties/registryFeatureId": "registry_feature_id",
+             "properties/organisationId": "organisation_id", "properties/deviceId": "device_id"},
             _navs(
                 Nav("Locations", "Locations", True, assoc=(ThingLocation, "thing_id",
                                                            "location_id")),
@@ -129,7 +133,8 @@ ENTITY_SETS: Final[dict[str, EntitySet]] = {
             {"id": "id", "name": "name", "description": "description",
              "observationType": "observation_type", "unitOfMeasurement/name": "unit_name",
              "unitOfMeasurement/symbol": "unit_symbol",
-             "unitOfMeasurement/definition": "unit_definition"},
+             "unitOfMeasurement/definition": "unit_definition",
+             "properties/inputUnit": "input_unit"},
             _navs(
                 Nav("Thing", "Things", False, parent_fk="thing_id"),
                 Nav("Sensor", "Sensors", False, parent_fk="sensor_id"),
@@ -150,7 +155,7 @@ ENTITY_SETS: Final[dict[str, EntitySet]] = {
         EntitySet(
             "ObservedProperties", "ObservedProperty", ObservedProperty,
             {"id": "id", "name": "name", "description": "description",
-             "definition": "definition"},
+             "definition": "definition", "properties/code": "code"},
             _navs(Nav("Datastreams", "Datastreams", True, child_fk="observed_property_id")),
             ("id", "name", "definition", "description", "properties"),
         ),
@@ -498,15 +503,15 @@ def _rewrite_many(es: EntitySet, expr: Any, resolver: _Resolver, principal: Prin
             target = ENTITY_SETS[nav.target]
             inner = compile_filter(target, _strip(expr, nav.name), principal, now)
             key = f"\x00{len(resolver.exists)}"
+            if nav.assoc is None:
+                link = related_condition(nav, es, [_col(es, "id")])
+            else:
+                table, to_parent, to_target = nav.assoc
+                link = and_(getattr(table, to_parent) == _col(es, "id"),
+                            getattr(table, to_target) == _col(target, "id"))
+            froms = [target.model] if nav.assoc is None else [target.model, nav.assoc[0]]
             resolver.exists[key] = exists(
-                select(literal(1)).select_from(target.model).where(
-                    related_condition(nav, es, [_col(es, "id")]) if nav.assoc is None else
-                    _col(target, "id").in_(
-                        select(getattr(nav.assoc[0], nav.assoc[2])).where(
-                            getattr(nav.assoc[0], nav.assoc[1]) == _col(es, "id"))),
-                    inner,
-                ).correlate(es.model)
-            )
+                select(literal(1)).select_from(*froms).where(link, inner).correlate(es.model))
             return odata.Path((key,), pos=expr.pos)
         return expr
     if isinstance(expr, odata.BoolOp):
