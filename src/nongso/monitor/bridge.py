@@ -136,6 +136,7 @@ class MqttBridge:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_connect_fail = self._on_connect_fail
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -176,6 +177,11 @@ class MqttBridge:
         self._state, self._last_error = "connected", None
         client.subscribe([(t, 1) for t in self.topics])
         log.info("MQTT bridge connected to %s as %s", public_url(self.url), self.client_id)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        self._state = "disconnected"
+        self._last_error = f"cannot connect to {self.broker.host}:{self.broker.port}"
+        log.warning("MQTT broker %s unreachable; retrying", public_url(self.url))
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reasons: object, properties: object) -> None:
