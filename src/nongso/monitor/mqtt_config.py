@@ -106,5 +106,5 @@ persistent_client_expiration 14d
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 1000
-message_size_limit 1048576
+max_packet_size 1048576
 """

@@ -920,8 +920,8 @@ def mqtt_configuration(uow: UnitOfWork, platform_password: str, directory: str,
             ds_by_device.setdefault(device_id, []).append(ds_id)
         with_creds = {c.device_id for c in creds}
         missing = [d.name for d in accounts.all_devices(uow) if d.id not in with_creds]
-    devices = [mqtt_config.DeviceTopics(c.username, c.password_hash,
-                                        ds_by_device.get(c.device_id, [])) for c in creds]
+        devices = [mqtt_config.DeviceTopics(c.username, c.password_hash,
+                                            ds_by_device.get(c.device_id, [])) for c in creds]
     return MqttConfigFiles(
         passwd=mqtt_config.render_passwd(mqtt_config.mosquitto_hash(platform_password),
                                          devices),

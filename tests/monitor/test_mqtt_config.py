@@ -1,0 +1,149 @@
+"""The generated Mosquitto configuration, loaded by a real ``mosquitto`` process.
+
+The shared broker on 1883 lets anyone in (a development set-up), so this test starts its own
+broker with the files ``nongso mqtt config`` writes and checks that a device gets in with
+its API key only, may publish only on its own topics, and that the platform user reads them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from typer.testing import CliRunner
+
+from nongso.core.permissions import SYSTEM
+from nongso.core.platform import Platform
+from nongso.monitor import mqtt_config, services
+from tests.monitor.conftest import make_station, wait_for
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_password_hash_is_mosquittos_format(tmp_path: Path) -> None:
+    stored = mqtt_config.mosquitto_hash("nsd_secret", salt=b"0123456789ab")
+    assert stored.startswith("$7$101$MDEyMzQ1Njc4OWFi$")
+    assert mqtt_config.verify_mosquitto_hash(stored, "nsd_secret")
+    assert not mqtt_config.verify_mosquitto_hash(stored, "nsd_other")
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        pytest.fail("mosquitto_passwd is not installed (apt-get install mosquitto)")
+    pw = tmp_path / "pw"
+    subprocess.run([tool, "-b", "-c", str(pw), "dev", "nsd_secret"], check=True)
+    written = pw.read_text().strip().split(":", 1)[1]
+    assert mqtt_config.verify_mosquitto_hash(written, "nsd_secret")  # same algorithm
+
+
+@pytest.fixture
+def own_broker(platform: Platform, tmp_path: Path) -> Iterator[tuple[int, object, object]]:
+    a = make_station(platform, "Trạm A")
+    b = make_station(platform, "Trạm B", lon=106.3, lat=10.3)
+    port = _free_port()
+    files = services.mqtt_configuration(platform.uow(SYSTEM), "platform-pass", str(tmp_path),
+                                        port)
+    assert files.devices_without_password == []
+    conf = files.conf.replace("listener %d 0.0.0.0" % port, "listener %d 127.0.0.1" % port)
+    conf = conf.replace("persistence_location /var/lib/mosquitto/",
+                        f"persistence_location {tmp_path}/")
+    import getpass
+
+    # As root, mosquitto would switch to the "mosquitto" user, who cannot read tmp_path.
+    conf += f"log_dest file {tmp_path}/log\nuser {getpass.getuser()}\n"
+    (tmp_path / "mosquitto.conf").write_text(conf)
+    (tmp_path / "passwd").write_text(files.passwd)
+    (tmp_path / "passwd").chmod(0o600)
+    (tmp_path / "acl").write_text(files.acl)
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    proc = subprocess.Popen([binary, "-c", str(tmp_path / "mosquitto.conf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            return proc.poll() is not None
+
+    wait_for(up, 15, "the test broker")
+    if proc.poll() is not None:
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        pytest.fail(f"mosquitto refused the generated configuration:\n{out}\n{conf}")
+    yield port, a, b
+    proc.terminate()
+    proc.wait(10)
+
+
+def _client(port: int, user: str, password: str) -> tuple[mqtt.Client, list[object]]:
+    results: list[object] = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{user}-{time.monotonic_ns()}")
+    c.username_pw_set(user, password)
+    c.on_connect = lambda cl, ud, flags, rc, props: results.append(rc)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    wait_for(lambda: bool(results), 10, f"CONNACK for {user}")
+    return c, results
+
+
+def test_devices_log_in_with_their_key_and_publish_only_their_topics(
+        own_broker: tuple[int, object, object]) -> None:
+    port, a, b = own_broker
+    received: list[str] = []
+    platform_client, rc = _client(port, mqtt_config.PLATFORM_USER, "platform-pass")
+    assert not rc[0].is_failure  # type: ignore[attr-defined]
+    platform_client.on_message = lambda cl, ud, m: received.append(m.topic)
+    subscribed: list[object] = []
+    platform_client.on_subscribe = lambda *args: subscribed.append(args)
+    platform_client.subscribe([(t, 1) for t in mqtt_config.subscriptions()])
+    wait_for(lambda: bool(subscribed), 10)
+
+    _, bad = _client(port, a.device_name, "nsd_wrong")  # type: ignore[attr-defined]
+    assert bad[0].is_failure  # type: ignore[attr-defined]
+
+    device, ok = _client(port, a.device_name, a.api_key)  # type: ignore[attr-defined]
+    assert not ok[0].is_failure  # type: ignore[attr-defined]
+    mine = mqtt_config.device_topic(a.device_name)  # type: ignore[attr-defined]
+    theirs = mqtt_config.device_topic(b.device_name)  # type: ignore[attr-defined]
+    their_ds = mqtt_config.datastream_topic(b.salinity)  # type: ignore[attr-defined]
+    my_ds = mqtt_config.datastream_topic(a.water)  # type: ignore[attr-defined]
+    for topic in (theirs, their_ds, mine, my_ds):
+        device.publish(topic, b'{"obs": []}', qos=1).wait_for_publish(5)
+    wait_for(lambda: len(received) >= 2, 10, "the allowed messages")
+    time.sleep(0.5)  # let a wrongly allowed message arrive, if the ACL were wrong
+    assert sorted(received) == sorted([mine, my_ds])
+    for c in (device, platform_client):
+        c.loop_stop()
+        c.disconnect()
+
+
+def test_cli_writes_the_files(platform: Platform, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from nongso.cli import app
+
+    make_station(platform, "Trạm A")
+    monkeypatch.setenv("NONGSO_DATABASE_URL", str(platform.engine.url.render_as_string(
+        hide_password=False)))
+    from nongso.core.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["mqtt", "config", "--out", str(tmp_path),
+                                          "--platform-password", "pw-123"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    acl = (tmp_path / "acl").read_text()
+    assert "user nongso-platform" in acl and "topic read nongso/+/obs" in acl
+    assert "max_queued_messages 1000000" in (tmp_path / "mosquitto.conf").read_text()
+    assert (tmp_path / "passwd").stat().st_mode & 0o777 == 0o600
