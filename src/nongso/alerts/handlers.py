@@ -10,4 +10,4 @@ from nongso.core.uow import UnitOfWork
 def on_observations_ingested(uow: UnitOfWork, event: ObservationsIngested) -> None:
     """Evaluate the rules of the datastreams that got data, in the same transaction: the
     alert is raised together with the readings that raised it, or neither is stored."""
-    services.evaluate_datastreams(uow, event.datastream_ids)
+    services.evaluate_datastreams(uow, event.datastream_ids, data_arrived=True)

@@ -286,9 +286,11 @@ def _lock_evaluation(uow: UnitOfWork) -> None:
 
 
 def evaluate_datastreams(uow: UnitOfWork, datastream_ids: Iterable[int],
-                         now: dt.datetime | None = None) -> EvaluationReport:
+                         now: dt.datetime | None = None, *,
+                         data_arrived: bool = False) -> EvaluationReport:
     """Run the rules of these datastreams (inside the caller's transaction: the ingestion's,
-    or the periodic run's) and apply the lifecycle decisions."""
+    or the periodic run's) and apply the lifecycle decisions. ``data_arrived``: these
+    datastreams just got readings, so their stations are not silent any more."""
     now = now or clock.now()
     with uow:
         system = uow if uow.principal.is_admin else _system_view(uow)
@@ -312,6 +314,8 @@ def evaluate_datastreams(uow: UnitOfWork, datastream_ids: Iterable[int],
                 if blast is not None:
                     scoped.append(blast)
         report = _apply(uow, scoped, now)
+        if not data_arrived:
+            return report
         # Data arrived: a station reported silent is not silent any more.
         things = {st.thing_id: st for st in streams}
         for thing_id in things:
