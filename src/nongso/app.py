@@ -20,6 +20,8 @@ from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
 from nongso.units.api import router as units_router
+from nongso.web import alerts as alert_pages
+from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 
 log = logging.getLogger("nongso")
@@ -49,6 +51,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(pages.router)
+    app.include_router(monitor_pages.router)
+    app.include_router(alert_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

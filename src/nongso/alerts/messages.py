@@ -1,0 +1,33 @@
+"""Texts of the alert pages (Vietnamese first, English second)."""
+
+from nongso.core import i18n
+
+i18n.register({
+    "nav.alerts": {"vi": "Cảnh báo", "en": "Alerts"},
+    "alerts.title": {"vi": "Cảnh báo và khuyến cáo", "en": "Alerts and advisories"},
+    "alerts.mine": {"vi": "Của tôi (xã, cây trồng của tôi)", "en": "Mine (my communes, crops)"},
+    "alerts.all": {"vi": "Tất cả", "en": "All"},
+    "alerts.open": {"vi": "Đang diễn ra", "en": "Ongoing"},
+    "alerts.cleared": {"vi": "Đã kết thúc", "en": "Cleared"},
+    "alerts.none": {"vi": "Không có cảnh báo nào.", "en": "No alerts."},
+    "alerts.acknowledge": {"vi": "Đã nắm tin", "en": "Acknowledge"},
+    "alerts.clear": {"vi": "Kết thúc", "en": "Clear"},
+    "alerts.raised_at": {"vi": "Phát lúc", "en": "Raised"},
+    "alerts.updated_at": {"vi": "Cập nhật", "en": "Updated"},
+    "alerts.communes": {"vi": "Xã/phường", "en": "Communes"},
+    "alerts.crops": {"vi": "Cây trồng", "en": "Crops"},
+    "alerts.source": {"vi": "Nguồn quy tắc", "en": "Rule source"},
+    "alerts.window": {"vi": "Thời gian", "en": "Period"},
+    "alerts.escalated": {"vi": "Đã báo lên tỉnh", "en": "Escalated to the province"},
+    "alerts.exercise": {"vi": "Dữ liệu mô phỏng", "en": "Simulated data"},
+    "alerts.status.raised": {"vi": "Mới", "en": "Raised"},
+    "alerts.status.acknowledged": {"vi": "Đã nắm tin", "en": "Acknowledged"},
+    "alerts.status.cleared": {"vi": "Đã kết thúc", "en": "Cleared"},
+    "alerts.severity.info": {"vi": "Khuyến cáo", "en": "Advisory"},
+    "alerts.severity.minor": {"vi": "Nhẹ", "en": "Minor"},
+    "alerts.severity.moderate": {"vi": "Trung bình", "en": "Moderate"},
+    "alerts.severity.severe": {"vi": "Nghiêm trọng", "en": "Severe"},
+    "alerts.severity.extreme": {"vi": "Rất nghiêm trọng", "en": "Extreme"},
+    "alerts.cap": {"vi": "Bản tin CAP 1.2", "en": "CAP 1.2 message"},
+    "alerts.feed": {"vi": "Nguồn tin CAP (Atom)", "en": "CAP feed (Atom)"},
+})

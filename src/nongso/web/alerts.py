@@ -1,0 +1,50 @@
+"""Pages of alerts: the list (in-app delivery for farmers, co-ops and communes) and one
+alert with its CAP message; officers acknowledge and clear from here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+import nongso.alerts.messages  # noqa: F401  (registers the texts)
+from nongso.alerts import services
+from nongso.core.deps import PageDep, PrincipalDep, UowDep
+from nongso.web.nav import NavItem, register
+from nongso.web.render import check_csrf, render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("/alerts", "nav.alerts"))
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, uow: UowDep, page: PageDep, principal: PrincipalDep,
+                status: str = "open", mine: bool = False,
+                commune_code: str | None = None) -> Response:
+    status = status if status in ("open", "cleared", "all") else "open"
+    result = services.list_alerts(uow, page, status=None if status == "all" else status,
+                                  mine=mine and principal.is_authenticated,
+                                  commune_code=commune_code or None)
+    return render(request, "alerts/list.html",
+                  {"page": result, "status": status, "mine": mine}, principal=principal)
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(alert_id: int, request: Request, uow: UowDep,
+               principal: PrincipalDep) -> Response:
+    return render(request, "alerts/detail.html", {"a": services.get_alert(uow, alert_id)},
+                  principal=principal)
+
+
+@router.post("/alerts/{alert_id}/{action}")
+def alert_action(alert_id: int, action: str, request: Request, uow: UowDep,
+                 csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    check_csrf(request, csrf)
+    if action == "acknowledge":
+        services.acknowledge(uow, alert_id)
+    elif action == "clear":
+        services.clear(uow, alert_id)
+    else:
+        return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
+    return RedirectResponse(f"/alerts/{alert_id}", status_code=303)

@@ -1,0 +1,57 @@
+"""Pages of monitoring: the station map and a station's charts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+import nongso.monitor.messages  # noqa: F401  (registers the texts)
+from nongso.alerts import services as alerts
+from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.http import page_language
+from nongso.core.i18n import translate
+from nongso.units import services as units
+from nongso.core.errors import not_found
+from nongso.core.pagination import PageRequest
+from nongso.monitor import runtime
+from nongso.web.nav import NavItem, register
+from nongso.web.render import render
+
+router = APIRouter(include_in_schema=False)
+register(NavItem("/monitor", "nav.monitor"))
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
+             platform: PlatformDep) -> Response:
+    stations = alerts.stations_with_status(uow)
+    lang = page_language(request)
+    communes = units.communes_of_province(uow, platform.settings.province_code)
+    context = {
+        "communes": [[c.lon, c.lat, c.name] for c in communes if c.lon and c.lat],
+        "labels": {s: translate(f"monitor.status.{s}", lang)
+                   for s in ("ok", "warning", "alarm", "silent", "no_data")},
+        "details": "Xem biểu đồ" if lang == "vi" else "Chart",
+    }
+    return render(request, "monitor/map.html", {
+        "stations": stations, "bridge": runtime.bridge_status(),
+        "stations_data": [s.model_dump(mode="json") for s in stations],
+        "context_data": context}, principal=principal)
+
+
+@router.get("/monitor/stations/{thing_id}", response_class=HTMLResponse)
+def station_page(thing_id: int, request: Request, uow: UowDep,
+                 principal: PrincipalDep) -> Response:
+    station = next((s for s in alerts.stations_with_status(uow) if s.id == thing_id), None)
+    if station is None:
+        raise not_found("trạm", "station", thing_id)
+    charts = [{"id": v["datastream_id"], "name": v["name"], "unit": v["unit"],
+               "code": v["property_code"]} for v in station.latest]
+    lang = page_language(request)
+    context = {"lang": lang, "noData": translate("monitor.no_data", lang),
+               "mean": "Trung bình" if lang == "vi" else "Mean",
+               "band": "Thấp–cao" if lang == "vi" else "Low–high"}
+    recent = alerts.list_alerts(uow, PageRequest(20, 0), thing_id=thing_id)
+    return render(request, "monitor/station.html",
+                  {"station": station, "charts": charts, "context_data": context,
+                   "recent": recent}, principal=principal)
