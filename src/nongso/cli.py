@@ -51,9 +51,20 @@ def serve(
     """Chạy máy chủ web và API / serve the web UI and the API."""
     import uvicorn
 
+    from nongso.alerts.worker import start_background
     from nongso.app import create_app
+    from nongso.core.platform import Platform
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    platform = Platform.create()
+    # The alerts worker, and the MQTT bridge when NONGSO_MQTT_URL is set (the app starts and
+    # serves even if the broker is down; the bridge retries and reports its state).
+    background = start_background(platform, platform.settings.mqtt_url or None)
+    if not platform.settings.mqtt_url:
+        typer.echo("Cầu nối MQTT tắt (chưa đặt NONGSO_MQTT_URL). / MQTT bridge off.")
+    try:
+        uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+    finally:
+        background.stop()
 
 
 if __name__ == "__main__":

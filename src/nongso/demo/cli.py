@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -35,10 +35,53 @@ def demo_command(
     for acc in result.accounts:
         label = ROLE_LABELS[acc.role][0]
         typer.echo(f"  {acc.username:<12} {label} ({acc.role}, phạm vi {acc.scope})")
+    typer.echo(f"\nQuan trắc: {result.stations} trạm mô phỏng, {result.observations} quan trắc "
+               f"lịch sử, {result.alerts} cảnh báo đang có.")
     if serve:
         import uvicorn
 
         from nongso.app import create_app
 
-        typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)\n")
-        uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+        background, simulator, close = _start_monitoring(platform, seed)
+        typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
+        typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
+                   "(cảnh báo mới xuất hiện trong vòng một phút)\n")
+        try:
+            uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+        finally:
+            simulator.stop()
+            close()
+            background.stop()
+
+
+def _start_monitoring(platform: Platform, seed: int) -> tuple[Any, Any, Any]:
+    """The alerts worker, the MQTT bridge (when the broker answers) and the simulator."""
+    from nongso.alerts.worker import start_background
+    from nongso.demo import monitor as demo_monitor
+    from nongso.monitor.bridge import parse_url, public_url
+    from nongso.monitor.config import monitor_settings
+
+    url = platform.settings.mqtt_url or "mqtt://127.0.0.1:1883"
+    broker = parse_url(url)
+    uow_factory = lambda: platform.uow(SYSTEM)  # noqa: E731
+    if demo_monitor.broker_reachable(broker.host, broker.port):
+        # A shared broker may serve several demos: this installation's own client id and
+        # topic prefix (unless one is configured).
+        import hashlib
+
+        inst = hashlib.sha256(platform.settings.resolved_database_url().encode()).hexdigest()[:8]
+        prefix = monitor_settings().mqtt_topic_prefix or f"nongso-demo-{inst}/"
+        background = start_background(platform, url, evaluate_s=20,
+                                      client_id=f"nongso-demo-{inst}", prefix=prefix)
+        send, close = demo_monitor.mqtt_sender(broker.host, broker.port, prefix)
+        typer.echo(f"Cầu nối MQTT: BẬT ({public_url(url)}); trạm mô phỏng gửi qua MQTT. / "
+                   "MQTT bridge on; the simulated stations publish over MQTT.")
+    else:
+        background = start_background(platform, None, evaluate_s=20)
+        send, close = demo_monitor.service_sender(uow_factory), (lambda: None)
+        typer.echo(f"Cầu nối MQTT: TẮT (không kết nối được {public_url(url)}); trạm mô phỏng "
+                   "gửi thẳng qua dịch vụ ghi dữ liệu. / MQTT bridge off: no broker; the "
+                   "simulated stations write through the ingestion service.")
+    simulator = demo_monitor.Simulator(uow_factory, send, seed=seed)
+    simulator.start()
+    return background, simulator, close

@@ -8,10 +8,11 @@ from sqlalchemy import func, insert, select
 
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
-from nongso.core import audit
+from nongso.core import audit, clock
 from nongso.core.db import sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
+from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
 from nongso.registry.models import Farmer, Organisation, ProductionUnit
 from nongso.units import services as units
@@ -31,6 +32,9 @@ class DemoResult:
     farmers: int
     fields: int
     accounts: list[DemoAccount]
+    stations: int = 0
+    observations: int = 0
+    alerts: int = 0
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -77,12 +81,14 @@ def build_demo(
                           "farmers": len(data.farmers), "fields": len(data.units)})
             built = True
         demo_accounts = _demo_accounts(uow, province_code, password)
+        monitoring = demo_monitor.build(uow, clock.now(), seed)
         counts = [
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
-        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts)
+        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
+                          monitoring.stations, monitoring.observations, monitoring.alerts)
 
 
 def _demo_accounts(uow: UnitOfWork, province_code: str, password: str) -> list[DemoAccount]:

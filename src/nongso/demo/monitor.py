@@ -1,0 +1,406 @@
+"""Demo monitoring: simulated stations, their history, and a live simulator.
+
+Stations stand at the official centroids of real communes (names of real places, invented
+data). The scenario, deterministic for a seed, tells three stories at once (a demo, not one
+season):
+
+- a dry-season **salinity intrusion** moving up the Tiền river (Cửa Tiểu branch) from Vàm
+  Kênh by the sea towards Mỹ Tho: the salt front advances, each station further inland turns
+  salty in turn (durian at risk above 0.5 ‰, mango above 1 ‰, rice above 2 ‰);
+- a flood-season **rise at Tân Châu and Châu Đốc** (An Giang), the reference stations of the
+  upper delta, through alarm levels I and II;
+- **brown planthopper light traps** with a peak three nights ago, confirmed by this
+  morning's count: the "né rầy" sowing window for the communes around the trap;
+  plus a weather station with rice-blast nights and one station that has gone silent.
+
+The history (seven days up to six hours ago) is written through the ingestion service when
+the demo is built. The live simulator then replays the last six hours in 72 seconds (a
+10-minute step every 2 s, with real timestamps in the past, so rates of rise are real) by
+publishing to the MQTT broker, or through the service when there is no broker; afterwards it
+sends one reading a minute. Alerts fire within the first minute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import random
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nongso.core.uow import UnitOfWork
+
+log = logging.getLogger("nongso.demo")
+
+OM = "http://www.opengis.net/def/observationType/OGC-OM/2.0/"
+VN = dt.timezone(dt.timedelta(hours=7))
+STEP = dt.timedelta(minutes=10)
+LIVE_HOURS = 6
+LIVE_TICKS = LIVE_HOURS * 6
+TICK_S = 2.0
+HISTORY_DAYS = 7
+
+# code, name vi, unit symbol, unit name, observation type
+STREAMS: dict[str, tuple[str, str, str, str]] = {
+    "salinity": ("Độ mặn", "‰", "phần nghìn (g/L)", OM + "OM_Measurement"),
+    "water_level": ("Mực nước", "m", "mét (hệ cao độ Hòn Dấu)", OM + "OM_Measurement"),
+    "light_trap_count": ("Rầy nâu vào đèn", "con", "con/đêm", OM + "OM_CountObservation"),
+    "air_temperature": ("Nhiệt độ không khí", "°C", "độ C", OM + "OM_Measurement"),
+    "relative_humidity": ("Độ ẩm không khí", "%", "phần trăm", OM + "OM_Measurement"),
+}
+PROPERTY_NAMES = {"salinity": "Salinity", "water_level": "Water level",
+                  "light_trap_count": "Light-trap count", "air_temperature": "Air temperature",
+                  "relative_humidity": "Relative humidity"}
+
+
+@dataclass(frozen=True)
+class DemoStation:
+    key: str  # also the device name
+    name: str
+    kind: str
+    commune_code: str
+    streams: tuple[str, ...]
+    distance_km: float = 0.0  # salinity: from the sea along the river
+    properties: dict[str, Any] = field(default_factory=dict)
+    silent_since_h: float = 0.0  # > 0: stopped reporting this many hours ago
+
+
+STATIONS: tuple[DemoStation, ...] = (
+    DemoStation("tram-vam-kenh", "Trạm đo mặn Vàm Kênh", "salinity", "28696", ("salinity",), 6),
+    DemoStation("tram-hoa-binh", "Trạm đo mặn Hòa Bình", "salinity", "28693", ("salinity",), 18),
+    DemoStation("tram-vam-giong", "Trạm đo mặn Vàm Giồng", "salinity", "28648",
+                ("salinity",), 32),
+    DemoStation("tram-my-tho", "Trạm đo mặn Mỹ Tho", "salinity", "28261", ("salinity",), 48),
+    DemoStation("tram-dong-tam", "Trạm đo mặn Đồng Tâm", "salinity", "28270", ("salinity",), 54),
+    DemoStation("tram-tan-dien", "Trạm đo mặn Tân Điền", "salinity", "28738", ("salinity",), 10,
+                silent_since_h=8),
+    DemoStation("tram-tan-chau", "Trạm thủy văn Tân Châu", "water_level", "30376",
+                ("water_level",), properties={"floodStation": "Tân Châu",
+                                              "alertProvinceCode": "82"}),
+    DemoStation("tram-chau-doc", "Trạm thủy văn Châu Đốc", "water_level", "30316",
+                ("water_level",), properties={"floodStation": "Châu Đốc",
+                                              "alertProvinceCode": "82"}),
+    DemoStation("bay-den-my-hiep", "Bẫy đèn Mỹ Hiệp", "light_trap", "30112",
+                ("light_trap_count",)),
+    DemoStation("bay-den-phong-hoa", "Bẫy đèn Phong Hòa", "light_trap", "30235",
+                ("light_trap_count",)),
+    DemoStation("kt-cao-lanh", "Trạm khí tượng Cao Lãnh", "weather", "29869",
+                ("air_temperature", "relative_humidity")),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# The scenario (pure)
+
+
+def _noise(seed: int, *key: object) -> float:
+    """A deterministic number in [-1, 1] for a seed and a key (stable across processes)."""
+    return random.Random(zlib.crc32(repr((seed, *key)).encode())).uniform(-1, 1)
+
+
+def salt_front_km(t: dt.datetime, anchor: dt.datetime) -> float:
+    """The salt front's distance from the sea: 8 km a week ago, 12 km six hours ago, then
+    (the replay) 50 km at the present, with the semi-diurnal tide (12.42 h) on top."""
+    live_start = anchor - dt.timedelta(hours=LIVE_HOURS)
+    if t <= live_start:
+        span = (anchor - dt.timedelta(days=HISTORY_DAYS) - live_start).total_seconds()
+        frac = 1 - (t - live_start).total_seconds() / span if span else 1.0
+        base = 8 + 4 * max(0.0, min(1.0, frac))
+    else:
+        frac = (t - live_start) / (anchor - live_start)
+        base = 12 + 38 * min(1.0, frac)
+    tide = 1.5 * math.sin((t.timestamp() / 3600) * 2 * math.pi / 12.42)
+    return base + tide
+
+
+def salinity(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int) -> float:
+    ahead = max(0.0, station.distance_km - salt_front_km(t, anchor))
+    value = 14 * math.exp(-ahead / 5) + 0.03 * _noise(seed, station.key, t.timestamp())
+    return round(max(0.05, value), 3)
+
+
+def water_level(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int) -> float:
+    tan_chau = station.properties.get("floodStation") == "Tân Châu"
+    start, mid, end = (2.6, 3.3, 4.15) if tan_chau else (2.5, 2.9, 3.6)
+    live_start = anchor - dt.timedelta(hours=LIVE_HOURS)
+    history_start = anchor - dt.timedelta(days=HISTORY_DAYS)
+    if t <= live_start:
+        frac = (t - history_start) / (live_start - history_start)
+        base = start + (mid - start) * max(0.0, min(1.0, frac))
+    else:
+        base = mid + (end - mid) * min(1.0, (t - live_start) / (anchor - live_start))
+    tide = 0.04 * math.sin((t.timestamp() / 3600) * 2 * math.pi / 12.42)
+    return round(base + tide + 0.005 * _noise(seed, station.key, t.timestamp()), 3)
+
+
+def trap_count(station: DemoStation, day: dt.date, today: dt.date, seed: int) -> int:
+    """Insects in the trap the night before ``day``: a peak three nights ago at Mỹ Hiệp."""
+    base = 25 + 12 * _noise(seed, station.key, day.toordinal())
+    if station.key == "bay-den-my-hiep":
+        offset = (today - day).days
+        base = {5: 70, 4: 160, 3: 950, 2: 430, 1: 220, 0: 140}.get(offset, base)
+    return max(0, round(base))
+
+
+def weather(code: str, t: dt.datetime, seed: int) -> float:
+    """Warm humid nights (blast weather: minimum 22-24 °C, humidity above 90 %)."""
+    hour = t.astimezone(VN).hour
+    night = hour >= 18 or hour < 6
+    if code == "air_temperature":
+        value = (23.0 if night else 31.5) + 0.6 * _noise(seed, code, t.timestamp())
+    else:
+        value = (94.0 if night else 72.0) + 2.0 * _noise(seed, code, t.timestamp())
+    return round(value, 2)
+
+
+def _grid(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[dt.datetime]:
+    first = dt.datetime.fromtimestamp(
+        math.ceil(start.timestamp() / step.total_seconds()) * step.total_seconds(), dt.UTC)
+    out = []
+    t = first
+    while t <= end:
+        out.append(t)
+        t += step
+    return out
+
+
+def readings(station: DemoStation, start: dt.datetime, end: dt.datetime, anchor: dt.datetime,
+             seed: int) -> dict[str, tuple[list[dt.datetime], list[float]]]:
+    """The station's readings in ``[start, end]`` (10-min data, hourly weather, daily
+    traps), by observed property."""
+    if station.silent_since_h:
+        end = min(end, anchor - dt.timedelta(hours=station.silent_since_h))
+    out: dict[str, tuple[list[dt.datetime], list[float]]] = {}
+    for code in station.streams:
+        if code == "light_trap_count":
+            today = anchor.astimezone(VN).date()
+            times, values = [], []
+            day = start.astimezone(VN).date()
+            while day <= end.astimezone(VN).date():
+                morning = dt.datetime(day.year, day.month, day.day, 6, tzinfo=VN)
+                moment = morning.astimezone(dt.UTC)
+                live_start = anchor - dt.timedelta(hours=LIVE_HOURS)
+                if moment > live_start:  # this morning's count: sent at the replay's start
+                    moment = min(moment, live_start + dt.timedelta(minutes=5))
+                if start <= moment <= end and moment.astimezone(VN).date() == day:
+                    times.append(moment)
+                    values.append(float(trap_count(station, day, today, seed)))
+                day += dt.timedelta(days=1)
+            out[code] = (times, values)
+        elif code in ("air_temperature", "relative_humidity"):
+            times = _grid(start, end, dt.timedelta(hours=1))
+            out[code] = (times, [weather(code, t, seed) for t in times])
+        else:
+            times = _grid(start, end, STEP)
+            fn = salinity if code == "salinity" else water_level
+            out[code] = (times, [fn(station, t, anchor, seed) for t in times])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Building the stations and their history (through the services)
+
+
+@dataclass(frozen=True)
+class DemoMonitoring:
+    stations: int
+    observations: int
+    alerts: int
+
+
+def _thing_body(st: DemoStation, lon: float, lat: float) -> dict[str, Any]:
+    props = {"kind": st.kind, "communeCode": st.commune_code, "demo": True, "demoKey": st.key,
+             **st.properties}
+    if st.kind == "light_trap":
+        props["silenceHours"] = 36  # one count a day
+    return {
+        "name": st.name, "description": f"{st.name} (dữ liệu mô phỏng / simulated data)",
+        "properties": props,
+        "Locations": [{"name": st.name, "description": "Tâm xã/phường (gần đúng)",
+                       "encodingType": "application/geo+json",
+                       "location": {"type": "Point", "coordinates": [lon, lat]}}],
+        "Datastreams": [{
+            "name": f"{STREAMS[code][0]} — {st.name}", "description": STREAMS[code][0],
+            "unitOfMeasurement": {"name": STREAMS[code][2], "symbol": STREAMS[code][1]},
+            "observationType": STREAMS[code][3],
+            "Sensor": {"name": f"Cảm biến {STREAMS[code][0].lower()}",
+                       "description": "Thiết bị mô phỏng", "encodingType": "text/html",
+                       "metadata": "https://nongso.local/demo/sensor"},
+            "ObservedProperty": {"name": PROPERTY_NAMES[code], "definition": code,
+                                 "description": STREAMS[code][0],
+                                 "properties": {"code": code}},
+        } for code in st.streams],
+    }
+
+
+def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring:
+    """Create the demo stations (once) and write their history up to six hours ago."""
+    from nongso.alerts import services as alerts
+    from nongso.core.pagination import PageRequest
+    from nongso.monitor import services as monitor
+    from nongso.monitor.ingest import SeriesIn
+    from nongso.monitor.schemas import DeviceRegister
+    from nongso.units import services as units
+
+    with uow:
+        existing = {s.thing_properties.get("demoKey"): s for s in monitor.rule_streams(uow)}
+        for st in STATIONS:
+            if st.key in existing:
+                continue
+            commune = units.require_commune(uow, st.commune_code)
+            assert commune.lon is not None and commune.lat is not None
+            created = monitor.sta_create(uow, "Things", _thing_body(st, commune.lon,
+                                                                    commune.lat),
+                                         "http://demo/sta/v1.1")
+            monitor.register_device(uow, DeviceRegister(name=st.key,
+                                                        thing_ids=[created.body["@iot.id"]]))
+        streams = {(s.thing_properties.get("demoKey"), s.property_code): s.datastream_id
+                   for s in monitor.rule_streams(uow)}
+        start = now - dt.timedelta(days=HISTORY_DAYS)
+        live_start = now - dt.timedelta(hours=LIVE_HOURS)
+        total = 0
+        for st in STATIONS:
+            # Daily trap counts go back a month (the peak rule compares with two weeks).
+            first = now - dt.timedelta(days=30) if st.kind == "light_trap" else start
+            series = [SeriesIn(streams[(st.key, code)], times, values)
+                      for code, (times, values) in readings(st, first, live_start, now,
+                                                            seed).items() if times]
+            total += monitor.ingest(uow, series).stored
+        n_alerts = alerts.list_alerts(uow, PageRequest(1, 0), status="open").total
+        uow.commit()
+    return DemoMonitoring(len(STATIONS), total, n_alerts)
+
+
+# --------------------------------------------------------------------------------------------
+# The live simulator
+
+
+Sender = Callable[[str, list[list[Any]]], None]
+
+
+class Simulator:
+    """Replays the last six hours quickly, then sends one reading a minute per station."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], send: Sender, *,
+                 seed: int = 2026, tick_s: float = TICK_S, now: Callable[[], dt.datetime]
+                 | None = None) -> None:
+        self.uow_factory = uow_factory
+        self.send = send
+        self.seed = seed
+        self.tick_s = tick_s
+        self._now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ticks = 0
+        self.anchor = self._now()
+
+    def _streams(self) -> dict[tuple[str, str], int]:
+        from nongso.monitor import services as monitor
+
+        return {(s.thing_properties.get("demoKey"), s.property_code): s.datastream_id
+                for s in monitor.rule_streams(self.uow_factory()) if s.property_code}
+
+    def step(self, start: dt.datetime, end: dt.datetime,
+             streams: dict[tuple[str, str], int]) -> int:
+        """Send every station's readings in ``(start, end]``; returns how many."""
+        n = 0
+        for st in STATIONS:
+            rows: list[list[Any]] = []
+            for code, (times, values) in readings(st, start + dt.timedelta(microseconds=1),
+                                                  end, self.anchor, self.seed).items():
+                ds = streams.get((st.key, code))
+                if ds is None:
+                    continue
+                rows += [[ds, t.isoformat().replace("+00:00", "Z"), v]
+                         for t, v in zip(times, values, strict=True)]
+            if rows:
+                try:
+                    self.send(st.key, rows)
+                    n += len(rows)
+                except Exception:
+                    log.exception("demo station %s could not send", st.key)
+        return n
+
+    def replay(self) -> dt.datetime | None:
+        """The last six hours, a 10-minute step every ``tick_s``; returns where it stopped
+        (None if stopped early)."""
+        streams = self._streams()
+        live_start = self.anchor - dt.timedelta(hours=LIVE_HOURS)
+        previous = live_start
+        for tick in range(1, LIVE_TICKS + 1):
+            if self._stop.wait(self.tick_s if tick > 1 else min(self.tick_s, 0.5)):
+                return None
+            current = live_start + tick * STEP
+            self.step(previous, current, streams)
+            previous = current
+            self.ticks = tick
+        return previous
+
+    def run(self) -> None:
+        previous = self.replay()
+        if previous is None:
+            return
+        streams = self._streams()
+        while not self._stop.wait(60):  # then: real time
+            current = self._now()
+            self.anchor = current
+            self.step(previous, current - dt.timedelta(seconds=5), streams)
+            previous = current - dt.timedelta(seconds=5)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="demo-simulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+
+def mqtt_sender(host: str, port: int, prefix: str = "") -> tuple[Sender, Callable[[], None]]:
+    """Publish each station's readings on its compact topic (QoS 1), as its device would."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="nongso-demo-simulator")
+    client.connect(host, port)
+    client.loop_start()
+
+    def send(device: str, rows: list[list[Any]]) -> None:
+        client.publish(f"{prefix}nongso/{device}/obs", json.dumps({"obs": rows}), qos=1)
+
+    def close() -> None:
+        client.loop_stop()
+        client.disconnect()
+
+    return send, close
+
+
+def service_sender(uow_factory: Callable[[], UnitOfWork]) -> Sender:
+    """Without a broker: the same readings through the ingestion service."""
+    from nongso.monitor import services as monitor
+
+    def send(device: str, rows: list[list[Any]]) -> None:
+        monitor.ingest_compact(uow_factory(), {"obs": rows})
+
+    return send
+
+
+def broker_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+__all__ = ["STATIONS", "DemoMonitoring", "DemoStation", "Simulator", "build",
+           "broker_reachable", "mqtt_sender", "readings", "salinity", "service_sender",
+           "water_level"]
