@@ -262,25 +262,26 @@ def _prepare_fast(
 ) -> Prepared:
     ds = info.id
     times = series.times
-    values: list[float] = [float(v) for v in series.results] if not all(
-        type(v) is float for v in series.results) else list(series.results)
+    results = series.results
+    values: list[float] = list(results) if all(type(v) is float for v in results) \
+        else [float(v) for v in results]
     raw: list[float] | None = None
     factor = conversion_factor(info)
     if factor is not None:
         raw = values
         values = [v / factor for v in values]
-    us = [(t - EPOCH) // ONE_MICROSECOND for t in times]
-    db_times = [to_db(t, u) for t, u in zip(times, us, strict=True)]
+    epoch, one = EPOCH, ONE_MICROSECOND
+    us = [(t - epoch) // one for t in times]
+    db_times: list[Any] = us if to_db is sqlite_time else [
+        to_db(t, u) for t, u in zip(times, us, strict=True)]
     valid = _range_of(info)
     flags: list[int] | None = None
     if values and valid is not None:
         lo, hi = min(values), max(values)
         out = (valid.minimum is not None and lo < valid.minimum) or (
             valid.maximum is not None and hi > valid.maximum)
-        if out or valid.integer:
+        if out or (valid.integer and not all(v == int(v) for v in values)):
             flags = [QUALITY_GOOD if valid.contains(v) else QUALITY_BAD_RANGE for v in values]
-            if QUALITY_BAD_RANGE not in flags:
-                flags = None
     foi = info.default_feature_id
     prepared = Prepared(ds, raw is None, [], us)
     if raw is None:
@@ -310,7 +311,7 @@ def _summarise(
     prepared.good = len(good_values)
     if not good_values:
         return
-    if any(a > b for a, b in zip(good_us, good_us[1:])):
+    if good_us != sorted(good_us):
         order = sorted(range(len(good_us)), key=good_us.__getitem__)
         good_us = [good_us[i] for i in order]
         good_values = [good_values[i] for i in order]

@@ -253,35 +253,47 @@ def recompute_days(session: Session, datastream_id: int, start_us: int, end_us: 
     )
 
 
+_STATS_SQL = """UPDATE sta_datastreams SET
+ phenomenon_time_start = CASE WHEN phenomenon_time_start IS NULL OR phenomenon_time_start > {p}
+   THEN {p} ELSE phenomenon_time_start END,
+ phenomenon_time_end = CASE WHEN phenomenon_time_end IS NULL OR phenomenon_time_end < {p}
+   THEN {p} ELSE phenomenon_time_end END,
+ observation_count = observation_count + {p},
+ last_result = CASE WHEN {p} AND (last_time IS NULL OR last_time <= {p}) THEN {p}
+   ELSE last_result END,
+ last_time = CASE WHEN {p} AND (last_time IS NULL OR last_time <= {p}) THEN {p}
+   ELSE last_time END
+ WHERE id = {p}"""
+
+
 def _datastream_stats(session: Session, p: Prepared, new: int) -> None:
+    """Keep the datastream's time range, count and latest good value (one statement)."""
     if p.first_us is None or p.last_us is None:
         return
-    first, last = from_epoch_us(p.first_us), from_epoch_us(p.last_us)
-    d = Datastream
-    values: dict[str, Any] = {
-        "phenomenon_time_start": case(
-            (d.phenomenon_time_start.is_(None), first),
-            (d.phenomenon_time_start > first, first), else_=d.phenomenon_time_start),
-        "phenomenon_time_end": case(
-            (d.phenomenon_time_end.is_(None), last),
-            (d.phenomenon_time_end < last, last), else_=d.phenomenon_time_end),
-        "observation_count": d.observation_count + new,
-    }
-    if p.last_good_us is not None:
-        latest = from_epoch_us(p.last_good_us)
-        newer = (d.last_time.is_(None)) | (d.last_time <= latest)
-        values["last_time"] = case((newer, latest), else_=d.last_time)
-        values["last_result"] = case((newer, p.last_good_value), else_=d.last_result)
+    dialect = dialect_of(session)
+    mark = "?" if dialect == "sqlite" else "%s"
+    as_db = Datastream.__table__.c.phenomenon_time_start.type.bind_processor(
+        session.get_bind().dialect)
+    def t(us: int) -> Any:
+        moment = from_epoch_us(us)
+        return as_db(moment) if as_db is not None else moment
+    first, last = t(p.first_us), t(p.last_us)
+    has_good = p.last_good_us is not None
+    latest = t(p.last_good_us) if p.last_good_us is not None else None
+    params = (first, first, last, last, new, has_good, latest, p.last_good_value,
+              has_good, latest, latest, p.datastream_id)
+    session.connection().exec_driver_sql(_STATS_SQL.format(p=mark), params)
     if p.result_time_min is not None and p.result_time_max is not None:
-        values["result_time_start"] = case(
-            (d.result_time_start.is_(None), p.result_time_min),
-            (d.result_time_start > p.result_time_min, p.result_time_min),
-            else_=d.result_time_start)
-        values["result_time_end"] = case(
-            (d.result_time_end.is_(None), p.result_time_max),
-            (d.result_time_end < p.result_time_max, p.result_time_max),
-            else_=d.result_time_end)
-    session.execute(update(d).where(d.id == p.datastream_id).values(**values))
+        d = Datastream
+        session.execute(update(d).where(d.id == p.datastream_id).values(
+            result_time_start=case(
+                (d.result_time_start.is_(None), p.result_time_min),
+                (d.result_time_start > p.result_time_min, p.result_time_min),
+                else_=d.result_time_start),
+            result_time_end=case(
+                (d.result_time_end.is_(None), p.result_time_max),
+                (d.result_time_end < p.result_time_max, p.result_time_max),
+                else_=d.result_time_end)))
 
 
 def ids_by_time(session: Session, datastream_id: int, times: Sequence[dt.datetime]) -> dict[
