@@ -31,16 +31,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _common import emit, fresh_platform, percentiles  # noqa: E402
+from _common import emit, fresh_platform, percentiles
 
-from nongso.core import clock  # noqa: E402
-from nongso.core.permissions import SYSTEM  # noqa: E402
-from nongso.core.platform import Platform  # noqa: E402
-from nongso.monitor import runtime, services  # noqa: E402
-from nongso.monitor.ingest import SeriesIn  # noqa: E402
-from nongso.monitor.models import to_epoch_us  # noqa: E402
-from nongso.monitor.ratelimit import RateLimiter  # noqa: E402
-from nongso.monitor.schemas import DeviceRegister  # noqa: E402
+from nongso.core import clock
+from nongso.core.permissions import SYSTEM
+from nongso.core.platform import Platform
+from nongso.monitor import runtime, services
+from nongso.monitor.ingest import SeriesIn
+from nongso.monitor.models import to_epoch_us
+from nongso.monitor.ratelimit import RateLimiter
+from nongso.monitor.schemas import DeviceRegister
 
 SCALE = float(os.environ.get("NONGSO_BENCH_SCALE", "1"))
 BATCH = 10_000

@@ -8,4 +8,12 @@ from nongso.monitor import models as monitor_models
 from nongso.registry import models as registry_models
 from nongso.units import models as units_models
 
-__all__ = ["Base", "accounts_models", "alerts_models", "audit", "monitor_models", "registry_models", "units_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "alerts_models",
+    "audit",
+    "monitor_models",
+    "registry_models",
+    "units_models",
+]

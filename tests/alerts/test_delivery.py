@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
     status = 200
 
     def do_POST(self) -> None:
@@ -53,7 +53,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, type[_Receiver]]]:
     class Receiver(_Receiver):
-        received: list[tuple[dict[str, str], bytes]] = []
+        received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
         status = 200
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Receiver)
@@ -140,7 +140,7 @@ def test_signed_webhook_email_sms_and_inbox(platform: Platform, actors: Actors,
     assert doc["event"] == "raised-1" and doc["alert"]["msgType"] == "Alert"
     assert doc["alert"]["info"][0]["severity"] == "Extreme"
 
-    port, mailbox = smtp
+    _port, mailbox = smtp
     ((sender, to, raw),) = mailbox.messages
     mail = message_from_bytes(raw)
     assert sender == "canh-bao@nongso.test" and to == ["canbo.xa@example.org"]

@@ -35,7 +35,7 @@ def _stations(platform: Platform, actors: Actors) -> tuple[int, int]:
 def test_station_map_and_chart_on_a_phone(actors: Actors, platform: Platform,
                                           live_server: str, phone: Page,
                                           artifacts: Path) -> None:
-    salty, flood = _stations(platform, actors)
+    salty, _flood = _stations(platform, actors)
     leg = platform.dialect
     page = phone
     page.goto(live_server + "/monitor")
@@ -70,8 +70,8 @@ def test_flood_chart_shows_the_alarm_levels(actors: Actors, platform: Platform,
                                             artifacts: Path) -> None:
     _, flood = _stations(platform, actors)
     desktop.goto(live_server + f"/monitor/stations/{flood}?lang=en")
-    water = [s for s in monitor.rule_streams(platform.uow(SYSTEM))
-             if s.thing_id == flood and s.property_code == "water_level"][0]
+    water = next(s for s in monitor.rule_streams(platform.uow(SYSTEM))
+             if s.thing_id == flood and s.property_code == "water_level")
     chart = desktop.locator(f"#chart-{water.datastream_id}")
     expect(chart).to_have_attribute("data-thresholds", "3")
     expect(desktop.locator("#station-status")).to_have_text("Warning")

@@ -54,7 +54,7 @@ def own_broker(platform: Platform, tmp_path: Path) -> Iterator[tuple[int, object
     files = services.mqtt_configuration(platform.uow(SYSTEM), "platform-pass", str(tmp_path),
                                         port)
     assert files.devices_without_password == []
-    conf = files.conf.replace("listener %d 0.0.0.0" % port, "listener %d 127.0.0.1" % port)
+    conf = files.conf.replace(f"listener {port} 0.0.0.0", f"listener {port} 127.0.0.1")
     conf = conf.replace("persistence_location /var/lib/mosquitto/",
                         f"persistence_location {tmp_path}/")
     import getpass

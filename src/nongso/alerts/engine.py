@@ -55,7 +55,7 @@ class Decision:
 
 
 def rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0  # type: ignore[arg-type]
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
 
 
 def reconcile(open_alerts: Iterable[OpenAlert], findings: Iterable[Finding],

@@ -334,7 +334,7 @@ class _SystemUow(UnitOfWork):
         self._inner = inner
 
     @property
-    def session(self) -> Any:  # type: ignore[override]
+    def session(self) -> Any:
         return self._inner.session
 
     def __enter__(self) -> _SystemUow:
@@ -655,9 +655,10 @@ def dispatch(uow: UnitOfWork, registry: Mapping[str, channels.Channel] | None = 
     with uow:
         s = uow.session
         for delivery_id, error, permanent in outcomes:
-            d = s.get(Delivery, delivery_id)
-            if d is None:
+            found = s.get(Delivery, delivery_id)
+            if found is None:
                 continue
+            d = found
             d.attempts += 1
             if error is None:
                 d.status, d.sent_at, d.last_error = "sent", clock.now(), None
@@ -715,8 +716,8 @@ def _public(uow: UnitOfWork, a: Alert, communes: Sequence[str] | None = None,
         crops = list(s.scalars(select(AlertCrop.crop).where(AlertCrop.alert_id == a.id)
                                .order_by(AlertCrop.crop)))
     return AlertPublic(
-        id=a.id, rule_id=a.rule_id, status=a.status,  # type: ignore[arg-type]
-        severity=a.severity,  # type: ignore[arg-type]
+        id=a.id, rule_id=a.rule_id, status=a.status,
+        severity=a.severity,
         cap_severity=rules.CAP_SEVERITY.get(a.severity, "Unknown"),  # type: ignore[call-overload]
         level=a.level, subject=a.subject, headline_vi=a.headline_vi,
         headline_en=a.headline_en, description_vi=a.description_vi,
@@ -1010,6 +1011,8 @@ def stations_with_status(uow: UnitOfWork) -> list[StationStatusPublic]:
         for thing_id, severity, rule_id in uow.session.execute(
             select(Alert.thing_id, Alert.severity, Alert.rule_id)
             .where(Alert.status != "cleared", Alert.thing_id.is_not(None))):
+            if thing_id is None:
+                continue
             counts[thing_id] += 1
             if rule_id == rules.RULE_SILENCE:
                 silent.add(thing_id)
@@ -1025,10 +1028,10 @@ def stations_with_status(uow: UnitOfWork) -> list[StationStatusPublic]:
             status = "alarm" if engine.rank(sev) >= engine.rank("severe") else "warning"
         out.append(StationStatusPublic(
             id=st.id, name=st.name, kind=st.kind, commune_code=st.commune_code, lon=st.lon,
-            lat=st.lat, status=status,  # type: ignore[arg-type]
+            lat=st.lat, status=status,
             last_time=st.last_time,
             latest=[v.model_dump(mode="json") for v in st.latest], alerts=counts.get(st.id, 0),
-            worst_severity=sev,  # type: ignore[arg-type]
+            worst_severity=sev,
         ))
     return out
 

@@ -302,7 +302,7 @@ class Simulator:
     def _streams(self) -> dict[tuple[str, str], int]:
         from nongso.monitor import services as monitor
 
-        return {(s.thing_properties.get("demoKey"), s.property_code): s.datastream_id
+        return {(str(s.thing_properties.get("demoKey")), s.property_code): s.datastream_id
                 for s in monitor.rule_streams(self.uow_factory()) if s.property_code}
 
     def step(self, start: dt.datetime, end: dt.datetime,
@@ -401,6 +401,16 @@ def broker_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-__all__ = ["STATIONS", "DemoMonitoring", "DemoStation", "Simulator", "build",
-           "broker_reachable", "mqtt_sender", "readings", "salinity", "service_sender",
-           "water_level"]
+__all__ = [
+    "STATIONS",
+    "DemoMonitoring",
+    "DemoStation",
+    "Simulator",
+    "broker_reachable",
+    "build",
+    "mqtt_sender",
+    "readings",
+    "salinity",
+    "service_sender",
+    "water_level",
+]

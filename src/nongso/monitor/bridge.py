@@ -203,7 +203,7 @@ class MqttBridge:
             if not self._pending:
                 self._first_at = now
             self._last_at = now
-            self._pending.append(_Pending(message.topic, message.payload, message.mid,
+            self._pending.append(_Pending(message.topic, bytes(message.payload), message.mid,
                                           message.qos))
             self._pending_bytes += len(message.payload)
             self.received += 1
@@ -311,7 +311,7 @@ class MqttBridge:
             reason_en = (f"Cannot reach the MQTT broker {public_url(self.url)}; retrying. "
                          "Data is still accepted over HTTP.")
         return BridgeStatus(
-            state=state,  # type: ignore[arg-type]
+            state=state,
             reason_vi=reason_vi, reason_en=reason_en, broker=public_url(self.url),
             client_id=self.client_id, topics=self.topics, received=self.received,
             stored=self.stored, duplicates=self.duplicates, bad_quality=self.bad_quality,

@@ -61,8 +61,9 @@ def run(
     typer.echo(f"Cầu nối MQTT đang chạy ({public_url(url)}); Ctrl-C để dừng.")
     while not stop.wait(10):
         st = runtime.bridge_status()
+        refused = sum(st.rejected.values())
         typer.echo(f"  {st.state}: nhận {st.received} tin, lưu {st.stored} quan trắc, "
-                   f"trùng {st.duplicates}, lỗi {st.malformed}, từ chối {sum(st.rejected.values())}")
+                   f"trùng {st.duplicates}, lỗi {st.malformed}, từ chối {refused}")
     bridge.stop()
     runtime.set_bridge(None)
 

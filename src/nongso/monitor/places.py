@@ -52,6 +52,8 @@ def production_units_near(
     out: list[NearbyUnit] = []
     kx = EARTH_M_PER_DEG_LAT * math.cos(math.radians(lat))
     for uid, commune, crop, area, x0, y0, x1, y1 in rows:
+        if x0 is None or y0 is None or x1 is None or y1 is None:
+            continue
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         d = math.hypot((cx - lon) * kx, (cy - lat) * EARTH_M_PER_DEG_LAT)
         if d <= radius_m:

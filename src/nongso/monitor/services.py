@@ -301,7 +301,7 @@ def _create_observation(uow: UnitOfWork, writer: Writer, body: Any, datastream_i
                                [FieldError(f"{loc}/FeatureOfInterest", "Không tồn tại",
                                            "Does not exist")])
     series = SeriesIn(ds, [start], [result], [extras], loc)
-    out = _write_series(uow, [series], _principal_allowed(uow.principal), all_or_nothing=True,
+    _write_series(uow, [series], _principal_allowed(uow.principal), all_or_nothing=True,
                         now=now)
     ids = store.ids_by_time(uow.session, ds, [start])
     return ids[to_epoch_us(start)]
@@ -623,7 +623,9 @@ def _require_write(uow: UnitOfWork, es: sta.EntitySet, obj: Any) -> None:
         case "Things":
             require_manage(p, obj)
         case "Datastreams" | "HistoricalLocations":
-            require_manage(p, s.get(Thing, obj.thing_id))
+            owner = s.get(Thing, obj.thing_id)
+            assert owner is not None
+            require_manage(p, owner)
         case "Locations":
             require_officer(p)
             for thing in s.scalars(select(Thing).join(
@@ -633,11 +635,11 @@ def _require_write(uow: UnitOfWork, es: sta.EntitySet, obj: Any) -> None:
         case "Observations":
             ds = s.get(Datastream, obj.datastream_id)
             assert ds is not None
-            thing = s.get(Thing, ds.thing_id)
-            assert thing is not None
-            if not (can_manage_thing(p, thing) or (
-                    p.role == "device" and p.device_id == thing.device_id)):
-                require_manage(p, thing)
+            station = s.get(Thing, ds.thing_id)
+            assert station is not None
+            if not (can_manage_thing(p, station) or (
+                    p.role == "device" and p.device_id == station.device_id)):
+                require_manage(p, station)
         case _:
             require_catalogue_editor(p)
 
@@ -819,8 +821,9 @@ def _refresh_after_change(uow: UnitOfWork, datastream_id: int, at: dt.datetime) 
     s = uow.session
     hour = to_epoch_us(at) // ingestion.HOUR_US * ingestion.HOUR_US
     store.recompute_hours(s, datastream_id, hour, hour + ingestion.HOUR_US)
-    day0 = (hour + ingestion.VN_OFFSET_US) // ingestion.DAY_US * ingestion.DAY_US - ingestion.VN_OFFSET_US
-    store.recompute_days(s, datastream_id, day0, day0 + ingestion.DAY_US)
+    vn, day = ingestion.VN_OFFSET_US, ingestion.DAY_US
+    day0 = (hour + vn) // day * day - vn
+    store.recompute_days(s, datastream_id, day0, day0 + day)
     o = Observation
     first, last, n = s.execute(
         select(func.min(o.phenomenon_time), func.max(o.phenomenon_time), func.count())
@@ -917,7 +920,8 @@ def mqtt_configuration(uow: UnitOfWork, platform_password: str, directory: str,
                                                         Datastream.thing_id == Thing.id)
             .where(Thing.device_id.is_not(None))
         ):
-            ds_by_device.setdefault(device_id, []).append(ds_id)
+            if device_id is not None:
+                ds_by_device.setdefault(device_id, []).append(ds_id)
         with_creds = {c.device_id for c in creds}
         missing = [d.name for d in accounts.all_devices(uow) if d.id not in with_creds]
         devices = [mqtt_config.DeviceTopics(c.username, c.password_hash,
@@ -1121,7 +1125,7 @@ def series(uow: UnitOfWork, datastream_id: int, start: dt.datetime, end: dt.date
                 .order_by(o.phenomenon_time)):
                 points.append(SeriesPoint(time=t, mean=v, minimum=v, maximum=v, n=1))
         return SeriesPublic(datastream_id=ds.id, name=ds.name, property_code=code,
-                            unit=ds.unit_symbol, resolution=resolution,  # type: ignore[arg-type]
+                            unit=ds.unit_symbol, resolution=resolution,
                             points=points)
 
 
@@ -1153,7 +1157,7 @@ def stations(uow: UnitOfWork, now: dt.datetime | None = None) -> list[StationPub
                 "silent" if now - last > dt.timedelta(hours=silence_h) else "ok")
             out.append(StationPublic(
                 id=t.id, name=t.name, kind=t.kind, commune_code=t.commune_code, lon=lon, lat=lat,
-                status=status, last_time=last,  # type: ignore[arg-type]
+                status=status, last_time=last,
                 latest=[LatestValue(datastream_id=st.datastream_id, name=st.name,
                                     property_code=st.property_code, unit=st.unit,
                                     time=st.last_time, value=st.last_result) for st in mine],

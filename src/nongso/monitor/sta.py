@@ -21,12 +21,12 @@ import dataclasses
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import Select, and_, exists, false, func, literal, or_, select, true
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -230,12 +230,15 @@ def visibility(es: EntitySet, p: Principal) -> ColumnElement[bool] | None:
         case "Things":
             return things
         case "Datastreams":
-            return Datastream.thing_id.in_(visible_ids)
+            cond: ColumnElement[bool] = Datastream.thing_id.in_(visible_ids)
+            return cond
         case "Observations":
-            return Observation.datastream_id.in_(
+            cond = Observation.datastream_id.in_(
                 select(Datastream.id).where(Datastream.thing_id.in_(visible_ids)))
+            return cond
         case "HistoricalLocations":
-            return HistoricalLocation.thing_id.in_(visible_ids)
+            cond = HistoricalLocation.thing_id.in_(visible_ids)
+            return cond
         case "Locations":
             linked = select(ThingLocation.location_id)
             officer = p.role in ("province_officer", "commune_officer", "inspector")
@@ -341,15 +344,18 @@ def related_condition(nav: Nav, parent_es: EntitySet, parent_ids: Any) -> Column
     ``parent_ids`` (a subquery of ids or a list)."""
     target = ENTITY_SETS[nav.target]
     tid = _col(target, "id")
+    cond: ColumnElement[bool]
     if nav.parent_fk is not None:
         fk = _col(parent_es, nav.parent_fk)
-        return tid.in_(select(fk).where(_col(parent_es, "id").in_(parent_ids)))
-    if nav.child_fk is not None:
-        return _col(target, nav.child_fk).in_(parent_ids)
-    assert nav.assoc is not None
-    table, to_parent, to_target = nav.assoc
-    return tid.in_(select(getattr(table, to_target)).where(
-        getattr(table, to_parent).in_(parent_ids)))
+        cond = tid.in_(select(fk).where(_col(parent_es, "id").in_(parent_ids)))
+    elif nav.child_fk is not None:
+        cond = _col(target, nav.child_fk).in_(parent_ids)
+    else:
+        assert nav.assoc is not None
+        table, to_parent, to_target = nav.assoc
+        cond = tid.in_(select(getattr(table, to_target)).where(
+            getattr(table, to_parent).in_(parent_ids)))
+    return cond
 
 
 def resolve_target(session: Session, path: ResourcePath, p: Principal) -> Target:
@@ -474,7 +480,7 @@ def _strip(expr: odata.Expr, prefix: str) -> Any:
             changes[f.name] = tuple(_strip(v, prefix) for v in value)
         elif dataclasses.is_dataclass(value):
             changes[f.name] = _strip(value, prefix)  # type: ignore[arg-type]
-    return dataclasses.replace(expr, **changes)  # type: ignore[type-var]
+    return dataclasses.replace(expr, **changes)
 
 
 def compile_filter(
@@ -778,13 +784,6 @@ def _geometry_of(location: Any) -> Any:
 # Reading collections and entities
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    count: int | None
-    more: bool
-
-
 def _base_select(es: EntitySet, condition: ColumnElement[bool], opts: odata.QueryOptions,
                  principal: Principal) -> Select[Any]:
     stmt = select(es.model).where(condition)
@@ -939,15 +938,6 @@ def entity_ids(session: Session, target: Target, opts: odata.QueryOptions,
     return ids[:top], count, len(ids) > top
 
 
-def no_rows() -> ColumnElement[bool]:
-    return false()
-
-
-def all_of(items: Iterable[ColumnElement[bool]]) -> ColumnElement[bool]:
-    items = list(items)
-    return and_(*items) if items else true()
-
-
 __all__ = [
     "ENTITY_SETS",
     "EntitySet",
@@ -956,13 +946,11 @@ __all__ = [
     "RenderContext",
     "ResourcePath",
     "Target",
-    "all_of",
     "check_select",
     "compile_filter",
     "entity_ids",
     "entity_set",
     "iso",
-    "no_rows",
     "options_text",
     "parse_path",
     "read_collection",
@@ -974,5 +962,3 @@ __all__ = [
     "thing_properties",
     "visibility",
 ]
-
-_unused: Callable[..., Any] = Page  # kept for typing of future callers

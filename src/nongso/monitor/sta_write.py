@@ -151,7 +151,7 @@ def point_of(location: Mapping[str, Any], loc: str) -> tuple[float | None, float
     except AppError as exc:
         raise ValidationFailed(f"{loc}: {exc.message_vi}", f"{loc}: {exc.message_en}",
                                [FieldError(loc, exc.message_vi, exc.message_en)]) from None
-    point = shape if shape.geom_type == "Point" else shape.representative_point()
+    point = shape.representative_point()
     return float(point.x), float(point.y)
 
 
@@ -337,7 +337,7 @@ class Writer:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise _bad(f"{loc}/properties/organisationId", "Phải là số nguyên.",
                                "Must be an integer.")
-                registry.organisation_scope(_SessionUow(self.s, self.p), value)
+                registry.organisation_scope(_SessionUow(self.s, self.p), value)  # type: ignore[arg-type]
             thing.organisation_id = value
         props.pop("provinceCode", None)
         props.pop("deviceId", None)  # devices are linked by POST /api/v1/monitor/devices

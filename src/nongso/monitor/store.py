@@ -149,7 +149,7 @@ def write(session: Session, prepared: Sequence[Prepared]) -> Written:
                 for r in p.rows
             ]
             sql = wide_sql
-        cursor = conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        cursor = conn.exec_driver_sql(sql, rows)
         new = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 \
             else len(rows)
         stored += new
@@ -181,7 +181,7 @@ def _rollups(session: Session, dialect: str, p: Prepared, all_new: bool) -> None
             f"minimum = {least}({t}.minimum, excluded.minimum), "
             f"maximum = {greatest}({t}.maximum, excluded.maximum)"
         )
-        conn.exec_driver_sql(sql, [  # type: ignore[arg-type]
+        conn.exec_driver_sql(sql, [
             (p.datastream_id, _hour_key(dialect, h), a.n, a.total, a.minimum, a.maximum)
             for h, a in p.hours.items()
         ])

@@ -8,12 +8,12 @@ from fastapi.responses import HTMLResponse, Response
 import nongso.monitor.messages  # noqa: F401  (registers the texts)
 from nongso.alerts import services as alerts
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.errors import not_found
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
-from nongso.units import services as units
-from nongso.core.errors import not_found
 from nongso.core.pagination import PageRequest
 from nongso.monitor import runtime
+from nongso.units import services as units
 from nongso.web.nav import NavItem, register
 from nongso.web.render import render
 

@@ -11,8 +11,6 @@ from alembic import op
 
 import nongso.core.db
 
-
-
 revision: str = '0002_alerts'
 down_revision: str | Sequence[str] | None = '0002_monitor'
 branch_labels: str | Sequence[str] | None = None

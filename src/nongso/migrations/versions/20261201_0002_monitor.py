@@ -12,7 +12,6 @@ from alembic import op
 import nongso.core.db
 import nongso.monitor.models
 
-
 revision: str = '0002_monitor'
 down_revision: str | Sequence[str] | None = '0001'
 branch_labels: str | Sequence[str] | None = ('monitor',)
