@@ -302,3 +302,20 @@ def test_an_alert_rule_failure_rolls_the_ingestion_back_with_it(
         _ingest(platform, st.salinity, [3.0], NOW - dt.timedelta(minutes=5))
     assert _count(platform, Alert) == 0
     assert monitor.readings(platform.uow(SYSTEM), st.salinity, NOW - dt.timedelta(days=1)) == []
+
+
+def test_alert_list_queries_do_not_grow_with_the_page(platform: Platform, actors: Actors,
+                                                      now: clock.FixedClock) -> None:
+    from tests.helpers import count_queries
+
+    for i in range(6):
+        st = make_station(platform, f"Trạm {i}", lon=106.0 + i / 10, lat=10.3)
+        add_fields(platform, 106.0 + i / 10, 10.3, {"durian": actors.commune_a})
+        _ingest(platform, st.salinity, [1.0], NOW - dt.timedelta(minutes=5))
+    c = actors.client
+    c.get("/api/v1/alerts", params={"limit": 1})
+    with count_queries(platform.engine) as small:
+        assert len(c.get("/api/v1/alerts", params={"limit": 2}).json()["items"]) == 2
+    with count_queries(platform.engine) as large:
+        assert len(c.get("/api/v1/alerts", params={"limit": 6}).json()["items"]) == 6
+    assert large.count == small.count, (small.statements, large.statements)

@@ -391,3 +391,31 @@ def test_measurement_types(actors: Actors, platform: Platform,
                            json={"phenomenonTime": "2026-03-01T00:00:00Z", "result": True})
     assert_problem(r, 422)
     assert OM in r.text or "số" in r.text
+
+
+def test_things_link_to_registry_records_and_fields(actors: Actors, platform: Platform,
+                                                    fixed_now: clock.FixedClock) -> None:
+    from tests.alerts.conftest import add_fields
+
+    add_fields(platform, 106.0, 10.0, {"rice": actors.commune_a})  # far from the station
+    from nongso.registry.models import ProductionUnit
+
+    with platform.engine.connect() as c:
+        unit_id = c.scalar(select(ProductionUnit.id))
+    body = _thing("Trạm đồng", registryFeatureId=4242, productionUnitIds=[unit_id])
+    r = actors.client.post(f"{STA}/Things", json=body, headers=actors.headers("admin"))
+    assert r.status_code == 201, r.text
+    props = r.json()["properties"]
+    assert props["registryFeatureId"] == 4242 and props["productionUnitIds"] == [unit_id]
+    found = actors.client.get(f"{STA}/Things", params={
+        "$filter": "properties/registryFeatureId eq 4242"}).json()["value"]
+    assert [t["name"] for t in found] == ["Trạm đồng"]
+    streams = [s for s in services.rule_streams(platform.uow(SYSTEM))
+               if s.thing_id == r.json()["@iot.id"]]
+    fields = services.fields_around(platform.uow(SYSTEM), streams[0], 1000)
+    assert [(f.id, f.crop) for f in fields] == [(unit_id, "rice")]  # linked, not nearby
+    bad = _thing("Trạm sai", productionUnitIds=[987654])
+    r = actors.client.post(f"{STA}/Things", json=bad, headers=actors.headers("admin"))
+    err = assert_problem(r, 422)
+    assert err["errors"][0]["loc"] == "/properties/productionUnitIds"
+    assert _count(platform, Thing) == 1
