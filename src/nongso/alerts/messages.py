@@ -31,3 +31,16 @@ i18n.register({
     "alerts.cap": {"vi": "Bản tin CAP 1.2", "en": "CAP 1.2 message"},
     "alerts.feed": {"vi": "Nguồn tin CAP (Atom)", "en": "CAP feed (Atom)"},
 })
+
+# Crop codes of the registry and the rules, named for people.
+CROPS: dict[str, tuple[str, str]] = {
+    "rice": ("Lúa", "Rice"), "durian": ("Sầu riêng", "Durian"), "mango": ("Xoài", "Mango"),
+    "pomelo": ("Bưởi", "Pomelo"), "longan": ("Nhãn", "Longan"),
+    "dragon_fruit": ("Thanh long", "Dragon fruit"), "rambutan": ("Chôm chôm", "Rambutan"),
+    "citrus": ("Cam, quýt", "Citrus"), "coconut": ("Dừa", "Coconut"),
+}
+
+
+def crop_name(code: str, lang: str) -> str:
+    names = CROPS.get(code)
+    return (names[0] if lang == "vi" else names[1]) if names else code

@@ -34,4 +34,11 @@ i18n.register({
     "monitor.kind.water_level": {"vi": "Trạm thủy văn", "en": "Hydrological station"},
     "monitor.kind.light_trap": {"vi": "Bẫy đèn", "en": "Light trap"},
     "monitor.kind.weather": {"vi": "Trạm khí tượng", "en": "Weather station"},
+    "monitor.code.salinity": {"vi": "Độ mặn", "en": "Salinity"},
+    "monitor.code.water_level": {"vi": "Mực nước", "en": "Water level"},
+    "monitor.code.light_trap_count": {"vi": "Rầy vào đèn", "en": "Light-trap count"},
+    "monitor.code.air_temperature": {"vi": "Nhiệt độ", "en": "Temperature"},
+    "monitor.code.relative_humidity": {"vi": "Độ ẩm", "en": "Humidity"},
+    "monitor.code.soil_moisture": {"vi": "Độ ẩm đất", "en": "Soil moisture"},
+    "monitor.code.ph": {"vi": "pH", "en": "pH"},
 })

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-import nongso.alerts.messages  # noqa: F401  (registers the texts)
+from nongso.alerts.messages import crop_name
 from nongso.alerts import services
-from nongso.core.deps import PageDep, PrincipalDep, UowDep
+from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
+from nongso.core.http import page_language
+from nongso.units import services as units
 from nongso.web.nav import NavItem, register
 from nongso.web.render import check_csrf, render
 
@@ -26,15 +28,23 @@ def alerts_page(request: Request, uow: UowDep, page: PageDep, principal: Princip
     result = services.list_alerts(uow, page, status=None if status == "all" else status,
                                   mine=mine and principal.is_authenticated,
                                   commune_code=commune_code or None)
+    lang = page_language(request)
     return render(request, "alerts/list.html",
-                  {"page": result, "status": status, "mine": mine}, principal=principal)
+                  {"page": result, "status": status, "mine": mine,
+                   "crops": {c: crop_name(c, lang) for a in result.items for c in a.crops}},
+                  principal=principal)
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(alert_id: int, request: Request, uow: UowDep,
-               principal: PrincipalDep) -> Response:
-    return render(request, "alerts/detail.html", {"a": services.get_alert(uow, alert_id)},
-                  principal=principal)
+def alert_page(alert_id: int, request: Request, uow: UowDep, principal: PrincipalDep,
+               platform: PlatformDep) -> Response:
+    alert = services.get_alert(uow, alert_id)
+    lang = page_language(request)
+    names = {c.code: c.name for c in units.communes_of_province(
+        uow, alert.province_code or platform.settings.province_code)}
+    return render(request, "alerts/detail.html", {
+        "a": alert, "crops": [crop_name(c, lang) for c in alert.crops],
+        "communes": [names.get(c, c) for c in alert.communes]}, principal=principal)
 
 
 @router.post("/alerts/{alert_id}/{action}")

@@ -32,6 +32,9 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
         "labels": {s: translate(f"monitor.status.{s}", lang)
                    for s in ("ok", "warning", "alarm", "silent", "no_data")},
         "details": "Xem biểu đồ" if lang == "vi" else "Chart",
+        "codes": {c: translate(f"monitor.code.{c}", lang) for c in (
+            "salinity", "water_level", "light_trap_count", "air_temperature",
+            "relative_humidity", "soil_moisture", "ph")},
     }
     return render(request, "monitor/map.html", {
         "stations": stations, "bridge": runtime.bridge_status(),

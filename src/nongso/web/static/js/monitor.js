@@ -36,7 +36,8 @@
     stations.forEach(function (s) {
       if (s.lat == null || s.lon == null) { return; }
       var lines = (s.latest || []).filter(function (v) { return v.value != null; }).map(function (v) {
-        return esc(v.name) + ": <b>" + fmt(v.value, lang) + "</b> " + esc(v.unit || "");
+        var label = (ctx.codes && ctx.codes[v.property_code]) || v.name;
+        return esc(label) + ": <b>" + fmt(v.value, lang) + "</b> " + esc(v.unit || "");
       });
       var html = "<b>" + esc(s.name) + "</b><br>" + esc(ctx.labels[s.status] || s.status) + "<br>" +
         lines.join("<br>") + '<br><a href="/monitor/stations/' + s.id + '">' + esc(ctx.details) + "</a>";
