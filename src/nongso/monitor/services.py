@@ -1103,7 +1103,8 @@ def series(uow: UnitOfWork, datastream_id: int, start: dt.datetime, end: dt.date
                 select(h.hour, h.n, h.total, h.minimum, h.maximum)
                 .where(h.datastream_id == datastream_id, h.hour >= start, h.hour < end)
                 .order_by(h.hour)):
-                points.append(SeriesPoint(time=t, mean=total / n, minimum=lo, maximum=hi, n=n))
+                points.append(SeriesPoint.model_construct(time=t, mean=total / n, minimum=lo,
+                                                          maximum=hi, n=n))
         elif resolution == "day":
             d = ObservationDaily
             first_day = (start + dt.timedelta(hours=7)).date()
