@@ -64,3 +64,22 @@ def test_history_and_replay_raise_the_alerts(platform: Platform) -> None:
         assert open_rules()["station.silence"] == 1  # Tân Điền
     finally:
         clock.use(previous)
+
+
+def test_demo_accounts_get_alerts_in_their_inbox(platform: Platform) -> None:
+    from nongso.accounts import services as accounts
+    from nongso.core.permissions import Principal
+
+    fixed = clock.FixedClock(NOW)
+    previous = clock.use(fixed)
+    try:
+        services.build_demo(platform.uow(SYSTEM), "82", "demo-pass", scale=0.05)
+        (officer,) = [u for u in accounts.users_with_roles(platform.uow(SYSTEM),
+                                                           ["province_officer"])
+                      if u.username == "canbo.tinh"]
+        me = Principal(role=officer.role, user_id=officer.id, username=officer.username,
+                       unit_code=officer.unit_code, province_code=officer.province_code)
+        inbox = alerts.inbox(platform.uow(me), PageRequest(100, 0))
+        assert inbox.total > 0 and all(i.event.startswith("raised") for i in inbox.items)
+    finally:
+        clock.use(previous)

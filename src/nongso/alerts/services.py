@@ -938,6 +938,23 @@ def create_subscription(uow: UnitOfWork, data: SubscriptionCreate) -> Subscripti
                                    secret=secret)
 
 
+def subscribe_user(uow: UnitOfWork, user_id: int, data: SubscriptionCreate) -> int:
+    """Give a user an in-app subscription unless they have one (administrators; the demo)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        found = uow.session.scalar(select(Subscription.id).where(
+            Subscription.user_id == user_id, Subscription.channel == data.channel))
+        if found is not None:
+            return int(found)
+        sub = Subscription(user_id=user_id, channel=data.channel, address=data.address,
+                           commune_code=data.commune_code, crop=data.crop,
+                           rule_prefix=data.rule_prefix, min_severity=data.min_severity,
+                           language=data.language, created_by=uow.principal.user_id)
+        uow.session.add(sub)
+        uow.commit()
+        return sub.id
+
+
 def _my_subscriptions(p: Principal) -> Any:
     stmt = select(Subscription)
     if p.is_admin:

@@ -247,7 +247,16 @@ def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring
     from nongso.monitor.schemas import DeviceRegister
     from nongso.units import services as units
 
+    from nongso.accounts import services as accounts
+    from nongso.alerts.schemas import SubscriptionCreate
+
     with uow:
+        # The demo officers and the demo farmer get the alerts in the app (their inbox).
+        for user in accounts.users_with_roles(uow, ("province_officer", "commune_officer",
+                                                    "farmer")):
+            if user.username in ("canbo.tinh", "canbo.xa", "nongdan"):
+                alerts.subscribe_user(uow, user.id, SubscriptionCreate(
+                    channel="inapp", crop="rice" if user.role == "farmer" else None))
         existing = {s.thing_properties.get("demoKey"): s for s in monitor.rule_streams(uow)}
         for st in STATIONS:
             if st.key in existing:
