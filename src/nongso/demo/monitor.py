@@ -240,15 +240,14 @@ def _thing_body(st: DemoStation, lon: float, lat: float) -> dict[str, Any]:
 
 def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring:
     """Create the demo stations (once) and write their history up to six hours ago."""
+    from nongso.accounts import services as accounts
     from nongso.alerts import services as alerts
+    from nongso.alerts.schemas import SubscriptionCreate
     from nongso.core.pagination import PageRequest
     from nongso.monitor import services as monitor
     from nongso.monitor.ingest import SeriesIn
     from nongso.monitor.schemas import DeviceRegister
     from nongso.units import services as units
-
-    from nongso.accounts import services as accounts
-    from nongso.alerts.schemas import SubscriptionCreate
 
     with uow:
         # The demo officers and the demo farmer get the alerts in the app (their inbox).
