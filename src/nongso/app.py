@@ -16,8 +16,10 @@ from nongso.accounts.api import router as accounts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.registry.api import router as registry_router
+from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.units.api import router as units_router
 from nongso.web import pages
+from nongso.web import registry as registry_pages
 
 log = logging.getLogger("nongso")
 
@@ -42,7 +44,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(units_router)
     api.include_router(registry_router)
     app.include_router(api)
+    app.include_router(ogcapi_router)
     app.include_router(pages.router)
+    app.include_router(registry_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

@@ -672,7 +672,7 @@ def view_context(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> ViewCont
     orgs: dict[int, str] = {}
     if org_ids:
         orgs = dict(s.execute(select(Organisation.id, Organisation.name)
-                              .where(Organisation.id.in_(sorted(org_ids)))).tuples().all())
+                              .where(Organisation.id.in_(sorted(org_ids)))).all())
     return ViewContext(uow.principal, (clock.now() + dt.timedelta(hours=7)).date(), names, orgs)
 
 

@@ -1307,7 +1307,7 @@ def synthesize_boundaries(uow: UnitOfWork, province_code: str) -> BoundarySummar
                                           c.area_km2) for c in communes]
         shapes = boundaries.synthesize(province.code, province.name, points)
         existing = set(s.execute(select(AdminBoundary.level, AdminBoundary.code).where(
-            AdminBoundary.province_code == province.code)).tuples())
+            AdminBoundary.province_code == province.code)))
         for b in shapes:
             if (b.level, b.code) in existing:
                 continue
@@ -1328,7 +1328,7 @@ def _boundary_columns(geom: BaseGeometry) -> dict[str, Any]:
 def _boundary_summary(s: Session, province_code: str) -> BoundarySummary:
     rows = s.execute(select(AdminBoundary.synthetic, func.count()).where(
         AdminBoundary.province_code == province_code, AdminBoundary.level == "commune")
-        .group_by(AdminBoundary.synthetic)).tuples().all()
+        .group_by(AdminBoundary.synthetic)).all()
     counts = {bool(k): int(n) for k, n in rows}
     return BoundarySummary(province_code=province_code,
                            communes=counts.get(True, 0) + counts.get(False, 0),
@@ -1583,7 +1583,7 @@ def import_features(
                  if _ALIAS_LOOKUP.get(_alias_key(str(k))) == "organisation_code"}
         if codes:
             org_codes = dict(s.execute(select(Organisation.code, Organisation.id).where(
-                Organisation.code.in_(sorted(codes)))).tuples().all())  # type: ignore[arg-type]
+                Organisation.code.in_(sorted(codes)))).all())  # type: ignore[arg-type]
         seen_codes: dict[str, int] = {}
         for f in result.features:
             fields, extra, problems = _map_properties(collection, f.properties)
@@ -1687,7 +1687,7 @@ def export_planting_areas(
         ids = {int(r.properties["farmer_id"]) for r in records if r.properties.get("farmer_id")}
         if ids:
             farmer_names = dict(uow.session.execute(select(Farmer.id, Farmer.full_name).where(
-                Farmer.id.in_(sorted(ids)))).tuples().all())
+                Farmer.id.in_(sorted(ids)))).all())
         return exports.planting_area_list(fmt, records, farmer_names, lang)
 
 

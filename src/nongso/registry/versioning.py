@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy import and_, event, func, insert, inspect, select, update
@@ -107,19 +107,26 @@ def version_row(
 
 def bulk_versions(
     session: Session, collection: str, rows: Iterable[Mapping[str, Any]],
-    valid_from: dt.datetime | None = None,
+    valid_from: dt.datetime | Callable[[Mapping[str, Any]], dt.datetime] | None = None,
+    valid_to: dt.datetime | None = None,
 ) -> int:
-    """Write version 1 of rows inserted in bulk (with their ids); returns how many."""
+    """Write the versions of rows inserted in bulk (with their ids and ``version``); returns
+    how many. ``valid_from`` is one time or a function of the row; ``valid_to`` closes them
+    (an earlier version of a feature)."""
     from nongso.registry.models import FeatureVersion
 
-    when = valid_from or _effective(session)
+    default = _effective(session)
     now = clock.now()
     actor = _actor(session)
     batch: list[dict[str, Any]] = []
     count = 0
     for values in rows:
-        batch.append(version_row(collection, values, version=int(values.get("version") or 1),
-                                 change="create", valid_from=when, actor=actor, recorded_at=now))
+        when = valid_from(values) if callable(valid_from) else (valid_from or default)
+        row = version_row(collection, values, version=int(values.get("version") or 1),
+                          change="create" if int(values.get("version") or 1) == 1 else "update",
+                          valid_from=when, actor=actor, recorded_at=now)
+        row["valid_to"] = valid_to
+        batch.append(row)
         if len(batch) >= 5000:
             session.execute(insert(FeatureVersion), batch)
             count += len(batch)
