@@ -3,6 +3,11 @@
 (function () {
   "use strict";
 
+  // Areas that contain other features are drawn first, lightly, so what lies inside stays
+  // visible and clickable.
+  var CONTAINERS = ["field_block", "dyke_ring", "raw_material_area", "alluvial", "acid_sulphate",
+                    "saline", "sandy_ridge", "peat"];
+
   var BOUNDARY_STYLE = { commune: { color: "#689f38", weight: 1, fill: true, fillColor: "#f1f8e9", fillOpacity: 0.6 },
                          province: { color: "#33691e", weight: 2.5, fill: false } };
 
@@ -35,7 +40,7 @@
     var node = document.getElementById(id);
     if (!node) { return; }
     var data = JSON.parse(node.getAttribute("data-geojson") || "{}");
-    var map = L.map(node, { attributionControl: false });
+    var map = L.map(node, { attributionControl: false, maxZoom: 19 });
     map.setView([10.45, 106.0], 9);
     var features = (data.features || []).filter(function (f) { return f.geometry; });
     basemap(map, "82", features.length === 0);
@@ -51,15 +56,17 @@
 
   function main(id, cfg) {
     var L10N = cfg.labels;
-    var map = L.map(id, { preferCanvas: true, attributionControl: false });
+    var map = L.map(id, { preferCanvas: true, attributionControl: false, maxZoom: 19, minZoom: 6 });
     map.setView([10.45, 106.0], 9);
     var boundaries = { features: [] };
     var polygons = L.geoJSON(null, {
       style: function (f) {
         var c = cfg.colours[f.properties.kind || f.properties.soil_type] || "#555";
         var expired = f.properties.status === "expired";
-        return { color: c, weight: f.geometry.type.indexOf("Line") >= 0 ? 3 : 1.2, fillColor: c,
-                 fillOpacity: expired ? 0.15 : 0.45, dashArray: expired ? "4 3" : null };
+        var container = CONTAINERS.indexOf(f.properties.kind || f.properties.soil_type) >= 0;
+        return { color: c, weight: f.geometry.type.indexOf("Line") >= 0 ? 3 : (container ? 2 : 1.2),
+                 fillColor: c, fillOpacity: container ? 0.1 : (expired ? 0.15 : 0.5),
+                 dashArray: expired ? "4 3" : null };
       },
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6 }); },
       onEachFeature: function (f, layer) { layer.on("click", function (e) { openPopup(f, e.latlng); }); },
@@ -113,7 +120,7 @@
       polygons.clearLayers();
       points.clearLayers();
       counts.clearLayers();
-      var shown = 0, clustered = false, pointBatch = [];
+      var shown = 0, clustered = false, pointBatch = [], areas = [];
       data.layers.forEach(function (layer) {
         shown += layer.total;
         if (layer.mode === "clusters") {
@@ -131,10 +138,16 @@
         layer.features.forEach(function (f) {
           if (!f.geometry) { return; }
           if (f.geometry.type === "Point") { pointBatch.push(pointMarker(f, layer.collection)); return; }
-          polygons.addData({ type: "Feature", id: f.id, geometry: f.geometry,
-                             properties: Object.assign({ _collection: layer.collection }, f.properties) });
+          areas.push({ type: "Feature", id: f.id, geometry: f.geometry,
+                       properties: Object.assign({ _collection: layer.collection }, f.properties) });
         });
       });
+      areas.sort(function (a, b) {
+        var ca = CONTAINERS.indexOf(a.properties.kind || a.properties.soil_type) >= 0 ? 0 : 1;
+        var cb = CONTAINERS.indexOf(b.properties.kind || b.properties.soil_type) >= 0 ? 0 : 1;
+        return ca - cb;
+      });
+      polygons.addData({ type: "FeatureCollection", features: areas });
       points.addLayers(pointBatch);
       status.textContent = L10N.text.shown + ": " + shown.toLocaleString(cfg.lang === "vi" ? "vi-VN" : "en-GB") +
         (clustered ? " — " + L10N.text.clustered : "");
