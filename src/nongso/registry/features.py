@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
@@ -685,7 +686,7 @@ def query(uow: UnitOfWork, coll: Collection, q: FeatureQuery) -> FeaturePage:
     conds, compiled = _conditions(src, q, dialect, today)
     extra = list(compiled.columns) if compiled is not None else []
     stmt = select(*src.select, *(c.label(f"_cql{i}") for i, c in enumerate(extra)))
-    stmt = stmt.where(and_(*conds)).order_by(src.id_col)
+    stmt = stmt.where(and_(true(), *conds)).order_by(src.id_col)
     needs_refine = q.bbox is not None or (compiled is not None and not compiled.exact)
     box = cql.bbox_geometry(q.bbox) if q.bbox is not None else None
     wanted = q.limit + 1
@@ -748,7 +749,7 @@ def get(uow: UnitOfWork, coll: Collection, feature_id: int,
     """One feature (None when absent, deleted, or of another collection)."""
     src = _source(coll, as_of, (clock.now() + dt.timedelta(hours=7)).date())
     row = uow.session.execute(
-        select(*src.select).where(and_(*src.base), src.id_col == feature_id).limit(1)
+        select(*src.select).where(and_(true(), *src.base), src.id_col == feature_id).limit(1)
     ).first()
     if row is None:
         return None
@@ -787,7 +788,7 @@ def clusters(uow: UnitOfWork, coll: Collection, q: FeatureQuery, cell_deg: float
         gx, gy = cast(gx_raw, Integer), cast(gy_raw, Integer)
     stmt = (select(gx.label("gx"), gy.label("gy"), func.count().label("n"),
                    cast(func.avg(cx), Float).label("lon"), cast(func.avg(cy), Float).label("lat"))
-            .where(and_(*conds)).group_by(gx, gy))
+            .where(and_(true(), *conds)).group_by(gx, gy))
     return [Cluster(float(r.lon), float(r.lat), int(r.n)) for r in s.execute(stmt)]
 
 
@@ -800,7 +801,7 @@ def extent(uow: UnitOfWork, coll: Collection
     cols = [func.min(b.minx), func.min(b.miny), func.max(b.maxx), func.max(b.maxy)]
     if coll.temporal:
         cols += [func.min(t.c.valid_from), func.max(t.c.valid_to)]
-    row = uow.session.execute(select(*cols).where(and_(*src.base))).one()
+    row = uow.session.execute(select(*cols).where(and_(true(), *src.base))).one()
     box = BBox(*(float(v) for v in row[:4])) if row[0] is not None else None
     span = (_date(row[4]), _date(row[5])) if coll.temporal else (None, None)
     return box, span

@@ -190,11 +190,11 @@ def update_organisation(
         changes = data.model_dump(exclude_unset=True)
         effective = _effective_for_update(uow, "organisations", org.id,
                                           changes.pop("effective_date", None))
+        versioning.set_effective(uow.session, effective)
         for key, value in changes.items():
             setattr(org, key, value)
         rules.check_validity(org.valid_from, org.valid_to)
         org.search_key = _search_key(org.name, org.code)
-        versioning.set_effective(uow.session, effective)
         uow.commit()
         return OrganisationPublic.model_validate(org)
 
@@ -742,6 +742,7 @@ def update_production_unit(
         changes = data.model_dump(exclude_unset=True)
         effective = _effective_for_update(uow, "production_units", unit.id,
                                           changes.pop("effective_date", None))
+        versioning.set_effective(uow.session, effective)
         raw_geometry = changes.pop("geometry", None)
         declared = changes.pop("commune_code", None)
         for key, value in changes.items():
@@ -768,7 +769,6 @@ def update_production_unit(
             raise deny()
         _check_unit_refs(uow, unit)
         unit.search_key = _search_key(unit.name, unit.code)
-        versioning.set_effective(s, effective)
         s.flush()
         _refresh_overlaps(s, {unit.id})
         uow.commit()
@@ -785,8 +785,8 @@ def delete_production_unit(uow: UnitOfWork, unit_id: int) -> None:
         if not can_write_unit(uow.principal, unit.commune_code, unit.province_code,
                               unit.organisation_id):
             raise deny()
-        unit.status = "deleted"
         versioning.set_effective(s, clock.now())
+        unit.status = "deleted"
         s.flush()
         _refresh_overlaps(s, {unit.id})
         uow.commit()
@@ -975,6 +975,7 @@ def update_infrastructure(
         changes = data.model_dump(exclude_unset=True)
         effective = _effective_for_update(uow, "infrastructure", row.id,
                                           changes.pop("effective_date", None))
+        versioning.set_effective(uow.session, effective)
         raw_geometry = changes.pop("geometry", None)
         declared = changes.pop("commune_code", None)
         for key, value in changes.items():
@@ -993,7 +994,6 @@ def update_infrastructure(
             _require_officer(uow.principal, row.commune_code, row.province_code)
         _check_infra(uow, row)
         row.search_key = _search_key(row.name, row.code)
-        versioning.set_effective(s, effective)
         uow.commit()
         return _infra_public(row)
 
@@ -1085,6 +1085,7 @@ def update_soil_unit(uow: UnitOfWork, soil_id: int, data: SoilUnitUpdate) -> Soi
         changes = data.model_dump(exclude_unset=True)
         effective = _effective_for_update(uow, "soil_units", row.id,
                                           changes.pop("effective_date", None))
+        versioning.set_effective(uow.session, effective)
         raw_geometry = changes.pop("geometry", None)
         declared = changes.pop("commune_code", None)
         for key, value in changes.items():
@@ -1103,7 +1104,6 @@ def update_soil_unit(uow: UnitOfWork, soil_id: int, data: SoilUnitUpdate) -> Soi
             _require_officer(uow.principal, row.commune_code, row.province_code)
         _check_soil(uow, row)
         row.search_key = _search_key(row.name, row.code)
-        versioning.set_effective(s, effective)
         uow.commit()
         return _soil_public(row)
 
