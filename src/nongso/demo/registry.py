@@ -363,7 +363,6 @@ def add_map_features(
     code_no = 0
     for commune in rural:
         n_areas = rng.choice((0, 1, 1, 2, 2, 3))
-        n_areas = max(0, round(n_areas * min(scale * 4, 1.0))) if scale < 0.25 else n_areas
         for _ in range(n_areas):
             crop = rng.choice(FRUITS)
             cx, cy = TO_UTM.transform(*_near(rng, commune, 0.4))

@@ -172,11 +172,20 @@ def _org(values: Mapping[str, Any], ctx: ViewContext) -> dict[str, Any]:
             "organisation_name": ctx.organisation_names.get(org_id) if org_id else None}
 
 
+def _location(values: Mapping[str, Any]) -> str | None:
+    """The place name users wrote ("Ấp Mỹ Hưng"), kept in the attributes."""
+    attributes = values.get("attributes")
+    if isinstance(attributes, dict) and isinstance(attributes.get("location"), str):
+        return str(attributes["location"])
+    return None
+
+
 def project_production_unit(values: Mapping[str, Any], ctx: ViewContext) -> dict[str, Any]:
     props: dict[str, Any] = {
         "kind": values.get("kind"),
         "code": values.get("code"),
         "name": values.get("name"),
+        "location": _location(values),
         **_common(values, ctx),
         **_org(values, ctx),
         "crop": values.get("crop"),
