@@ -523,8 +523,8 @@ def _source(coll: Collection, as_of: dt.datetime | None, today: dt.date) -> _Sou
     vcols: dict[str, ColumnElement[Any]] = dict(cols)
     bbox = cql.BBoxColumns(v.c.min_lon, v.c.min_lat, v.c.max_lon, v.c.max_lat)
     select_cols: list[ColumnElement[Any]] = [
-        v.c.id, v.c.feature_id, v.c.geometry, v.c.min_lon, v.c.min_lat, v.c.max_lon, v.c.max_lat,
-        v.c.properties]
+        v.c.id, v.c.feature_id, v.c.version, v.c.geometry, v.c.min_lon, v.c.min_lat, v.c.max_lon,
+        v.c.max_lat, v.c.properties]
     return _Source(coll, v, v.c.feature_id, vcols, base, bbox, select_cols, versions=True)
 
 
@@ -643,6 +643,7 @@ def _row_values(src: _Source, row: Any) -> tuple[int, dict[str, Any], str | None
     if src.versions:
         values = dict(mapping["properties"] or {})
         values["id"] = mapping["feature_id"]
+        values["version"] = mapping["version"]
         return int(mapping["feature_id"]), values, mapping["geometry"]
     values = {c.name: mapping[c] for c in src.table.c}
     if src.collection.point_columns:

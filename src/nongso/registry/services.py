@@ -457,11 +457,14 @@ def _derive_commune(s: Session, geom: BaseGeometry) -> str | None:
 
 
 def _place(
-    uow: UnitOfWork, geom: BaseGeometry, declared: str | None
+    uow: UnitOfWork, geom: BaseGeometry, declared: str | None, fallback: str | None = None
 ) -> tuple[UnitPublic, dict[str, Any] | None]:
-    """The commune of a record (derived where real boundaries are known, else declared) and a
-    flag when the declared one contradicts the geometry."""
+    """The commune of a record (derived where real boundaries are known, else declared, else
+    ``fallback`` — the record's current commune) and a flag when the declared one contradicts
+    the geometry."""
     derived = _derive_commune(uow.session, geom)
+    if declared is None and derived is None and fallback is not None:
+        declared = fallback
     declared_unit = units.require_commune(uow, declared) if declared else None
     if derived is None and declared_unit is None:
         raise ValidationFailed(
@@ -759,7 +762,7 @@ def update_production_unit(
                 found = rules.declared_area_flag(unit.area_ha, unit.declared_area_ha)
                 area_flags = [found] if found else []
             if raw_geometry is not None or declared is not None:
-                commune, commune_flag = _place(uow, geom, declared or unit.commune_code)
+                commune, commune_flag = _place(uow, geom, declared, unit.commune_code)
                 unit.commune_code, unit.province_code = commune.code, commune.province_code
                 unit.flags = rules.replace_flags(unit.flags, {"commune_mismatch"},
                                                  [commune_flag] if commune_flag else [])
@@ -987,7 +990,7 @@ def update_infrastructure(
                 for key, value in _geometry_columns(geom).items():
                     setattr(row, key, value)
                 row.length_m = rules.length_m(geom)
-            commune, commune_flag = _place(uow, geom, declared or row.commune_code)
+            commune, commune_flag = _place(uow, geom, declared, row.commune_code)
             row.commune_code, row.province_code = commune.code, commune.province_code
             row.flags = rules.replace_flags(row.flags, {"commune_mismatch"},
                                             [commune_flag] if commune_flag else [])
@@ -1097,7 +1100,7 @@ def update_soil_unit(uow: UnitOfWork, soil_id: int, data: SoilUnitUpdate) -> Soi
                 for key, value in _geometry_columns(geom).items():
                     setattr(row, key, value)
                 row.area_ha = rules.area_ha(geom)
-            commune, commune_flag = _place(uow, geom, declared or row.commune_code)
+            commune, commune_flag = _place(uow, geom, declared, row.commune_code)
             row.commune_code, row.province_code = commune.code, commune.province_code
             row.flags = rules.replace_flags(row.flags, {"commune_mismatch"},
                                             [commune_flag] if commune_flag else [])
