@@ -81,6 +81,12 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "valid": ("Còn hạn", "Valid"),
 }
 
+FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "declared_area_mismatch": ("Diện tích kê khai lệch > 10 %", "Declared area off by > 10 %"),
+    "overlap": ("Chồng lấn vùng trồng khác", "Overlaps another planting area"),
+    "commune_mismatch": ("Xã kê khai không khớp vị trí", "Declared commune does not match"),
+}
+
 SALINITY_LABELS: dict[str, tuple[str, str]] = {
     "non_saline": ("Không mặn", "Non-saline"),
     "slight": ("Mặn ít", "Slightly saline"),

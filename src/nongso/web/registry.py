@@ -15,6 +15,7 @@ from nongso.registry import services
 from nongso.registry.features import COLLECTIONS, get_collection
 from nongso.registry.messages import (
     CROP_LABELS,
+    FLAG_LABELS,
     KIND_LABELS,
     SALINITY_LABELS,
     STATION_LABELS,
@@ -66,6 +67,7 @@ def _labels(lang: str) -> dict[str, Any]:
         "statuses": {k: label(STATUS_LABELS, k, lang) for k in STATUS_LABELS},
         "stations": {k: label(STATION_LABELS, k, lang) for k in STATION_LABELS},
         "salinity": {k: label(SALINITY_LABELS, k, lang) for k in SALINITY_LABELS},
+        "flags": {k: label(FLAG_LABELS, k, lang) for k in FLAG_LABELS},
         "layers": {k: translate(f"map.layer.{k}", lang) for k, _ in LAYERS},
         "text": {k: translate(f"map.{k}", lang) for k in (
             "shown", "clustered", "record", "loading", "commune", "crop", "kind")},

@@ -56,6 +56,9 @@
 
   function main(id, cfg) {
     var L10N = cfg.labels;
+    var panel = document.getElementById("map-panel");
+    // Filters open beside the map on wide screens; on a phone the map comes first.
+    if (panel && window.matchMedia("(min-width: 900px)").matches) { panel.open = true; }
     var map = L.map(id, { preferCanvas: true, attributionControl: false, maxZoom: 19, minZoom: 6 });
     map.setView([10.45, 106.0], 9);
     var boundaries = { features: [] };
@@ -198,7 +201,8 @@
       var collection = feature.collection || feature.properties._collection;
       var asOf = val("filter-as-of");
       var url = "/api/v1/registry/features/" + collection + "/" + feature.id + (asOf ? "?as_of=" + asOf : "");
-      var popup = L.popup({ maxWidth: 300 }).setLatLng(latlng).setContent(L10N.text.loading).openOn(map);
+      var popup = L.popup({ maxWidth: 300, autoPanPadding: [16, 16] }).setLatLng(latlng)
+        .setContent(L10N.text.loading).openOn(map);
       fetch(url, { headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); }).then(function (f) {
         var p = f.properties || {};
         var box = el("div", { "class": "popup", "id": "popup-" + collection + "-" + f.id });
@@ -218,7 +222,7 @@
         row(t, L10N.fields.licence, p.licence_no ? p.licence_no + " (" + (L10N.statuses[p.licence_status] || p.licence_status) + ")" : null);
         row(t, L10N.fields.status, L10N.statuses[p.status] || p.status);
         row(t, L10N.fields.valid_to, p.valid_to ? p.valid_to.split("-").reverse().join("/") : null);
-        row(t, L10N.fields.flags, p.flags);
+        row(t, L10N.fields.flags, (p.flags || []).map(function (c) { return L10N.flags[c] || c; }));
         box.appendChild(t);
         var link = el("a", { href: "/registry/" + collection + "/" + f.id, "class": "record-link" }, L10N.text.record);
         box.appendChild(link);
@@ -246,6 +250,7 @@
     window.nongsoMap = { map: map, polygons: polygons, points: points, counts: counts, state: state, load: load };
     basemap(map, cfg.province, true).then(function (fc) {
       boundaries = fc;
+      state.boundaries = fc.features.length;
       if (!fc.features.length) { load(); }
     });
   }
