@@ -672,13 +672,27 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+_COMMUNE_NAMES: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _commune_names(uow: UnitOfWork, province: str) -> dict[str, str]:
+    """The names of a province's communes (reference data: read once per database)."""
+    key = (str(uow.session.get_bind().url), province)
+    found = _COMMUNE_NAMES.get(key)
+    if found is None:
+        found = {c.code: c.name for c in units.communes_of_province(uow, province)}
+        if found:
+            _COMMUNE_NAMES[key] = found
+    return found
+
+
 def view_context(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> ViewContext:
     """Names of the communes and organisations of a page (two queries at most)."""
     s = uow.session
     provinces = {str(v["province_code"]) for v in rows if v.get("province_code")}
     names: dict[str, str] = {}
     for province in sorted(provinces):
-        names.update((c.code, c.name) for c in units.communes_of_province(uow, province))
+        names.update(_commune_names(uow, province))
     org_ids = {int(v["organisation_id"]) for v in rows if v.get("organisation_id")}
     orgs: dict[int, str] = {}
     if org_ids:
@@ -700,7 +714,14 @@ def query(uow: UnitOfWork, coll: Collection, q: FeatureQuery) -> FeaturePage:
     needs_refine = q.bbox is not None or (compiled is not None and not compiled.exact)
     box = cql.bbox_geometry(q.bbox) if q.bbox is not None else None
     wanted = q.limit + 1
-    batch = wanted if not needs_refine else max(2 * wanted, 200)
+    # A bbox alone rejects few candidates (most lie inside the box); a spatial filter may
+    # reject many: fetch a little or a lot more than a page.
+    if not needs_refine:
+        batch = wanted
+    elif compiled is None or compiled.exact:
+        batch = wanted + max(10, wanted // 5)
+    else:
+        batch = max(2 * wanted, 200)
     matched: list[tuple[int, dict[str, Any], str | None, Any]] = []
     last: int | None = None
     exhausted = False
