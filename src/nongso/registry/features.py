@@ -677,7 +677,7 @@ _COMMUNE_NAMES: dict[tuple[str, str], dict[str, str]] = {}
 
 def _commune_names(uow: UnitOfWork, province: str) -> dict[str, str]:
     """The names of a province's communes (reference data: read once per database)."""
-    key = (str(uow.session.get_bind().url), province)
+    key = (str(uow.session.get_bind().engine.url), province)
     found = _COMMUNE_NAMES.get(key)
     if found is None:
         found = {c.code: c.name for c in units.communes_of_province(uow, province)}
