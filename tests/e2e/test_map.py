@@ -13,6 +13,8 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import services as demo
 from nongso.registry.models import ProductionUnit
+from tests.helpers import PASSWORD, Actors
+from tests.registry.shapes import TAN_PHUOC_1, rect
 
 
 def _seq(page: Page) -> int:
@@ -117,3 +119,39 @@ def test_map_on_a_phone(platform: Platform, live_server: str, phone: Page,
     assert width <= 360, width
     phone.screenshot(path=str(artifacts / f"map-phone-en-{platform.dialect}.png"),
                      full_page=True)
+
+
+def test_import_page_reports_rows_and_imports_the_valid_ones(
+        actors: Actors, live_server: str, desktop: Page, artifacts: Path, tmp_path: Path,
+        platform: Platform) -> None:
+    lon, lat = TAN_PHUOC_1
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": rect(*TAN_PHUOC_1, 150, 100),
+         "properties": {"Mã số vùng trồng": "VN-DTOR-0101", "Tên": "Vùng bưởi Năm Roi",
+                        "Cây trồng": "Bưởi", "Mã xã": actors.commune_a}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lat, lon]},
+         "properties": {"Mã số vùng trồng": "VN-DTOR-0102", "Tên": "Sai tọa độ",
+                        "Cây trồng": "Bưởi", "Mã xã": actors.commune_a}},
+    ]}
+    upload = tmp_path / "msvt.geojson"
+    upload.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    page = desktop
+    page.goto(live_server + "/login?next=/registry/import")
+    page.fill("#username", "t_commune_a")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#page-title")).to_have_text("Nhập dữ liệu bản đồ từ tệp")
+    page.set_input_files("#import-file", str(upload))
+    page.select_option("#import-kind", "planting_area")
+    page.click("#import-submit")
+    expect(page.locator("#import-error")).to_contain_text("không nhập gì")
+    expect(page.locator("#import-errors")).to_contain_text("đổi chỗ")
+    page.screenshot(path=str(artifacts / f"import-refused-{platform.dialect}.png"), full_page=True)
+    page.set_input_files("#import-file", str(upload))
+    page.select_option("#import-kind", "planting_area")
+    page.check("#import-only-valid")
+    page.click("#import-submit")
+    expect(page.locator("#import-result")).to_contain_text("Đã nhập: 1/2")
+    page.screenshot(path=str(artifacts / f"import-done-{platform.dialect}.png"), full_page=True)
+    page.locator("#import-result a").first.click()
+    expect(page.locator("#page-title")).to_have_text("Vùng bưởi Năm Roi")

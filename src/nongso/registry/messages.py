@@ -104,6 +104,30 @@ def label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str
 
 MESSAGES: dict[str, dict[str, str]] = {
     "nav.map": {"vi": "Bản đồ số", "en": "Digital map"},
+    "nav.registry_import": {"vi": "Nhập dữ liệu bản đồ", "en": "Import map data"},
+    "import.title": {"vi": "Nhập dữ liệu bản đồ từ tệp", "en": "Import map data from a file"},
+    "import.help": {
+        "vi": "GeoJSON, KML/KMZ, Shapefile nén .zip (mọi hệ tọa độ, kể cả VN-2000), CSV hoặc "
+              "Excel có cột vĩ độ/kinh độ. Tệp có dòng lỗi sẽ không được nhập, trừ khi chọn "
+              "«chỉ nhập các dòng hợp lệ».",
+        "en": "GeoJSON, KML/KMZ, zipped Shapefile (any CRS, VN-2000 included), CSV or Excel with "
+              "latitude/longitude columns. A file with bad rows imports nothing unless you "
+              "choose 'import only the valid rows'.",
+    },
+    "import.file": {"vi": "Tệp", "en": "File"},
+    "import.collection": {"vi": "Loại dữ liệu", "en": "Data"},
+    "import.kind": {"vi": "Loại mặc định (nếu tệp không ghi)",
+                    "en": "Default kind (if the file has none)"},
+    "import.only_valid": {"vi": "Chỉ nhập các dòng hợp lệ", "en": "Import only the valid rows"},
+    "import.dry_run": {"vi": "Chỉ kiểm tra, chưa lưu", "en": "Check only, do not store"},
+    "import.submit": {"vi": "Nhập", "en": "Import"},
+    "import.done": {"vi": "Đã nhập", "en": "Imported"},
+    "import.checked": {"vi": "Kiểm tra xong: hợp lệ", "en": "Checked: valid"},
+    "import.rows": {"vi": "dòng", "en": "rows"},
+    "import.errors": {"vi": "Các dòng lỗi", "en": "Rows with errors"},
+    "import.row": {"vi": "Dòng", "en": "Row"},
+    "import.field": {"vi": "Cột", "en": "Column"},
+    "import.message": {"vi": "Lỗi", "en": "Problem"},
     "map.title": {"vi": "Bản đồ số nông nghiệp", "en": "Digital agriculture map"},
     "map.layers": {"vi": "Lớp bản đồ", "en": "Layers"},
     "map.filters": {"vi": "Bộ lọc", "en": "Filters"},

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Path, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.errors import AppError
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.registry import services
@@ -31,7 +33,7 @@ from nongso.registry.models import (
 )
 from nongso.units import services as units
 from nongso.web import nav
-from nongso.web.render import render
+from nongso.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 nav.register(nav.NavItem("/map", "nav.map"), before="/units")
@@ -140,3 +142,51 @@ def record_page(
         "geojson": json.dumps({"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": feature.geometry, "properties": {}}]}),
     }, principal=principal)
+
+
+IMPORT_ROLES = frozenset({"admin", "province_officer", "commune_officer", "coop_manager"})
+nav.register(nav.NavItem("/registry/import", "nav.registry_import", IMPORT_ROLES),
+             before="/units")
+
+
+def _import_page(request: Request, principal: Any, report: Any = None, error: str | None = None,
+                 errors: list[dict[str, Any]] | None = None, status: int = 200) -> Response:
+    lang = page_language(request)
+    kinds = [(k, label(KIND_LABELS, k, lang)) for k in (*UNIT_KINDS, *INFRASTRUCTURE_KINDS)]
+    return render(request, "registry/import.html", {
+        "report": report, "error": error, "errors": errors or [], "kinds": kinds,
+    }, status=status, principal=principal)
+
+
+@router.get("/registry/import", response_class=HTMLResponse)
+def import_form(request: Request, principal: PrincipalDep) -> Response:
+    if not principal.is_authenticated:
+        return RedirectResponse("/login?next=/registry/import", status_code=303)
+    return _import_page(request, principal)
+
+
+@router.post("/registry/import", response_class=HTMLResponse)
+async def import_upload(
+    request: Request, uow: UowDep, principal: PrincipalDep, file: UploadFile,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    collection: Annotated[str, Form(max_length=30)] = "production_units",
+    kind: Annotated[str, Form(max_length=30)] = "",
+    only_valid: Annotated[bool, Form()] = False,
+    dry_run: Annotated[bool, Form()] = False,
+) -> Response:
+    check_csrf(request, csrf)
+    lang = page_language(request)
+    data = await file.read()
+    try:
+        report = await run_in_threadpool(
+            lambda: services.import_features(
+                uow, collection, file.filename or "upload", data, kind=kind or None,
+                only_valid=only_valid, dry_run=dry_run, lang=lang))
+    except services.ImportRefused as exc:
+        rows = [{"loc": e.loc, "message": e.message_vi if lang == "vi" else e.message_en}
+                for e in exc.errors]
+        return _import_page(request, principal, error=exc.message(lang), errors=rows,
+                            status=exc.status)
+    except AppError as exc:
+        return _import_page(request, principal, error=exc.message(lang), status=exc.status)
+    return _import_page(request, principal, report=report)
