@@ -22,12 +22,13 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 
 from _common import emit, fresh_platform, percentiles
-from bench_ogcapi_bbox import _insert_units
+from bench_ogcapi_bbox import _insert_units, remove_database
 from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
 from nongso.app import create_app
 from nongso.core.permissions import SYSTEM
+from nongso.core.platform import Platform
 from nongso.registry import services
 
 FULL = 100_000
@@ -41,6 +42,13 @@ def main() -> None:
     args = parser.parse_args()
     n = int(FULL * args.scale)
     platform = fresh_platform()
+    try:
+        _run(platform, n, args.requests)
+    finally:
+        remove_database(platform)
+
+
+def _run(platform: Platform, n: int, requests: int) -> None:
     services.synthesize_boundaries(platform.uow(SYSTEM), "82")
     collection = services.boundaries_geojson(platform.uow(), "82")
     outline = shape(next(f["geometry"] for f in collection["features"]
@@ -62,9 +70,9 @@ def main() -> None:
 
     view({"bbox": province_view, "zoom": 9, "layers": "production_units"})  # warm up
     province = [view({"bbox": province_view, "zoom": 9, "layers": "production_units"})
-                for _ in range(args.requests)]
+                for _ in range(requests)]
     local: list[tuple[float, int, str]] = []
-    for i in range(args.requests):
+    for i in range(requests):
         c = communes[i % len(communes)].centroid
         # A phone screen at zoom 14 shows about 2.2 km × 4 km.
         box = f"{c.x - 0.01},{c.y - 0.018},{c.x + 0.01},{c.y + 0.018}"
@@ -79,7 +87,7 @@ def main() -> None:
     p_province = percentiles([s for s, _, _ in province])
     p_local = percentiles([s for s, _, _ in local])
     naive_ms = statistics.median(naive) * 1000
-    emit("map_100k", database="sqlite", units=n, requests=args.requests,
+    emit("map_100k", database="sqlite", units=n, requests=requests,
          province_view_p50_ms=p_province["p50_ms"], province_view_p95_ms=p_province["p95_ms"],
          province_view_kb=round(statistics.mean(b for _, b, _ in province) / 1024, 1),
          commune_view_p50_ms=p_local["p50_ms"], commune_view_p95_ms=p_local["p95_ms"],

@@ -22,6 +22,7 @@ import random
 import statistics
 import sys
 import time
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -33,17 +34,18 @@ from sqlalchemy import text
 
 from nongso.app import create_app
 from nongso.core.permissions import SYSTEM
+from nongso.core.platform import Platform
 from nongso.registry import services
 
 FULL = 1_000_000
 
 
-def _insert_units(platform: object, n: int, outline: object, seed: int = 1) -> None:
+def _insert_units(platform: Platform, n: int, outline: Any, seed: int = 1) -> None:
     rng = random.Random(seed)
-    minx, miny, maxx, maxy = outline.bounds  # type: ignore[attr-defined]
+    minx, miny, maxx, maxy = outline.bounds
     inside = prep(outline)
     crops = ["rice"] * 7 + ["mango", "durian", "pomelo", "longan"]
-    raw = platform.engine.raw_connection()  # type: ignore[attr-defined]
+    raw = platform.engine.raw_connection()
     cur = raw.cursor()
     sql = ("INSERT INTO production_units (id, kind, name, commune_code, province_code, crop, "
            "area_ha, geometry, min_lon, min_lat, max_lon, max_lat, attributes, created_at, "
@@ -82,6 +84,13 @@ def main() -> None:
     n = int(FULL * args.scale)
 
     platform = fresh_platform()
+    try:
+        _run(platform, n, args.requests)
+    finally:
+        remove_database(platform)
+
+
+def _run(platform: Platform, n: int, requests: int) -> None:
     services.synthesize_boundaries(platform.uow(SYSTEM), "82")
     collection = services.boundaries_geojson(platform.uow(), "82")
     outline = shape(next(f["geometry"] for f in collection["features"]
@@ -98,7 +107,7 @@ def main() -> None:
         client.get(url, params={"bbox": ",".join(map(str, b)), "limit": 100})
     samples: list[float] = []
     returned: list[int] = []
-    for i in range(args.requests):
+    for i in range(requests):
         b = boxes[i % len(boxes)]
         t0 = time.perf_counter()
         r = client.get(url, params={"bbox": ",".join(map(str, b)), "limit": 100})
@@ -127,7 +136,7 @@ def main() -> None:
     pct = percentiles(samples)
     scan_ms = statistics.median(scans) * 1000
     emit("ogcapi_bbox", database="sqlite", units=n, communes=len(boxes),
-         requests=args.requests, first_page_limit=100,
+         requests=requests, first_page_limit=100,
          first_page_p50_ms=pct["p50_ms"], first_page_p95_ms=pct["p95_ms"],
          first_page_p99_ms=pct["p99_ms"],
          full_table_scan_p50_ms=round(scan_ms, 3),
@@ -138,6 +147,17 @@ def main() -> None:
          mean_returned=round(statistics.mean(returned), 1),
          load_seconds=round(load_s, 1),
          goal="p95 < 100 ms for the first page at 1,000,000 units")
+
+
+def remove_database(platform: Platform) -> None:
+    """The benchmark's database is large: remove it (and its folder) when done."""
+    import shutil
+    from pathlib import Path
+
+    url = platform.settings.database_url
+    platform.engine.dispose()
+    if url.startswith("sqlite:///"):
+        shutil.rmtree(Path(url[len("sqlite:///"):]).parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
