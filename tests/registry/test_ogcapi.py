@@ -56,6 +56,9 @@ def registry(actors: Actors) -> dict[str, Any]:
 
 def test_landing_conformance_api_and_collections(actors: Actors) -> None:
     landing = actors.client.get(OGC).json()
+    assert landing["title"].startswith("Dữ liệu bản đồ mở")
+    english = actors.client.get(OGC, headers={"Accept-Language": "en"}).json()
+    assert english["title"].startswith("Open map data")
     rels = {link["rel"]: link for link in landing["links"]}
     assert {"self", "service-desc", "conformance", "data"} <= set(rels)
     assert rels["service-desc"]["href"].startswith("http://testserver/ogcapi/api")

@@ -31,6 +31,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    event,
     func,
     literal,
     or_,
@@ -428,6 +429,11 @@ COLLECTIONS: dict[str, Collection] = {
 }
 
 
+_TABLE_COLLECTIONS: dict[str, tuple[str, ...]] = {}
+for _c in COLLECTIONS.values():
+    _TABLE_COLLECTIONS[_c.table.name] = (*_TABLE_COLLECTIONS.get(_c.table.name, ()), _c.id)
+
+
 def get_collection(collection_id: str) -> Collection:
     from nongso.core.errors import not_found
 
@@ -823,9 +829,44 @@ def clusters(uow: UnitOfWork, coll: Collection, q: FeatureQuery, cell_deg: float
     return [Cluster(float(r.lon), float(r.lat), int(r.n)) for r in s.execute(stmt)]
 
 
-def extent(uow: UnitOfWork, coll: Collection
-           ) -> tuple[BBox | None, tuple[dt.date | None, dt.date | None]]:
-    """The bounding box and the time span of the collection's current features."""
+Extent = tuple[BBox | None, tuple[dt.date | None, dt.date | None]]
+EXTENT_TTL_SECONDS = 60.0
+_EXTENTS: dict[tuple[str, str], tuple[float, Extent]] = {}
+
+
+def invalidate_extents(table: str) -> None:
+    """Forget the cached extents of the collections of a table (called when it changes)."""
+    for key in [k for k in _EXTENTS if k[1] in _TABLE_COLLECTIONS.get(table, ())]:
+        _EXTENTS.pop(key, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_extents(session: Session, flush_context: Any) -> None:
+    if not _EXTENTS:
+        return
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table in _TABLE_COLLECTIONS:
+            invalidate_extents(table)
+
+
+def extent(uow: UnitOfWork, coll: Collection) -> Extent:
+    """The bounding box and the time span of the collection's current features.
+
+    Collection metadata is read far more often than features change: the result is kept for
+    a minute (and forgotten as soon as the ORM writes to the table)."""
+    import time
+
+    key = (str(uow.session.get_bind().engine.url), coll.id)
+    cached = _EXTENTS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < EXTENT_TTL_SECONDS:
+        return cached[1]
+    found = _extent(uow, coll)
+    _EXTENTS[key] = (time.monotonic(), found)
+    return found
+
+
+def _extent(uow: UnitOfWork, coll: Collection) -> Extent:
     src = _source(coll, None, (clock.now() + dt.timedelta(hours=7)).date())
     b = src.bbox_cols
     t = src.table

@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from nongso.core import clock
 from nongso.core.deps import UowDep
 from nongso.core.errors import NotFound
-from nongso.core.http import page_language
+from nongso.core.http import page_language, request_language
 from nongso.registry import cql, services
 from nongso.registry.features import (
     COLLECTIONS,
@@ -104,7 +104,8 @@ def _json(body: Any, media_type: str = JSON_TYPE) -> Response:
 
 
 def _lang(request: Request) -> str:
-    return page_language(request)
+    """HTML pages are Vietnamese first (like every page); JSON follows Accept-Language."""
+    return page_language(request) if _wants_html(request) else request_language(request)
 
 
 # --- landing, api, conformance ----------

@@ -113,8 +113,10 @@ def bulk_versions(
     """Write the versions of rows inserted in bulk (with their ids and ``version``); returns
     how many. ``valid_from`` is one time or a function of the row; ``valid_to`` closes them
     (an earlier version of a feature)."""
+    from nongso.registry import features
     from nongso.registry.models import FeatureVersion
 
+    features.invalidate_extents(collection)
     default = _effective(session)
     now = clock.now()
     actor = _actor(session)
