@@ -30,11 +30,16 @@ def seed(actors: Actors, n: int = 6) -> list[int]:
 
 def test_zoomed_out_polygons_are_counted_per_cell(actors: Actors) -> None:
     ids = seed(actors)
+    actors.client.delete(f"{PU}/{ids.pop()}", headers=actors.headers("commune_a"))
     body = actors.client.get(MAP, params={"bbox": PROVINCE, "zoom": 9,
-                                          "layers": "production_units"}).json()
-    pu = layer(body, "production_units")
-    assert pu["mode"] == "clusters" and pu["total"] == len(ids)
-    assert sum(c["count"] for c in pu["clusters"]) == len(ids) and pu["features"] == []
+                                          "layers": "production_units,planting_areas"}).json()
+    for name in ("production_units", "planting_areas"):  # the index alone; a kind subset
+        pu = layer(body, name)
+        assert pu["mode"] == "clusters" and pu["total"] == len(ids), name
+        assert sum(c["count"] for c in pu["clusters"]) == len(ids) and pu["features"] == []
+    durian = actors.client.get(MAP, params={"bbox": PROVINCE, "zoom": 9, "crop": "durian",
+                                            "layers": "production_units"}).json()
+    assert layer(durian, "production_units")["total"] == 1  # ids 3 (6 was deleted)
     lon, lat = TAN_PHUOC_1
     assert all(abs(c["lon"] - lon) < 0.05 and abs(c["lat"] - lat) < 0.01 for c in pu["clusters"])
 

@@ -462,6 +462,8 @@ class FeatureQuery:
     as_of: dt.datetime | None = None
     limit: int = 100
     after: int | None = None
+    offset: int | None = None
+    spatial_order: bool = False
 
 
 @dataclass(frozen=True)
@@ -477,6 +479,8 @@ class FeaturePage:
     features: list[FeatureRecord]
     next_after: int | None
     number_matched: int | None
+    next_offset: int | None = None
+    """For spatially ordered pages: where the next page starts."""
 
 
 @dataclass(frozen=True)
@@ -556,7 +560,8 @@ def _convert(q: Queryable, raw: str) -> Any:
     return raw
 
 
-def _conditions(src: _Source, q: FeatureQuery, dialect: str, today: dt.date
+def _conditions(src: _Source, q: FeatureQuery, dialect: str, today: dt.date,
+                index: bool = True
                 ) -> tuple[list[ColumnElement[bool]], cql.CompiledFilter | None]:
     coll, t = src.collection, src.table
     conds = list(src.base)
@@ -614,7 +619,8 @@ def _conditions(src: _Source, q: FeatureQuery, dialect: str, today: dt.date
         if start is not None:
             conds.append(or_(t.c.valid_to.is_(None), t.c.valid_to >= (start + vn).date()))
     if q.bbox is not None:
-        conds.append(_index(src, dialect, q.bbox))
+        if index:
+            conds.append(_index(src, dialect, q.bbox))
         conds.append(cql.bbox_condition(src.bbox_cols, q.bbox))
     compiled = None
     if q.filter:
@@ -708,15 +714,30 @@ def view_context(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> ViewCont
 
 
 def query(uow: UnitOfWork, coll: Collection, q: FeatureQuery) -> FeaturePage:
-    """One page of features (see the module docstring). Call inside ``with uow``."""
+    """One page of features (see the module docstring). Call inside ``with uow``.
+
+    Pages are in id order with keyset paging (``after``), except a ``bbox`` query with
+    ``spatial_order`` on SQLite: its pages come in the R*Tree's order (``offset`` paging), so
+    that the first page of a dense box does not need every candidate of the box first.
+    """
     s = uow.session
     dialect = dialect_of(s)
     today = (clock.now() + dt.timedelta(hours=7)).date()
     src = _source(coll, q.as_of, today)
-    conds, compiled = _conditions(src, q, dialect, today)
+    streaming = (q.spatial_order and q.bbox is not None and dialect == "sqlite"
+                 and src.table.name in spatial.SPATIAL_TABLES and q.after is None)
+    conds, compiled = _conditions(src, q, dialect, today, index=not streaming)
     extra = list(compiled.columns) if compiled is not None else []
     stmt = select(*src.select, *(c.label(f"_cql{i}") for i, c in enumerate(extra)))
-    stmt = stmt.where(and_(true(), *conds)).order_by(src.id_col)
+    if streaming:
+        assert q.bbox is not None
+        r = spatial.rtree(src.table.name)
+        b = q.bbox
+        stmt = stmt.select_from(src.table.join(r, r.c.id == src.table.c.id)).where(
+            r.c.min_lon <= b.max_lon, r.c.max_lon >= b.min_lon,
+            r.c.min_lat <= b.max_lat, r.c.max_lat >= b.min_lat, *conds)
+    else:
+        stmt = stmt.where(and_(true(), *conds)).order_by(src.id_col)
     needs_refine = q.bbox is not None or (compiled is not None and not compiled.exact)
     box = cql.bbox_geometry(q.bbox) if q.bbox is not None else None
     wanted = q.limit + 1
@@ -728,13 +749,18 @@ def query(uow: UnitOfWork, coll: Collection, q: FeatureQuery) -> FeaturePage:
         batch = wanted + max(10, wanted // 5)
     else:
         batch = max(2 * wanted, 200)
-    matched: list[tuple[int, dict[str, Any], str | None, Any]] = []
+    # (feature id, values, geometry text, bbox, position of the row in the SQL results)
+    matched: list[tuple[int, dict[str, Any], str | None, Any, int]] = []
     last: int | None = None
+    offset = q.offset or 0 if streaming else 0
     exhausted = False
     while len(matched) < wanted:
-        page_stmt = stmt if last is None else stmt.where(src.id_col > last)
+        if streaming:
+            page_stmt = stmt.offset(offset)
+        else:
+            page_stmt = stmt if last is None else stmt.where(src.id_col > last)
         rows = s.execute(page_stmt.limit(batch)).all()
-        for row in rows:
+        for i, row in enumerate(rows):
             fid, values, text = _row_values(src, row)
             geometry: BaseGeometry | None = None
             if needs_refine:
@@ -752,24 +778,26 @@ def query(uow: UnitOfWork, coll: Collection, q: FeatureQuery) -> FeaturePage:
                     cql_values = tuple(row._mapping[f"_cql{i}"] for i in range(len(extra)))
                     if not compiled.refine(geometry, cql_values):
                         continue
-            matched.append((fid, values, text, _row_bbox(src, row)))
+            matched.append((fid, values, text, _row_bbox(src, row), offset + i))
             if len(matched) == wanted:
                 break
         if len(rows) < batch:
             exhausted = len(matched) < wanted
             break
+        offset += len(rows)
         last = int(row._mapping[src.id_col.name]) if not src.versions \
             else int(row._mapping["feature_id"])
     has_next = len(matched) == wanted
     page = matched[: q.limit]
-    ctx = view_context(uow, [v for _, v, _, _ in page])
+    ctx = view_context(uow, [v for _, v, _, _, _ in page])
     features = [
         FeatureRecord(fid, json.loads(text) if text else None, coll.project(values, ctx), rb)
-        for fid, values, text, rb in page
+        for fid, values, text, rb, _ in page
     ]
-    next_after = page[-1][0] if has_next and page else None
-    number = len(page) if exhausted and q.after is None else None
-    return FeaturePage(features, next_after, number)
+    next_after = page[-1][0] if has_next and page and not streaming else None
+    next_offset = matched[q.limit][4] if has_next and streaming else None
+    number = len(page) if exhausted and q.after is None and not q.offset else None
+    return FeaturePage(features, next_after, number, next_offset)
 
 
 def _shape(text: str | None) -> BaseGeometry | None:
@@ -811,6 +839,8 @@ def clusters(uow: UnitOfWork, coll: Collection, q: FeatureQuery, cell_deg: float
     dialect = dialect_of(s)
     today = (clock.now() + dt.timedelta(hours=7)).date()
     src = _source(coll, q.as_of, today)
+    if dialect == "sqlite" and _rtree_alone(coll, src, q):
+        return _rtree_clusters(s, src.table.name, q.bbox, cell_deg)
     conds, _ = _conditions(src, replace(q, filter=None, after=None), dialect, today)
     b = src.bbox_cols
     cx = (b.minx + b.maxx) / 2
@@ -848,6 +878,33 @@ def _forget_extents(session: Session, flush_context: Any) -> None:
         table = getattr(obj, "__tablename__", None)
         if table in _TABLE_COLLECTIONS:
             invalidate_extents(table)
+
+
+def _rtree_alone(coll: Collection, src: _Source, q: FeatureQuery) -> bool:
+    """Whether the R*Tree alone holds the answer: every current row of the table is in the
+    collection (no kind subset, soft-deleted rows are not in the index) and only the bbox
+    filters."""
+    table = src.table.name
+    if src.versions or table not in spatial.SPATIAL_TABLES or table == "organisations":
+        return False
+    all_kinds = coll.kinds is None or coll.kinds == COLLECTIONS[table].kinds
+    plain = replace(q, bbox=None, limit=100, after=None, offset=None, spatial_order=False)
+    return all_kinds and plain == FeatureQuery()
+
+
+def _rtree_clusters(s: Session, table: str, b: BBox | None, cell_deg: float) -> list[Cluster]:
+    assert b is not None
+    r = spatial.rtree(table)
+    cx = (r.c.min_lon + r.c.max_lon) / 2
+    cy = (r.c.min_lat + r.c.max_lat) / 2
+    gx = cast((cx - literal(b.min_lon)) / literal(cell_deg), Integer)
+    gy = cast((cy - literal(b.min_lat)) / literal(cell_deg), Integer)
+    stmt = (select(gx.label("gx"), gy.label("gy"), func.count().label("n"),
+                   cast(func.avg(cx), Float).label("lon"), cast(func.avg(cy), Float).label("lat"))
+            .where(r.c.min_lon <= b.max_lon, r.c.max_lon >= b.min_lon,
+                   r.c.min_lat <= b.max_lat, r.c.max_lat >= b.min_lat)
+            .group_by(gx, gy))
+    return [Cluster(float(row.lon), float(row.lat), int(row.n)) for row in s.execute(stmt)]
 
 
 def extent(uow: UnitOfWork, coll: Collection) -> Extent:

@@ -285,14 +285,30 @@ def _items_query(request: Request, coll: Collection) -> FeatureQuery:
             "filter-crs supports only CRS84 (WGS 84 longitude, latitude).",
             parameter="filter-crs")
     raw_datetime = params.get("datetime")
+    after, offset = _cursor(params.get("cursor"))
+    bbox = cql.parse_bbox(params["bbox"]) if "bbox" in params else None
     return FeatureQuery(
-        bbox=cql.parse_bbox(params["bbox"]) if "bbox" in params else None,
+        bbox=bbox,
         interval=cql.parse_datetime_interval(raw_datetime) if raw_datetime else None,
         filter=params.get("filter") or None,
         equals={k: v for k, v in params.items() if k in names},
         limit=_int_param(request, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT) or DEFAULT_LIMIT,
-        after=_int_param(request, "cursor", 0, 2**62, None),
+        after=after, offset=offset,
+        # A bbox query's pages follow the spatial index (fast first page of a dense box).
+        spatial_order=bbox is not None and after is None,
     )
+
+
+def _cursor(raw: str | None) -> tuple[int | None, int | None]:
+    """The paging token of a next link: ``<id>`` (after that id) or ``o<n>`` (from row n)."""
+    if raw is None:
+        return None, None
+    text = raw[1:] if raw.startswith("o") else raw
+    if not text.isdigit() or len(text) > 18:
+        raise cql.ParameterError(
+            "cursor không hợp lệ: hãy dùng đúng liên kết «next».",
+            "Invalid cursor: follow the 'next' link as given.", parameter="cursor")
+    return (None, int(text)) if raw.startswith("o") else (int(text), None)
 
 
 def _feature_doc(base: str, coll: Collection, f: FeatureRecord) -> dict[str, Any]:
@@ -325,8 +341,10 @@ def items(collection_id: str, request: Request, uow: UowDep) -> Response:
               "This page as HTML"),
         _link(f"{base}/collections/{coll.id}", "collection", JSON_TYPE, "The collection"),
     ]
-    if page.next_after is not None:
-        nxt = urlencode([*params, ("cursor", str(page.next_after))])
+    cursor = (f"o{page.next_offset}" if page.next_offset is not None
+              else str(page.next_after) if page.next_after is not None else None)
+    if cursor is not None:
+        nxt = urlencode([*params, ("cursor", cursor)])
         links.append(_link(f"{href}?{nxt}", "next", GEOJSON, "Next page"))
         links.append(_link(f"{href}?{nxt}&f=html", "next", HTML, "Next page (HTML)"))
     body: dict[str, Any] = {
@@ -424,7 +442,7 @@ def openapi_document(base: str) -> dict[str, Any]:
                   "(valid_from – valid_to)"),
             param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                             "default": DEFAULT_LIMIT}, "Page size"),
-            param("cursor", {"type": "integer", "minimum": 0},
+            param("cursor", {"type": "string", "pattern": "^o?[0-9]{1,18}$"},
                   "Opaque paging token taken from a 'next' link"),
             param("filter", {"type": "string"}, "CQL2 text filter"),
             param("filter-lang", {"type": "string", "enum": ["cql2-text"],

@@ -3,8 +3,9 @@
 Each spatial table stores its rows' bounding boxes in plain columns. The migration builds:
 
 * on SQLite an R*Tree virtual table ``rtree_<table>(id, min_lon, max_lon, min_lat, max_lat)``
-  kept equal to the table by triggers (insert, update of the box, delete), so every writer —
-  the ORM, bulk ``insert()``, another domain — maintains it without knowing;
+  kept equal to the table by triggers (insert, update of the box or the status, delete), so
+  every writer — the ORM, bulk ``insert()``, another domain — maintains it without knowing;
+  soft-deleted rows (``status = 'deleted'``) are not in it;
 * on PostgreSQL a GiST index ``gix_<table>_bbox`` on the built-in geometric expression
   ``box(point(min_lon, min_lat), point(max_lon, max_lat))`` (PostGIS is not needed).
 
@@ -99,39 +100,6 @@ def columns_condition(table: Table, b: BBox) -> ColumnElement[bool]:
 def bbox_filter(table: Table, dialect: str, b: BBox) -> ColumnElement[bool]:
     """Index condition AND exact column test."""
     return and_(index_condition(table, dialect, b), columns_condition(table, b))
-
-
-def sqlite_ddl(spec: SpatialTable) -> list[str]:
-    """The R*Tree table and its triggers (used by the migration; kept here for tests)."""
-    t, r = spec.name, f"rtree_{spec.name}"
-    cols = f"NEW.{spec.min_lon}, NEW.{spec.max_lon}, NEW.{spec.min_lat}, NEW.{spec.max_lat}"
-    present = f"NEW.{spec.min_lon} IS NOT NULL AND NEW.{spec.min_lat} IS NOT NULL"
-    return [
-        f"CREATE VIRTUAL TABLE {r} USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
-        f"INSERT INTO {r} SELECT id, {spec.min_lon}, {spec.max_lon}, {spec.min_lat}, "
-        f"{spec.max_lat} FROM {t} WHERE {spec.min_lon} IS NOT NULL AND {spec.min_lat} IS NOT NULL",
-        f"CREATE TRIGGER trg_{t}_rtree_insert AFTER INSERT ON {t} WHEN {present} "
-        f"BEGIN INSERT INTO {r} VALUES (NEW.id, {cols}); END",
-        f"CREATE TRIGGER trg_{t}_rtree_update AFTER UPDATE OF id, {spec.min_lon}, {spec.min_lat}, "
-        f"{spec.max_lon}, {spec.max_lat} ON {t} "
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; "
-        f"INSERT INTO {r} SELECT NEW.id, {cols} WHERE {present}; END",
-        f"CREATE TRIGGER trg_{t}_rtree_delete AFTER DELETE ON {t} "
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END",
-    ]
-
-
-def sqlite_drop_ddl(spec: SpatialTable) -> list[str]:
-    t = spec.name
-    return [f"DROP TRIGGER IF EXISTS trg_{t}_rtree_{op}" for op in ("insert", "update", "delete")] \
-        + [f"DROP TABLE IF EXISTS rtree_{t}"]
-
-
-def postgresql_ddl(spec: SpatialTable) -> list[str]:
-    return [
-        f"CREATE INDEX gix_{spec.name}_bbox ON {spec.name} USING gist "
-        f"(box(point({spec.min_lon}, {spec.min_lat}), point({spec.max_lon}, {spec.max_lat})))"
-    ]
 
 
 def is_index_object(name: str | None, type_: str) -> bool:

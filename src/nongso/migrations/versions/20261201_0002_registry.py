@@ -254,6 +254,8 @@ SPATIAL_TABLES = [
     ("soil_units", "min_lon", "min_lat", "max_lon", "max_lat"),
     ("registry_versions", "min_lon", "min_lat", "max_lon", "max_lat"),
 ]
+# Tables whose soft-deleted rows (status = 'deleted') leave the R*Tree.
+WITH_STATUS = {"production_units", "organisations", "infrastructure", "soil_units"}
 
 
 def _create_spatial_index() -> None:
@@ -263,13 +265,18 @@ def _create_spatial_index() -> None:
             r = f"rtree_{t}"
             cols = f"NEW.{x0}, NEW.{x1}, NEW.{y0}, NEW.{y1}"
             present = f"NEW.{x0} IS NOT NULL AND NEW.{y0} IS NOT NULL"
+            existing = f"{x0} IS NOT NULL AND {y0} IS NOT NULL"
+            watched = f"id, {x0}, {y0}, {x1}, {y1}"
+            if t in WITH_STATUS:
+                present += " AND NEW.status <> 'deleted'"
+                existing += " AND status <> 'deleted'"
+                watched += ", status"
             op.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, min_lon, max_lon, min_lat, max_lat)")
-            op.execute(f"INSERT INTO {r} SELECT id, {x0}, {x1}, {y0}, {y1} FROM {t} "
-                       f"WHERE {x0} IS NOT NULL AND {y0} IS NOT NULL")
+            op.execute(f"INSERT INTO {r} SELECT id, {x0}, {x1}, {y0}, {y1} FROM {t} WHERE {existing}")
             op.execute(f"CREATE TRIGGER trg_{t}_rtree_insert AFTER INSERT ON {t} WHEN {present} "
                        f"BEGIN INSERT INTO {r} VALUES (NEW.id, {cols}); END")
-            op.execute(f"CREATE TRIGGER trg_{t}_rtree_update AFTER UPDATE OF id, {x0}, {y0}, {x1}, "
-                       f"{y1} ON {t} BEGIN DELETE FROM {r} WHERE id = OLD.id; "
+            op.execute(f"CREATE TRIGGER trg_{t}_rtree_update AFTER UPDATE OF {watched} ON {t} "
+                       f"BEGIN DELETE FROM {r} WHERE id = OLD.id; "
                        f"INSERT INTO {r} SELECT NEW.id, {cols} WHERE {present}; END")
             op.execute(f"CREATE TRIGGER trg_{t}_rtree_delete AFTER DELETE ON {t} "
                        f"BEGIN DELETE FROM {r} WHERE id = OLD.id; END")
