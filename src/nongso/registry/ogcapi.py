@@ -3,7 +3,9 @@
 
 Only what is really applied is declared in ``/conformance``: ``bbox`` (spatial index, then an
 exact intersection test), ``datetime`` (the features' validity interval ``valid_from`` –
-``valid_to``), ``limit`` with absolute ``next`` links (keyset paging: ``cursor``), property
+``valid_to``), ``limit`` with absolute ``next`` links (``cursor``: keyset paging in id order;
+a ``bbox`` query on SQLite pages in the R*Tree's order, so that its first page never waits
+for every candidate of a dense box), property
 filters (``?crop=mango``: every queryable is a query parameter), ``filter`` in CQL2 text
 (comparisons, ``AND``/``OR``/``NOT``, ``LIKE``/``BETWEEN``/``IN``, ``IS NULL``, ``S_INTERSECTS``
 and the other basic spatial predicates with any geometry literal, anywhere in the expression).
