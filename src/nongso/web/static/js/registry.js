@@ -43,7 +43,7 @@
     var map = L.map(node, { attributionControl: false, maxZoom: 19 });
     map.setView([10.45, 106.0], 9);
     var features = (data.features || []).filter(function (f) { return f.geometry; });
-    basemap(map, "82", features.length === 0);
+    basemap(map, node.getAttribute("data-province") || "82", features.length === 0);
     if (features.length) {
       var layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
         style: { color: "#e65100", weight: 2, fillOpacity: 0.35 },
