@@ -19,10 +19,12 @@ from nongso.core.platform import Platform
 from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
+from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
+from nongso.web import registry as registry_pages
 
 log = logging.getLogger("nongso")
 
@@ -50,7 +52,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(alerts_router)
     app.include_router(api)
     app.include_router(sta_router)
+    app.include_router(ogcapi_router)
     app.include_router(pages.router)
+    app.include_router(registry_pages.router)
     app.include_router(monitor_pages.router)
     app.include_router(alert_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ import typer
 from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
 from nongso.monitor.cli import app as mqtt_app
+from nongso.registry.cli import app as registry_app
 from nongso.units.cli import app as units_app
 
 app = typer.Typer(help="Nông Số — nền tảng nông nghiệp số", no_args_is_help=True)
@@ -17,6 +18,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(units_app, name="units")
 app.add_typer(mqtt_app, name="mqtt")
+app.add_typer(registry_app, name="registry")
 app.command("demo")(demo_command)
 
 

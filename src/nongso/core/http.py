@@ -137,9 +137,14 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
             else None
         if exc.status == 401:
             headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+        # Machine-readable details of the error (e.g. a geometry's "reason" and "coordinate",
+        # the wrong "parameter") are members of the problem object (RFC 9457 extensions).
+        extra = {k: v for k, v in exc.extra.items()
+                 if k not in ("type", "title", "status", "detail", "instance", "errors")
+                 and isinstance(v, str | int | float | bool | list | dict | None)}
         return problem(
             request, exc.status, exc.code, exc.title(lang), exc.message(lang),
-            [e.as_dict(lang) for e in exc.errors], headers=headers,
+            [e.as_dict(lang) for e in exc.errors], extra=extra or None, headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, insert, select
 
@@ -14,7 +17,9 @@ from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
-from nongso.registry.models import Farmer, Organisation, ProductionUnit
+from nongso.registry import services as registry_services
+from nongso.registry import versioning
+from nongso.registry.models import Farmer, Infrastructure, Organisation, ProductionUnit, SoilUnit
 from nongso.units import services as units
 
 
@@ -66,16 +71,26 @@ def build_demo(
             _shift(data.organisations, org_off, "id", "parent_id")
             _shift(data.farmers, farmer_off, "id")
             _shift(data.farmers, org_off, "organisation_id")
-            _shift(data.units, unit_off, "id")
+            _shift(data.units, unit_off, "id", "parent_id")
             _shift(data.units, org_off, "organisation_id")
             _shift(data.units, farmer_off, "farmer_id")
+            infra_off = s.scalar(select(func.max(Infrastructure.id))) or 0
+            soil_off = s.scalar(select(func.max(SoilUnit.id))) or 0
+            _shift(data.infrastructure, infra_off, "id")
+            _shift(data.infrastructure, org_off, "organisation_id")
+            _shift(data.soil_units, soil_off, "id")
             # Co-operatives before their groups (self-referencing parent_id).
             s.execute(insert(Organisation), [o for o in data.organisations if not o["parent_id"]])
             s.execute(insert(Organisation), [o for o in data.organisations if o["parent_id"]])
             s.execute(insert(Farmer), data.farmers)
             for start in range(0, len(data.units), 5000):
                 s.execute(insert(ProductionUnit), data.units[start:start + 5000])
-            sync_sequences(s.connection(), ["organisations", "farmers", "production_units"])
+            s.execute(insert(Infrastructure), data.infrastructure)
+            s.execute(insert(SoilUnit), data.soil_units)
+            sync_sequences(s.connection(), ["organisations", "farmers", "production_units",
+                                            "infrastructure", "soil_units"])
+            _demo_versions(s, data, unit_off)
+            registry_services.synthesize_boundaries(uow, province_code)
             audit.record(s, "demo", "province", province_code,
                          {"seed": seed, "scale": scale, "organisations": len(data.organisations),
                           "farmers": len(data.farmers), "fields": len(data.units)})
@@ -89,6 +104,31 @@ def build_demo(
         uow.commit()
         return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
                           monitoring.stations, monitoring.observations, monitoring.alerts)
+
+
+def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:
+    """The history of the demo registry: everything as of 1 July 2025 (planting areas from
+    their code's date), some planting areas redrawn on 1 March 2026."""
+    start = demo_registry.REGISTRY_START
+    earlier = {fid + unit_off: (before, when) for _, fid, before, when in data.history}
+
+    def since(row: Mapping[str, Any]) -> dt.datetime:
+        if row.get("kind") == "planting_area" and row.get("valid_from"):
+            day = row["valid_from"]
+            return min(start, dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+                       - dt.timedelta(hours=7))
+        return start
+
+    current = [u for u in data.units if u["id"] not in earlier]
+    versioning.bulk_versions(s, "production_units", current, since)
+    for unit_id, (before, when) in earlier.items():
+        after = next(u for u in data.units if u["id"] == unit_id)
+        before = {**before, "id": unit_id, "organisation_id": after["organisation_id"]}
+        versioning.bulk_versions(s, "production_units", [before], since, valid_to=when)
+        versioning.bulk_versions(s, "production_units", [after], when)
+    versioning.bulk_versions(s, "organisations", data.organisations, since)
+    versioning.bulk_versions(s, "infrastructure", data.infrastructure, since)
+    versioning.bulk_versions(s, "soil_units", data.soil_units, since)
 
 
 def _demo_accounts(uow: UnitOfWork, province_code: str, password: str) -> list[DemoAccount]:

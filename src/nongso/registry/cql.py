@@ -15,11 +15,20 @@ is ever silently ignored.
 
 Spatial predicates are compiled in two stages. The SQL expression only *prefilters* on the
 bounding-box columns of the rows (``minx``/``miny``/``maxx``/``maxy``, which an ordinary
-B-tree index serves on both databases); it keeps every row that may match. The exact test is
+B-tree index or a spatial index serves); it keeps every row that may match. The exact test is
 done in Python by :meth:`CompiledFilter.refine` with shapely on the rows the query returned.
-For this to be exact, spatial predicates must be combined with the rest of the filter by a
-top-level ``AND`` (optionally negated: ``NOT S_INTERSECTS(…)``); a spatial predicate under
-``OR`` or inside a negated group is refused.
+Spatial predicates may appear anywhere in the filter (under ``OR``, inside ``NOT (…)``): a
+top-level conjunct that mixes spatial and other predicates is compiled into
+
+* an SQL *over-approximation* kept in ``where`` (every row for which the conjunct is TRUE
+  satisfies it: a spatial atom is replaced by its bounding-box prefilter where it counts
+  positively and by FALSE where it counts negatively, NOT swapping the two), and
+* a *residual* tree evaluated in Python on each candidate row, in SQL's three-valued logic,
+  whose non-spatial leaves are computed by the database itself (selected as boolean columns,
+  :attr:`CompiledFilter.columns`) so that their semantics are exactly SQL's, and whose spatial
+  leaves are computed with shapely.
+
+A row is kept when the whole filter is TRUE (UNKNOWN, e.g. a row without geometry, is not).
 
 Deviations from ``pygeofilter.parsers.cql2_text.parse`` (whose grammar file and transformer are
 reused unchanged otherwise): ``AND`` binds tighter than ``OR`` as CQL2 requires (pygeofilter
@@ -294,26 +303,110 @@ _SPATIAL_TESTS: Final[dict[str, Callable[[BaseGeometry, BaseGeometry], Any]]] = 
 }
 
 
+Truth = bool | None
+"""SQL's three-valued logic: True, False or None (UNKNOWN)."""
+
+
+@dataclass(frozen=True)
+class _RSql:
+    """A non-spatial sub-condition computed by the database: ``values[index]``."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class _RSpatial:
+    condition: SpatialCondition
+
+
+@dataclass(frozen=True)
+class _RNot:
+    child: _Residual
+
+
+@dataclass(frozen=True)
+class _RAnd:
+    children: tuple[_Residual, ...]
+
+
+@dataclass(frozen=True)
+class _ROr:
+    children: tuple[_Residual, ...]
+
+
+_Residual = _RSql | _RSpatial | _RNot | _RAnd | _ROr
+
+
+def _spatial_truth(condition: SpatialCondition, geometry: BaseGeometry | None) -> Truth:
+    if geometry is None or geometry.is_empty:
+        return None
+    test = _SPATIAL_TESTS[condition.op]
+    return bool(test(geometry, condition.geometry))
+
+
+def _evaluate(node: _Residual, geometry: BaseGeometry | None, values: Sequence[Any]) -> Truth:
+    """Kleene's three-valued logic, like SQL's."""
+    if isinstance(node, _RSql):
+        value = values[node.index]
+        return None if value is None else bool(value)
+    if isinstance(node, _RSpatial):
+        return _spatial_truth(node.condition, geometry)
+    if isinstance(node, _RNot):
+        inner = _evaluate(node.child, geometry, values)
+        return None if inner is None else not inner
+    results = [_evaluate(c, geometry, values) for c in node.children]
+    if isinstance(node, _RAnd):
+        if False in results:
+            return False
+        return None if None in results else True
+    if True in results:
+        return True
+    return None if None in results else False
+
+
 @dataclass(frozen=True)
 class CompiledFilter:
-    """``where`` for the query; then keep the rows whose geometry passes :meth:`refine`."""
+    """``where`` for the query; then keep the rows that pass :meth:`refine`.
+
+    When :attr:`columns` is not empty, select them with the row (in order) and give their
+    values to :meth:`refine`.
+    """
 
     where: ColumnElement[bool]
     spatial: tuple[SpatialCondition, ...] = field(default=())
+    residual: tuple[_Residual, ...] = field(default=())
+    columns: tuple[ColumnElement[Any], ...] = field(default=())
+    _literals: tuple[BaseGeometry, ...] = field(default=())
 
     @property
     def exact(self) -> bool:
         """True when ``where`` alone is exact (no spatial predicate to refine)."""
-        return not self.spatial
+        return not self.spatial and not self.residual
 
     @property
     def geometries(self) -> tuple[BaseGeometry, ...]:
         """The spatial literals of the filter (lon/lat), in order."""
-        return tuple(c.geometry for c in self.spatial)
+        return self._literals
 
-    def refine(self, row_geometry: BaseGeometry | None) -> bool:
-        """Exact spatial test of one row returned by ``where`` (True when nothing to refine)."""
-        return all(c.matches(row_geometry) for c in self.spatial)
+    @property
+    def positive_spatial(self) -> tuple[SpatialCondition, ...]:
+        """Top-level spatial conditions every match satisfies (usable with a spatial index)."""
+        return tuple(
+            c for c in self.spatial if not c.negated and c.op in ("intersects", "within")
+        )
+
+    def refine(
+        self, row_geometry: BaseGeometry | None, values: Sequence[Any] = ()
+    ) -> bool:
+        """Exact test of one row returned by ``where`` (True when nothing to refine).
+
+        ``values`` are the row's values of :attr:`columns`, in order.
+        """
+        if not all(c.matches(row_geometry) for c in self.spatial):
+            return False
+        if self.residual and len(values) != len(self.columns):
+            raise ValueError("refine() needs the values of CompiledFilter.columns")
+        return all(_evaluate(r, row_geometry, values) is True for r in self.residual)
 
 
 # ------------------------------------------------------------------------------------------
@@ -347,6 +440,7 @@ def compile_ast(
     compiler = _Compiler(queryables, bbox_columns, geometry_queryable)
     clauses: list[ColumnElement[bool]] = []
     spatial: list[SpatialCondition] = []
+    residual: list[_Residual] = []
     for conjunct in _flatten(node, ast.And):
         negated, inner = False, conjunct
         while isinstance(inner, ast.Not):
@@ -355,10 +449,31 @@ def compile_ast(
             condition, prefilter = compiler.spatial(inner, negated)
             spatial.append(condition)
             clauses.append(prefilter)
+        elif _contains_spatial(conjunct):
+            tree, approx, _ = compiler.residual(conjunct, depth=0)
+            residual.append(tree)
+            clauses.append(approx)
         else:
             clauses.append(compiler.condition(conjunct, depth=0))
     where = clauses[0] if len(clauses) == 1 else and_(*clauses)
-    return CompiledFilter(where, tuple(spatial))
+    return CompiledFilter(
+        where, tuple(spatial), tuple(residual), tuple(compiler.columns),
+        tuple(compiler.literals),
+    )
+
+
+def _contains_spatial(node: Any) -> bool:
+    """Whether a spatial predicate occurs in this AND/OR/NOT tree."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if _is_spatial(current):
+            return True
+        if isinstance(current, ast.And | ast.Or):
+            stack.extend((current.lhs, current.rhs))
+        elif isinstance(current, ast.Not):
+            stack.append(current.sub_node)
+    return False
 
 
 def _flatten(node: ast.Node, kind: type[ast.Combination]) -> list[ast.Node]:
@@ -408,6 +523,40 @@ class _Compiler:
         self.queryables = queryables
         self.bbox_columns = bbox_columns
         self.geometry_name = geometry_name
+        self.columns: list[ColumnElement[Any]] = []
+        self.literals: list[BaseGeometry] = []
+
+    # -- residual (spatial predicates under OR / NOT) -----------------------------------
+
+    def residual(
+        self, node: Any, depth: int
+    ) -> tuple[_Residual, ColumnElement[bool], ColumnElement[bool]]:
+        """(tree, over, under): ``node`` TRUE ⇒ ``over`` TRUE; ``node`` FALSE ⇒ ``under`` FALSE."""
+        if depth > MAX_DEPTH:
+            raise FilterError(
+                f"Bộ lọc lồng nhau quá sâu (tối đa {MAX_DEPTH} mức).",
+                f"The filter is nested too deeply (at most {MAX_DEPTH} levels).",
+            )
+        if _is_spatial(node):
+            condition, over = self.spatial(node, False)
+            return _RSpatial(condition), over, _under(self._bbox(), condition)
+        if not _contains_spatial(node):
+            sql = self.condition(node, depth)
+            self.columns.append(sql)
+            return _RSql(len(self.columns) - 1), sql, sql
+        if isinstance(node, ast.Not):
+            tree, over, under = self.residual(node.sub_node, depth + 1)
+            return _RNot(tree), not_(under), not_(over)
+        kind = ast.And if isinstance(node, ast.And) else ast.Or
+        parts = [self.residual(n, depth + 1) for n in _flatten(node, kind)]
+        trees = tuple(p[0] for p in parts)
+        if kind is ast.And:
+            return _RAnd(trees), and_(*(p[1] for p in parts)), and_(*(p[2] for p in parts))
+        return _ROr(trees), or_(*(p[1] for p in parts)), or_(*(p[2] for p in parts))
+
+    def _bbox(self) -> BBoxColumns:
+        assert self.bbox_columns is not None  # spatial() checked it
+        return self.bbox_columns
 
     # -- conditions ---------------------------------------------------------------------
 
@@ -436,15 +585,6 @@ class _Compiler:
             return column.is_not(None) if node.not_ else column.is_(None)
         if isinstance(node, ast.Include):
             return false() if node.not_ else true()
-        if _is_spatial(node):
-            name = _operator_name(node)
-            raise FilterError(
-                f"Phép không gian «{name}» chỉ được nối với phần còn lại của bộ lọc bằng AND ở "
-                "mức ngoài cùng (không nằm trong OR hay NOT (…)).",
-                f"The spatial operator '{name}' may only be combined with the rest of the "
-                "filter by a top-level AND (not inside OR or NOT (…)).",
-                operator=name,
-            )
         raise _unsupported(node)
 
     def comparison(self, node: ast.Comparison) -> ColumnElement[bool]:
@@ -632,8 +772,17 @@ class _Compiler:
                 operator=name,
             )
         geometry = _spatial_literal(literal_node, name)
+        self.literals.append(geometry)
         condition = SpatialCondition(op, geometry, negated)
         return condition, _prefilter(self.bbox_columns, condition)
+
+
+def _under(columns: BBoxColumns, condition: SpatialCondition) -> ColumnElement[bool]:
+    """A condition that is FALSE whenever the (non-negated) spatial predicate is FALSE."""
+    if condition.op == "disjoint":
+        # Disjoint is surely TRUE when the boxes do not even overlap.
+        return not_(bbox_condition(columns, BBox(*condition.geometry.bounds)))
+    return false()
 
 
 def _prefilter(columns: BBoxColumns, condition: SpatialCondition) -> ColumnElement[bool]:

@@ -1,0 +1,259 @@
+// Nông Số — the registry's maps (Leaflet; no external tiles: the basemap is the province and
+// commune outlines served by /api/v1/registry/boundaries, so it works offline).
+(function () {
+  "use strict";
+
+  // Areas that contain other features are drawn first, lightly, so what lies inside stays
+  // visible and clickable.
+  var CONTAINERS = ["field_block", "dyke_ring", "raw_material_area", "alluvial", "acid_sulphate",
+                    "saline", "sandy_ridge", "peat"];
+
+  var BOUNDARY_STYLE = { commune: { color: "#689f38", weight: 1, fill: true, fillColor: "#f1f8e9", fillOpacity: 0.6 },
+                         province: { color: "#33691e", weight: 2.5, fill: false } };
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function basemap(map, province, fit) {
+    return fetch("/api/v1/registry/boundaries?province_code=" + encodeURIComponent(province))
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (fc) {
+        var communes = fc.features.filter(function (f) { return f.properties.level === "commune"; });
+        var provinces = fc.features.filter(function (f) { return f.properties.level === "province"; });
+        var layer = L.geoJSON({ type: "FeatureCollection", features: communes }, {
+          style: BOUNDARY_STYLE.commune, interactive: false, pane: "tilePane",
+        }).addTo(map);
+        L.geoJSON({ type: "FeatureCollection", features: provinces }, {
+          style: BOUNDARY_STYLE.province, interactive: false, pane: "tilePane",
+        }).addTo(map);
+        if (fit && communes.length) { map.fitBounds(layer.getBounds()); }
+        return fc;
+      })
+      .catch(function () { return { features: [] }; });
+  }
+
+  function mini(id) {
+    var node = document.getElementById(id);
+    if (!node) { return; }
+    var data = JSON.parse(node.getAttribute("data-geojson") || "{}");
+    var map = L.map(node, { attributionControl: false, maxZoom: 19 });
+    map.setView([10.45, 106.0], 9);
+    var features = (data.features || []).filter(function (f) { return f.geometry; });
+    basemap(map, node.getAttribute("data-province") || "82", features.length === 0);
+    if (features.length) {
+      var layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
+        style: { color: "#e65100", weight: 2, fillOpacity: 0.35 },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6, color: "#e65100" }); },
+      }).addTo(map);
+      map.fitBounds(layer.getBounds(), { maxZoom: 16, padding: [20, 20] });
+    }
+    window.nongsoMiniMap = map;
+  }
+
+  function main(id, cfg) {
+    var L10N = cfg.labels;
+    var panel = document.getElementById("map-panel");
+    // Filters open beside the map on wide screens; on a phone the map comes first.
+    if (panel && window.matchMedia("(min-width: 900px)").matches) { panel.open = true; }
+    var map = L.map(id, { preferCanvas: true, attributionControl: false, maxZoom: 19, minZoom: 6 });
+    map.setView([10.45, 106.0], 9);
+    var boundaries = { features: [] };
+    var polygons = L.geoJSON(null, {
+      style: function (f) {
+        var c = cfg.colours[f.properties.kind || f.properties.soil_type] || "#555";
+        var expired = f.properties.status === "expired";
+        var container = CONTAINERS.indexOf(f.properties.kind || f.properties.soil_type) >= 0;
+        return { color: c, weight: f.geometry.type.indexOf("Line") >= 0 ? 3 : (container ? 2 : 1.2),
+                 fillColor: c, fillOpacity: container ? 0.1 : (expired ? 0.15 : 0.5),
+                 dashArray: expired ? "4 3" : null };
+      },
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6 }); },
+      onEachFeature: function (f, layer) { layer.on("click", function (e) { openPopup(f, e.latlng); }); },
+    }).addTo(map);
+    var points = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false,
+                                        maxClusterRadius: 45 }).addTo(map);
+    var counts = L.layerGroup().addTo(map);
+    var status = document.getElementById("map-status");
+    var state = { controller: null, timer: null, seq: 0, last: null };
+
+    function val(idName) { var n = document.getElementById(idName); return n ? n.value.trim() : ""; }
+
+    function activeLayers() {
+      var kind = val("filter-kind"), crop = val("filter-crop");
+      return cfg.layers.map(function (l) { return l.id; }).filter(function (layerId) {
+        var box = document.getElementById("layer-" + layerId);
+        if (!box || !box.checked) { return false; }
+        if (kind && cfg.layerKinds[layerId].indexOf(kind) < 0) { return false; }
+        if (crop && ["production_units", "planting_areas"].indexOf(layerId) < 0) { return false; }
+        return true;
+      });
+    }
+
+    function params() {
+      var b = map.getBounds();
+      var p = new URLSearchParams();
+      p.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+        .map(function (x) { return Math.max(-180, Math.min(180, x)).toFixed(5); }).join(","));
+      p.set("zoom", String(map.getZoom()));
+      p.set("layers", activeLayers().join(","));
+      [["kind", "filter-kind"], ["commune_code", "filter-commune"], ["crop", "filter-crop"],
+       ["q", "filter-q"], ["as_of", "filter-as-of"]].forEach(function (pair) {
+        var v = val(pair[1]);
+        if (v) { p.set(pair[0], v); }
+      });
+      return p;
+    }
+
+    function pointMarker(f, collection) {
+      var g = f.geometry;
+      var kind = f.properties.kind || f.properties.soil_type;
+      var m = L.circleMarker([g.coordinates[1], g.coordinates[0]], {
+        radius: 7, color: "#fff", weight: 1.5, fillColor: cfg.colours[kind] || "#555", fillOpacity: 0.95,
+      });
+      m.feature = { id: f.id, collection: collection, properties: f.properties, geometry: g };
+      m.on("click", function (e) { openPopup(m.feature, e.latlng); });
+      return m;
+    }
+
+    function render(data) {
+      polygons.clearLayers();
+      points.clearLayers();
+      counts.clearLayers();
+      var shown = 0, clustered = false, pointBatch = [], areas = [];
+      data.layers.forEach(function (layer) {
+        shown += layer.total;
+        if (layer.mode === "clusters") {
+          clustered = true;
+          layer.clusters.forEach(function (c) {
+            var size = Math.round(24 + Math.min(30, Math.log(c.count + 1) * 5));
+            var icon = L.divIcon({ className: "", iconSize: [size, size],
+              html: '<div class="cluster-count" style="width:' + size + "px;height:" + size + 'px">' + c.count + "</div>" });
+            var marker = L.marker([c.lat, c.lon], { icon: icon, keyboard: false });
+            marker.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 18)); });
+            counts.addLayer(marker);
+          });
+          return;
+        }
+        layer.features.forEach(function (f) {
+          if (!f.geometry) { return; }
+          if (f.geometry.type === "Point") { pointBatch.push(pointMarker(f, layer.collection)); return; }
+          areas.push({ type: "Feature", id: f.id, geometry: f.geometry,
+                       properties: Object.assign({ _collection: layer.collection }, f.properties) });
+        });
+      });
+      areas.sort(function (a, b) {
+        var ca = CONTAINERS.indexOf(a.properties.kind || a.properties.soil_type) >= 0 ? 0 : 1;
+        var cb = CONTAINERS.indexOf(b.properties.kind || b.properties.soil_type) >= 0 ? 0 : 1;
+        return ca - cb;
+      });
+      polygons.addData({ type: "FeatureCollection", features: areas });
+      points.addLayers(pointBatch);
+      status.textContent = L10N.text.shown + ": " + shown.toLocaleString(cfg.lang === "vi" ? "vi-VN" : "en-GB") +
+        (clustered ? " — " + L10N.text.clustered : "");
+      status.setAttribute("data-count", String(shown));
+      status.setAttribute("data-mode", clustered ? "clusters" : "features");
+      document.querySelectorAll(".legend-group").forEach(function (g) {
+        var box = document.getElementById("layer-" + g.getAttribute("data-layer"));
+        g.style.display = box && box.checked ? "" : "none";
+      });
+    }
+
+    function load() {
+      if (state.controller) { state.controller.abort(); }
+      state.controller = new AbortController();
+      var seq = ++state.seq;
+      var p = params();
+      status.textContent = L10N.text.loading;
+      status.setAttribute("data-loading", "1");
+      if (!p.get("layers")) {
+        render({ layers: [] });
+        status.removeAttribute("data-loading");
+        return;
+      }
+      fetch("/api/v1/registry/map?" + p.toString(), { signal: state.controller.signal,
+                                                       headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+        .then(function (res) {
+          if (seq !== state.seq) { return; }
+          if (!res.ok) { status.textContent = res.body.detail || "Error"; status.removeAttribute("data-loading"); return; }
+          state.last = res.body;
+          render(res.body);
+          status.removeAttribute("data-loading");
+        })
+        .catch(function (err) { if (err.name !== "AbortError") { status.textContent = String(err); } });
+    }
+
+    function schedule() { clearTimeout(state.timer); state.timer = setTimeout(load, 200); }
+
+    function row(table, name, value) {
+      if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", {}, name));
+      tr.appendChild(el("td", {}, Array.isArray(value) ? value.join(", ") : value));
+      table.appendChild(tr);
+    }
+
+    function openPopup(feature, latlng) {
+      var collection = feature.collection || feature.properties._collection;
+      var asOf = val("filter-as-of");
+      var url = "/api/v1/registry/features/" + collection + "/" + feature.id + (asOf ? "?as_of=" + asOf : "");
+      var popup = L.popup({ maxWidth: 300, autoPanPadding: [16, 16] }).setLatLng(latlng)
+        .setContent(L10N.text.loading).openOn(map);
+      fetch(url, { headers: { "Accept": "application/json" } }).then(function (r) { return r.json(); }).then(function (f) {
+        var p = f.properties || {};
+        var box = el("div", { "class": "popup", "id": "popup-" + collection + "-" + f.id });
+        box.appendChild(el("h3", {}, p.name || ("#" + f.id)));
+        var kind = p.kind || p.soil_type;
+        box.appendChild(el("div", { "class": "note" }, (L10N.kinds[kind] || kind || "") +
+          (p.subtype ? " · " + (L10N.stations[p.subtype] || p.subtype) : "")));
+        var t = el("table");
+        row(t, L10N.fields.code, p.code);
+        row(t, L10N.text.commune, p.commune_name);
+        row(t, L10N.text.crop, L10N.crops[p.crop] || p.crop || L10N.crops[p.species] || p.species);
+        row(t, L10N.fields.variety, p.variety);
+        row(t, L10N.fields.area_ha, p.area_ha != null ? Number(p.area_ha).toLocaleString(cfg.lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 2 }) : null);
+        row(t, L10N.fields.organisation, p.organisation_name);
+        row(t, L10N.fields.river, p.river);
+        row(t, L10N.fields.ph, p.ph);
+        row(t, L10N.fields.licence, p.licence_no ? p.licence_no + " (" + (L10N.statuses[p.licence_status] || p.licence_status) + ")" : null);
+        row(t, L10N.fields.status, L10N.statuses[p.status] || p.status);
+        row(t, L10N.fields.valid_to, p.valid_to ? p.valid_to.split("-").reverse().join("/") : null);
+        row(t, L10N.fields.flags, (p.flags || []).map(function (c) { return L10N.flags[c] || c; }));
+        box.appendChild(t);
+        var link = el("a", { href: "/registry/" + collection + "/" + f.id, "class": "record-link" }, L10N.text.record);
+        box.appendChild(link);
+        popup.setContent(box);
+      }).catch(function () { popup.setContent("—"); });
+    }
+
+    map.on("moveend", schedule);
+    document.getElementById("apply").addEventListener("click", load);
+    document.getElementById("reset").addEventListener("click", function () {
+      document.getElementById("map-filters").reset();
+      load();
+    });
+    ["filter-kind", "filter-crop", "filter-as-of"].forEach(function (idName) {
+      document.getElementById(idName).addEventListener("change", load);
+    });
+    document.getElementById("filter-q").addEventListener("keydown", function (e) { if (e.key === "Enter") { load(); } });
+    document.getElementById("filter-commune").addEventListener("change", function () {
+      var code = val("filter-commune");
+      var found = boundaries.features.filter(function (f) { return f.properties.level === "commune" && f.properties.code === code; });
+      if (found.length) { map.fitBounds(L.geoJSON(found[0]).getBounds()); } else { load(); }
+    });
+    document.querySelectorAll("#layers input").forEach(function (box) { box.addEventListener("change", load); });
+
+    window.nongsoMap = { map: map, polygons: polygons, points: points, counts: counts, state: state, load: load };
+    basemap(map, cfg.province, true).then(function (fc) {
+      boundaries = fc;
+      state.boundaries = fc.features.length;
+      if (!fc.features.length) { load(); }
+    });
+  }
+
+  window.NongSoMap = { main: main, mini: mini };
+})();
