@@ -15,6 +15,7 @@ from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
+from nongso.diary.api import router as diary_router
 from nongso.registry.api import router as registry_router
 from nongso.units.api import router as units_router
 from nongso.web import pages
@@ -41,6 +42,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(units_router)
     api.include_router(registry_router)
+    api.include_router(diary_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
