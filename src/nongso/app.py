@@ -18,6 +18,7 @@ from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
 from nongso.registry.api import router as registry_router
 from nongso.units.api import router as units_router
+from nongso.web import diary as diary_pages
 from nongso.web import pages
 
 log = logging.getLogger("nongso")
@@ -45,6 +46,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(diary_router)
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(diary_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
