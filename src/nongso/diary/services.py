@@ -2146,3 +2146,14 @@ def _bulk_insert(uow: UnitOfWork, rows: Sequence[tuple[Any, _Prepared, str]]) ->
                            .order_by(Activity.id)).all():
             _publish_recorded(uow, a)
     return ids
+
+
+def principal_named(uow: UnitOfWork, username: str) -> Principal | None:
+    """The principal of a user account, for command-line use (``--user``)."""
+    from nongso.accounts.models import User
+    from nongso.accounts.services import principal_of
+
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == username.strip().lower(),
+                                                     User.is_active.is_(True)))
+        return principal_of(user) if user is not None else None

@@ -11,8 +11,10 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.http import page_language
-from nongso.diary import messages  # noqa: F401  (registers the messages)
-from nongso.diary import services
+from nongso.diary import (
+    messages,  # noqa: F401  (registers the messages)
+    services,
+)
 from nongso.web import nav
 from nongso.web.render import render
 

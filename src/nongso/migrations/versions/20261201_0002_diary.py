@@ -11,7 +11,6 @@ from alembic import op
 
 import nongso.core.db
 
-
 revision: str = '0002_diary'
 down_revision: str | Sequence[str] | None = '0001'
 branch_labels: str | Sequence[str] | None = ('diary',)
