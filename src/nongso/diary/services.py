@@ -1697,10 +1697,13 @@ def farmer_home(uow: UnitOfWork, lang: str = "vi") -> FarmerHome:
         s = uow.session
         plots = s.scalars(select(Plot).where(Plot.farmer_id == p.farmer_id)
                           .order_by(Plot.code)).all()
-        seasons = s.scalars(select(Season).where(Season.farmer_id == p.farmer_id,
-                                                 Season.status == "open")
+        seasons = s.scalars(select(Season).where(Season.farmer_id == p.farmer_id)
                             .order_by(Season.sowing_date, Season.id)).all()
-        current: dict[int, Season] = {x.plot_id: x for x in seasons}
+        # The open season of each plot, else its last one.
+        current: dict[int, Season] = {}
+        for x in seasons:
+            if x.status == "open" or current.get(x.plot_id, x).status != "open":
+                current[x.plot_id] = x
         publics = {x.id: x for x in _season_publics(s, list(current.values()), lang)}
         cards = []
         for plot in plots:

@@ -63,6 +63,7 @@
     var t = String(text).trim().replace(/\s/g, "");
     if (t.indexOf(",") >= 0 && t.indexOf(".") >= 0) {
       t = t.lastIndexOf(",") > t.lastIndexOf(".") ? t.replace(/\./g, "").replace(",", ".") : t.replace(/,/g, "");
+    } else if (/^[+-]?[1-9]\d{0,2}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); // 7.050
     } else { t = t.replace(",", "."); }
     var n = Number(t);
     return isFinite(n) ? n : NaN;
@@ -142,7 +143,7 @@
         var txt = safe ? (T.safe + " " + ddmmyyyy(safe)) : T.safeNow;
         li.appendChild(el("div", { "class": card.safe_to_harvest_today ? "meta safe" : "meta warn", "data-safe": safe || "" }, txt));
         if (s.flags_count) { li.appendChild(el("span", { "class": "flag" }, s.flags_count + " ⚠")); }
-        select.appendChild(el("option", { value: String(card.plot.id) }, card.plot.name));
+        if (s.status === "open") { select.appendChild(el("option", { value: String(card.plot.id) }, card.plot.name)); }
       }
       plots.appendChild(li);
     });
