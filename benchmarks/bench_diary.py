@@ -70,7 +70,7 @@ def import_file(platform: object, rows: int, rng: random.Random) -> tuple[bytes,
     """A 10,000-row file for one co-operative's plots (Đông Xuân 2025-2026)."""
     with platform.uow() as uow:  # type: ignore[attr-defined]
         s = uow.session
-        org_id, n = s.execute(select(Season.organisation_id, func.count()).where(
+        org_id, _n = s.execute(select(Season.organisation_id, func.count()).where(
             Season.season_key == "dong_xuan:2025-2026").group_by(Season.organisation_id)
             .order_by(func.count().desc()).limit(1)).one()
         plots = s.execute(select(Plot.code, Season.sowing_date).join(

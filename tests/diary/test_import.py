@@ -77,7 +77,8 @@ def test_import_good_rows_then_again_without_duplicates(diary: Diary) -> None:
     assert by_kind["spraying"]["density_per_m2"] == 1200
     assert by_kind["spraying"]["at"].startswith("2026-01-18T00:30")  # 07:30 in Vietnam
     assert by_kind["irrigation"]["plot_id"] == d.plot_a2.id  # its open season
-    assert by_kind["harvest"]["quantity_base"] == 8400 and by_kind["harvest"]["moisture_pct"] == 24.5
+    assert by_kind["harvest"]["quantity_base"] == 8400
+    assert by_kind["harvest"]["moisture_pct"] == 24.5
     # The harvest came 53 days after a 14-day-PHI spray: no flag; the season's figures moved.
     season = d.actors.client.get(f"{API}/seasons/{d.season_a.id}",
                                  headers=d.actors.headers("farmer_a")).json()
