@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from nongso.app import create_app
 from nongso.core.platform import Platform
 from nongso.diary.models import Activity
-from tests.diary.conftest import TODAY, Diary
+from tests.diary.conftest import TODAY, Diary, diary, fixed_clock  # noqa: F401
 from tests.helpers import PASSWORD
 
-pytest_plugins = ["tests.diary.conftest"]
 
 
 class Server:

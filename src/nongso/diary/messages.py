@@ -68,3 +68,19 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 i18n.register(MESSAGES)
+
+i18n.register({
+    "diary.bulk": {"vi": "Ghi một công việc cho nhiều thửa", "en": "Record one activity on "
+                   "many plots"},
+    "diary.bulk_note": {"vi": "Nông dân sẽ xác nhận hoặc sửa trên điện thoại của họ.",
+                        "en": "Farmers confirm or edit it on their phones."},
+    "diary.per_ha_qty": {"vi": "Lượng/ha", "en": "Rate per ha"},
+    "diary.bulk_done": {"vi": "Đã ghi cho", "en": "Recorded on"},
+    "diary.import_result": {"vi": "Kết quả nhập Excel", "en": "Excel import result"},
+    "diary.mode_partial": {"vi": "Nhập các dòng đúng, bỏ qua dòng lỗi", "en": "Import the good "
+                           "rows, skip the others"},
+    "diary.rows_read": {"vi": "Số dòng đọc", "en": "Rows read"},
+    "diary.rows_imported": {"vi": "Số dòng đã nhập", "en": "Rows imported"},
+    "diary.rows_already": {"vi": "Đã có từ trước", "en": "Already imported"},
+    "diary.upload": {"vi": "Tải lên", "en": "Upload"},
+})

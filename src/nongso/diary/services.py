@@ -1782,7 +1782,7 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
             area_ha=x.area_ha, variety=x.variety, sowing_date=x.sowing_date,
             harvest_kg=round(x.harvest_kg, 3), yield_t_ha=_yield(x.harvest_kg, x.area_ha),
             flags_count=x.flags_count, activities_count=x.activities_count,
-            safe_harvest_date=x.safe_harvest_date) for x in seasons]
+            safe_harvest_date=x.safe_harvest_date, status=x.status) for x in seasons]
         inputs = _input_totals(s, ids)
         flags = s.scalars(select(Flag).where(Flag.season_id.in_(ids))
                           .order_by(Flag.id)).all() if ids else []
@@ -2160,3 +2160,12 @@ def principal_named(uow: UnitOfWork, username: str) -> Principal | None:
         user = uow.session.scalar(select(User).where(User.username == username.strip().lower(),
                                                      User.is_active.is_(True)))
         return principal_of(user) if user is not None else None
+
+
+def farmer_inputs(uow: UnitOfWork) -> list[InputPublic]:
+    """The inputs catalogue the caller may use (for forms)."""
+    require_login(uow.principal)
+    with uow:
+        rows = uow.session.scalars(select(Input).where(_input_visibility(uow.principal))
+                                   .order_by(Input.kind, Input.name).limit(500)).all()
+        return [_input_public(i) for i in rows]

@@ -3,20 +3,25 @@ view and the commune/province view."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError as PydanticError
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.errors import ValidationFailed
 from nongso.core.http import page_language
 from nongso.diary import (
     messages,  # noqa: F401  (registers the messages)
     services,
 )
+from nongso.diary.schemas import ActivityKind, BulkActivityCreate, BulkInputIn
 from nongso.web import nav
-from nongso.web.render import render
+from nongso.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -78,9 +83,67 @@ def coop_page(request: Request, uow: UowDep, principal: PrincipalDep,
     summary = None
     if org_id is not None and (season or keys):
         summary = services.coop_summary(uow, org_id, season or keys[0][0], lang)
-    return render(request, "diary/coop.html", {"summary": summary, "keys": keys,
-                                               "season": season or (keys[0][0] if keys else None),
-                                               "org_id": org_id}, principal=principal)
+    inputs = services.farmer_inputs(uow) if summary is not None else []
+    return render(request, "diary/coop.html", {
+        "summary": summary, "keys": keys, "season": season or (keys[0][0] if keys else None),
+        "org_id": org_id, "inputs": inputs, "done": request.query_params.get("done")},
+        principal=principal)
+
+
+@router.post("/diary/coop/bulk")
+def coop_bulk(request: Request, uow: UowDep, principal: PrincipalDep,
+              csrf: Annotated[str, Form(max_length=100)],
+              kind: Annotated[ActivityKind, Form()],
+              day: Annotated[dt.date, Form()], plot_ids: Annotated[list[int], Form()],
+              season: Annotated[str, Form(max_length=40)] = "",
+              input_id: Annotated[int | None, Form()] = None,
+              quantity_per_ha: Annotated[str, Form(max_length=20)] = "",
+              unit: Annotated[str, Form(max_length=10)] = "kg",
+              notes: Annotated[str, Form(max_length=2000)] = "",
+              batch: Annotated[str, Form(max_length=36)] = "") -> Response:
+    """The co-op records one activity on the ticked member plots (farmers confirm)."""
+    from nongso.diary.quantities import QuantityError, parse_number
+
+    check_csrf(request, csrf)
+    try:
+        rate = parse_number(quantity_per_ha) if quantity_per_ha.strip() else None
+    except QuantityError as exc:
+        raise ValidationFailed(exc.message_vi, exc.message_en) from exc
+    try:
+        body = BulkActivityCreate(
+            client_uuid=uuid.UUID(batch) if batch else uuid.uuid4(), plot_ids=plot_ids,
+            kind=kind, at=dt.datetime.combine(day, dt.time(7, 0)), notes=notes or None,
+            inputs=[BulkInputIn(input_id=input_id, quantity_per_ha=rate, unit=unit)]
+            if input_id is not None and rate is not None else [])
+    except (PydanticError, ValueError) as exc:
+        raise ValidationFailed("Dữ liệu không hợp lệ (số lượng, đơn vị hoặc thửa).",
+                               "Invalid data (quantity, unit or plots).") from exc
+    result = services.bulk_record(uow, body)
+    return RedirectResponse(f"/diary/coop?season={season}&done={result.created}",
+                            status_code=303)
+
+
+@router.post("/diary/import")
+async def import_upload(request: Request, uow: UowDep, principal: PrincipalDep,
+                        csrf: Annotated[str, Form(max_length=100)],
+                        file: Annotated[UploadFile, File()],
+                        mode: Annotated[str, Form(pattern="^(all|partial)$")] = "all",
+                        ) -> Response:
+    """Upload an Excel diary from the co-op page; the result page lists errors by row."""
+    check_csrf(request, csrf)
+    lang = page_language(request)
+    content = await file.read(services.MAX_IMPORT_BYTES + 1)
+    try:
+        report = services.import_activities(uow, content, file.filename or "import.xlsx",
+                                            mode, False, lang)
+    except ValidationFailed as exc:
+        return render(request, "diary/import.html", {
+            "report": None, "message": exc.message(lang),
+            "errors": [e.as_dict(lang)["message"] for e in exc.errors]},
+            status=422, principal=principal)
+    return render(request, "diary/import.html", {"report": report, "message": None,
+                                                 "errors": [e.message for e in report.errors]},
+                  principal=principal)
 
 
 @router.get("/diary/area")
