@@ -33,7 +33,7 @@ def _login(page: Page, url: str, user: str, next_path: str) -> None:
     page.click("#login-submit")
 
 
-def test_coop_bulk_import_and_farmer_confirmation(diary: Diary, live_server: str,
+def test_coop_bulk_import_and_farmer_confirmation(diary: Diary, live_server: str,  # noqa: F811
                                                   desktop: Page, phone: Page, artifacts: Path,
                                                   platform: Platform, tmp_path: Path) -> None:
     leg = platform.dialect

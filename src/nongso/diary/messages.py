@@ -84,3 +84,5 @@ i18n.register({
     "diary.rows_already": {"vi": "Đã có từ trước", "en": "Already imported"},
     "diary.upload": {"vi": "Tải lên", "en": "Upload"},
 })
+
+i18n.register({"diary.photo": {"vi": "Ảnh (tuỳ chọn)", "en": "Photo (optional)"}})

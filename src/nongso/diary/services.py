@@ -1550,9 +1550,10 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
 
 # --- photos ----------------------------------------------------------------------------------
 
-def add_photo(uow: UnitOfWork, activity_id: int, content: bytes, client_uuid: str | None = None
-              ) -> int:
-    """Attach a photo (JPEG, PNG or WebP up to 5 MB) to an activity; returns its id."""
+def add_photo(uow: UnitOfWork, activity_id: int | None, content: bytes,
+              client_uuid: str | None = None, activity_uuid: str | None = None) -> int:
+    """Attach a photo (JPEG, PNG or WebP up to 5 MB) to an activity, given by its id or by its
+    client UUID (a phone uploads its queued photos that way); returns the photo's id."""
     from PIL import Image, UnidentifiedImageError
 
     if len(content) > MAX_PHOTO_BYTES:
@@ -1573,6 +1574,11 @@ def add_photo(uow: UnitOfWork, activity_id: int, content: bytes, client_uuid: st
                                f"Image format {fmt} is not supported (JPEG, PNG, WebP).")
     with uow:
         s = uow.session
+        if activity_id is None:
+            found = s.scalar(select(Activity.id).where(Activity.client_uuid == activity_uuid))
+            if found is None:
+                raise not_found("hoạt động", "activity", activity_uuid)
+            activity_id = found
         a = _load_activity(uow, activity_id)
         _writable(uow.principal, a, "hoạt động", "activity", activity_id)
         key = client_uuid or str(uuid.uuid4())

@@ -76,12 +76,13 @@
   // --- IndexedDB -------------------------------------------------------------------------
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open("nongso-diary", 1);
+      var req = indexedDB.open("nongso-diary", 2);
       req.onupgradeneeded = function () {
         var d = req.result;
-        d.createObjectStore("queue", { keyPath: "client_uuid" });
-        d.createObjectStore("conflicts", { keyPath: "client_uuid" });
-        d.createObjectStore("state");
+        ["queue", "conflicts", "photos"].forEach(function (name) {
+          if (!d.objectStoreNames.contains(name)) { d.createObjectStore(name, { keyPath: "client_uuid" }); }
+        });
+        if (!d.objectStoreNames.contains("state")) { d.createObjectStore("state"); }
       };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
@@ -113,6 +114,41 @@
   function putQueue(item) { return tx("queue", "readwrite", function (s) { return s.put(item); }); }
   function dropQueue(key) { return tx("queue", "readwrite", function (s) { return s.delete(key); }); }
   function putConflict(item) { return tx("conflicts", "readwrite", function (s) { return s.put(item); }); }
+  function putPhoto(item) { return tx("photos", "readwrite", function (s) { return s.put(item); }); }
+  function dropPhoto(key) { return tx("photos", "readwrite", function (s) { return s.delete(key); }); }
+  // A phone photo made small before it waits in the queue (max 1600 px, JPEG).
+  function shrink(file) {
+    return new Promise(function (resolve) {
+      var img = new Image();
+      img.onload = function () {
+        var k = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var c = document.createElement("canvas");
+        c.width = Math.round(img.width * k); c.height = Math.round(img.height * k);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        URL.revokeObjectURL(img.src);
+        c.toBlob(function (b) { resolve(b || file); }, "image/jpeg", 0.8);
+      };
+      img.onerror = function () { resolve(file); };
+      img.src = URL.createObjectURL(file);
+    });
+  }
+  function uploadPhotos() {
+    return all("photos").then(function (photos) {
+      var pending = photos.filter(function (p) {
+        return !state.queue.some(function (q) { return q.client_uuid === p.activity_uuid; });
+      });
+      return pending.reduce(function (chain, p) {
+        return chain.then(function () {
+          var form = new FormData();
+          form.append("activity_uuid", p.activity_uuid); form.append("client_uuid", p.client_uuid);
+          form.append("photo", p.blob, "photo.jpg");
+          return fetch("/api/v1/diary/photos", { method: "POST", credentials: "same-origin", body: form })
+            .then(function (r) { if (r.ok || r.status === 413 || r.status === 415) { return dropPhoto(p.client_uuid); } return null; })
+            .catch(function () { return null; });
+        });
+      }, Promise.resolve());
+    });
+  }
   function dropConflict(key) { return tx("conflicts", "readwrite", function (s) { return s.delete(key); }); }
 
   // --- rendering ---------------------------------------------------------------------------
@@ -237,7 +273,7 @@
     if (syncing) { return Promise.resolve(); }
     syncing = true;
     return reloadQueues().then(function () {
-      if (!state.queue.length) { return null; }
+      if (!state.queue.length) { return uploadPhotos(); }
       $("sync-message").textContent = T.syncing;
       var ops = state.queue.map(function (q) {
         var op = { op: q.op, client_uuid: q.client_uuid };
@@ -265,7 +301,8 @@
               work.push(putQueue(q));
             }
           });
-          return Promise.all(work).then(function () { $("sync-message").textContent = T.synced; });
+          return Promise.all(work).then(reloadQueues).then(uploadPhotos)
+            .then(function () { $("sync-message").textContent = T.synced; });
         });
     }).catch(function () { $("sync-message").textContent = T.failed; })
       .then(function () { return loadHome(); })
@@ -346,8 +383,12 @@
       data.client_uuid = id;
       item = { op: "create", client_uuid: id, create: data };
     }
+    var photo = $("f-photo").files && $("f-photo").files[0];
     resetForm();
-    queue(item);
+    var stored = photo ? shrink(photo).then(function (blob) {
+      return putPhoto({ client_uuid: uuid(), activity_uuid: item.client_uuid, blob: blob });
+    }) : Promise.resolve();
+    stored.then(function () { return queue(item); });
   }
 
   // --- start ---------------------------------------------------------------------------------
