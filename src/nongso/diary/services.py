@@ -28,6 +28,7 @@ from nongso.core.errors import (
     Conflict,
     FieldError,
     NotFound,
+    PermissionDenied,
     TooLarge,
     ValidationFailed,
     not_found,
@@ -1538,7 +1539,7 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
                 updated = _update_activity(uow, current, change)
                 items.append(SyncItem(client_uuid=key, op=op.op, status="applied",
                                       activity=_activity_publics(s, [updated], lang)[0]))
-            except (ValidationFailed, NotFound, Conflict) as exc:
+            except (ValidationFailed, NotFound, Conflict, PermissionDenied) as exc:
                 items.append(SyncItem(
                     client_uuid=key, op=op.op, status="error", message=exc.message(lang),
                     errors=[SyncError(**e.as_dict(lang)) for e in exc.errors]))

@@ -68,6 +68,10 @@
     var n = Number(t);
     return isFinite(n) ? n : NaN;
   }
+  function fmt(x) {
+    if (x === null || x === undefined) { return ""; }
+    return Number(x).toLocaleString(VI ? "vi-VN" : "en-GB", { maximumFractionDigits: 3 });
+  }
   function kindLabel(k) {
     for (var i = 0; i < KINDS.length; i++) { if (KINDS[i][0] === k) { return KINDS[i][VI ? 1 : 2]; } }
     return k;
@@ -172,7 +176,7 @@
       var li = el("li", { "data-plot": card.plot.id });
       li.appendChild(el("b", {}, card.plot.name + " (" + card.plot.code + ")"));
       var s = card.season;
-      var meta = s ? (s.name + " · " + String(card.plot.area_ha).replace(".", VI ? "," : ".") + " ha") : T.noSeason;
+      var meta = s ? (s.name + " · " + fmt(card.plot.area_ha) + " ha") : T.noSeason;
       li.appendChild(el("div", { "class": "meta" }, meta));
       if (s) {
         var safe = card.safe_harvest_date;
@@ -196,7 +200,7 @@
     (home ? home.proposed : []).forEach(function (a) {
       var li = el("li", { "data-uuid": a.client_uuid });
       li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
-      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ")));
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + a.inputs.map(function (i) { return i.name + " " + fmt(i.quantity) + " " + i.unit; }).join("; ")));
       var b = el("button", { type: "button", "class": "confirm" }, T.confirm);
       b.addEventListener("click", function () { confirmProposed(a); });
       li.appendChild(b);
@@ -217,8 +221,8 @@
       var li = el("li", { "data-uuid": a.client_uuid, "data-version": a.version });
       li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
       (a.flags || []).forEach(function (f) { li.appendChild(el("span", { "class": "flag" }, f)); });
-      var inputs = a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ");
-      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + inputs + (a.quantity ? " " + a.quantity + " " + a.unit : "") + (a.notes ? " — " + a.notes : "")));
+      var inputs = a.inputs.map(function (i) { return i.name + " " + fmt(i.quantity) + " " + i.unit; }).join("; ");
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + inputs + (a.quantity ? " " + fmt(a.quantity) + " " + a.unit : "") + (a.notes ? " — " + a.notes : "")));
       var b = el("button", { type: "button", "class": "edit" }, T.edit);
       b.addEventListener("click", function () { startEdit(a); });
       li.appendChild(b);
