@@ -30,6 +30,13 @@ def test_pages_by_role(diary: Diary) -> None:
                  headers=d.actors.headers("coop_a"))
     assert coop.status_code == 200 and "HTX Thử nghiệm A" in coop.text
     assert "Năng suất TB xã" in coop.text
+    banned = c.post("/api/v1/diary/activities", headers=d.actors.headers("farmer_a"), json={
+        "season_id": d.season_a.id, "kind": "spraying", "at": "2026-01-10T07:00:00+07:00",
+        "inputs": [{"input_id": d.carbendazim.id, "quantity": 1, "unit": "L"}]})
+    assert banned.json()["flags"] == ["banned-ingredient"]
+    inspector = c.get("/diary/area", headers=d.actors.headers("inspector"))
+    assert "Vụ có vi phạm" in inspector.text and "A-001" in inspector.text
+    assert "Vụ có vi phạm" not in c.get("/diary/area", headers=d.actors.headers("buyer")).text
     area = c.get("/diary/area", headers=d.actors.headers("province"))
     assert area.status_code == 200 and "Đông Xuân 2025-2026" in area.text
     assert "Nguyễn Văn Thử" not in area.text  # aggregates only

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from nongso.core.platform import Platform
 from nongso.diary import excel
+from nongso.diary.models import Purchase
 from tests.diary.conftest import TODAY, Diary, diary, fixed_clock  # noqa: F401
 from tests.helpers import PASSWORD
 
@@ -50,6 +52,19 @@ def test_coop_bulk_import_and_farmer_confirmation(diary: Diary, live_server: str
     expect(page.locator("#bulk-done")).to_contain_text("Đã ghi cho 2")
     assert diary.activity_count() == 2
     page.screenshot(path=str(artifacts / f"diary-coop-{leg}.png"), full_page=True)
+
+    page.click("#purchase-box summary")
+    page.select_option("#purchase-form select[name=input_id]", str(diary.pymetrozine.id))
+    page.select_option("#purchase-form select[name=dealer_id]", str(diary.dealer.id))
+    page.fill("#purchase-form input[name=purchased_on]", "2026-02-01")
+    page.fill("#purchase-form input[name=quantity]", "2,5")
+    page.fill("#purchase-form input[name=lot]", "L2602-11")
+    page.click("#purchase-form button[type=submit]")
+    expect(page.locator("#bought")).to_be_visible()
+    with platform.uow() as uow:
+        bought = uow.session.execute(select(Purchase.quantity_base, Purchase.lot,
+                                            Purchase.organisation_id)).all()
+    assert bought == [(2.5, "L2602-11", diary.actors.coop_a.id)]
 
     bad = _file(tmp_path, [["A-001", "Đông Xuân 2025-2026", "12/02/2026", "Tưới nước"],
                            ["A-002", "Đông Xuân 2025-2026", "30/02/2026", "Tưới nước"]])

@@ -86,3 +86,13 @@ i18n.register({
 })
 
 i18n.register({"diary.photo": {"vi": "Ảnh (tuỳ chọn)", "en": "Photo (optional)"}})
+
+i18n.register({
+    "diary.purchase": {"vi": "Ghi mua vật tư từ đại lý", "en": "Record inputs bought from a "
+                       "dealer"},
+    "diary.dealer": {"vi": "Đại lý vật tư", "en": "Input dealer"},
+    "diary.lot": {"vi": "Số lô (trên bao bì)", "en": "Lot (on the package)"},
+    "diary.bought": {"vi": "Đã ghi lần mua vật tư.", "en": "The purchase was recorded."},
+    "diary.flagged_seasons": {"vi": "Vụ có vi phạm (trong phạm vi của bạn)", "en": "Seasons with "
+                              "violations (in your scope)"},
+})

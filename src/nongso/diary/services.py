@@ -2176,3 +2176,31 @@ def farmer_inputs(uow: UnitOfWork) -> list[InputPublic]:
         rows = uow.session.scalars(select(Input).where(_input_visibility(uow.principal))
                                    .order_by(Input.kind, Input.name).limit(500)).all()
         return [_input_public(i) for i in rows]
+
+
+def flagged_seasons(uow: UnitOfWork, unit_code: str, season_key: str | None = None,
+                    limit: int = 200) -> list[SeasonPublic]:
+    """Seasons with violations in the caller's scope (inspectors, officers, co-op managers):
+    the list an inspection starts from. Others get an empty list."""
+    p = uow.principal
+    if not p.is_authenticated or p.role not in (
+            "admin", "province_officer", "commune_officer", "inspector", "coop_manager"):
+        return []
+    with uow:
+        stmt = select(Season).where(_scope_clause(p, Season), Season.flags_count > 0)
+        stmt = stmt.where(Season.province_code == unit_code if len(unit_code) == 2
+                          else Season.commune_code == unit_code)
+        if season_key:
+            stmt = stmt.where(Season.season_key == season_key)
+        rows = uow.session.scalars(stmt.order_by(Season.flags_count.desc(), Season.id)
+                                   .limit(limit)).all()
+        return _season_publics(uow.session, rows)
+
+
+def input_dealers(uow: UnitOfWork, province_code: str) -> list[tuple[int, str]]:
+    """The input dealers of the registry (public business information), for forms."""
+    from nongso.registry import services as registry
+
+    page = registry.list_organisations(uow, PageRequest(500, 0), kind="input_dealer",
+                                       province_code=province_code)
+    return [(o.id, o.name) for o in page.items]

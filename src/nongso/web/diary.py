@@ -72,7 +72,7 @@ def manifest(request: Request) -> Response:
 
 
 @router.get("/diary/coop")
-def coop_page(request: Request, uow: UowDep, principal: PrincipalDep,
+def coop_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: PlatformDep,
               season: Annotated[str | None, Query(pattern=r"^[a-z_]+:\d{4}(-\d{4})?$")] = None,
               organisation_id: int | None = None) -> Response:
     if not principal.is_authenticated:
@@ -84,9 +84,13 @@ def coop_page(request: Request, uow: UowDep, principal: PrincipalDep,
     if org_id is not None and (season or keys):
         summary = services.coop_summary(uow, org_id, season or keys[0][0], lang)
     inputs = services.farmer_inputs(uow) if summary is not None else []
+    dealers = services.input_dealers(uow, platform.settings.province_code) \
+        if summary is not None else []
     return render(request, "diary/coop.html", {
         "summary": summary, "keys": keys, "season": season or (keys[0][0] if keys else None),
-        "org_id": org_id, "inputs": inputs, "done": request.query_params.get("done")},
+        "org_id": org_id, "inputs": inputs, "dealers": dealers,
+        "done": request.query_params.get("done"),
+        "bought": request.query_params.get("bought")},
         principal=principal)
 
 
@@ -121,6 +125,31 @@ def coop_bulk(request: Request, uow: UowDep, principal: PrincipalDep,
     result = services.bulk_record(uow, body)
     return RedirectResponse(f"/diary/coop?season={season}&done={result.created}",
                             status_code=303)
+
+
+@router.post("/diary/coop/purchase")
+def coop_purchase(request: Request, uow: UowDep, principal: PrincipalDep,
+                  csrf: Annotated[str, Form(max_length=100)],
+                  input_id: Annotated[int, Form()], dealer_id: Annotated[int, Form()],
+                  purchased_on: Annotated[dt.date, Form()],
+                  quantity: Annotated[str, Form(max_length=20)],
+                  unit: Annotated[str, Form(max_length=10)],
+                  lot: Annotated[str, Form(max_length=50)] = "",
+                  season: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """The co-op records inputs bought from a registry input dealer (with the lot)."""
+    from nongso.diary.quantities import QuantityError, parse_number
+    from nongso.diary.schemas import PurchaseCreate
+
+    check_csrf(request, csrf)
+    try:
+        amount = parse_number(quantity)
+        body = PurchaseCreate(input_id=input_id, dealer_organisation_id=dealer_id,
+                              purchased_on=purchased_on, quantity=amount, unit=unit,
+                              lot=lot or None)
+    except (QuantityError, PydanticError, ValueError) as exc:
+        raise ValidationFailed("Số lượng không hợp lệ.", "Invalid quantity.") from exc
+    services.create_purchase(uow, body)
+    return RedirectResponse(f"/diary/coop?season={season}&bought=1", status_code=303)
 
 
 @router.post("/diary/import")
@@ -158,9 +187,10 @@ def area_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
     code = unit or (principal.unit_code if principal.role == "commune_officer" else None) \
         or platform.settings.province_code
     result = services.area_aggregate(uow, code, season, lang)
+    flagged = services.flagged_seasons(uow, code, season)
     return render(request, "diary/area.html", {"result": result, "keys": keys,
-                                               "season": season, "unit": code},
-                  principal=principal)
+                                               "season": season, "unit": code,
+                                               "flagged": flagged}, principal=principal)
 
 
 @router.get("/diary/seasons/{season_id}")
