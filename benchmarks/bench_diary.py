@@ -65,7 +65,8 @@ def build(target: int, seed: int) -> tuple[object, int, float]:
             "SELECT count(*) FROM production_units WHERE crop = 'rice' AND farmer_id IS NOT "
             "NULL AND id NOT IN (SELECT production_unit_id FROM diary_plots WHERE "
             "production_unit_id IS NOT NULL)")) or 1
-    years = max(1, math.ceil((target - have) / (rice * 3 * 15.5)))
+    # One year more than the estimate: the build stops at the target anyway.
+    years = max(1, math.ceil((target - have) / (rice * 3 * 15.5))) + 1
     demo.build_diary_demo(platform.uow(SYSTEM), "82", seed, share=1.0, years=years,
                           max_activities=max(0, target - have))
     with platform.engine.connect() as conn:
