@@ -263,13 +263,16 @@
   function loadHome() {
     return fetch("/api/v1/diary/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (home) { state.home = home; return putState("home", home); })
-      .catch(function () { return getState("home").then(function (h) { if (h) { state.home = h; } }); });
+      .then(function (home) { state.home = home; return putState("home:" + USER, home); })
+      .catch(function () { return getState("home:" + USER).then(function (h) { if (h) { state.home = h; } }); });
   }
+  // A shared phone: each user sees and sends only his own queue and cached data.
+  var USER = app.dataset.user || "";
+  function mine(x) { return !x.user || x.user === USER; }
   function reloadQueues() {
     return Promise.all([all("queue"), all("conflicts")]).then(function (r) {
-      state.queue = r[0].sort(function (a, b) { return a.queued_at - b.queued_at; });
-      state.conflicts = r[1];
+      state.queue = r[0].filter(mine).sort(function (a, b) { return a.queued_at - b.queued_at; });
+      state.conflicts = r[1].filter(mine);
     });
   }
   var syncing = false;
@@ -299,7 +302,7 @@
               work.push(dropQueue(item.client_uuid));
             } else if (item.status === "conflict") {
               work.push(dropQueue(item.client_uuid));
-              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message }));
+              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message, user: USER }));
             } else if (q) {
               q.error = item.message + (item.errors && item.errors.length ? " (" + item.errors.map(function (e) { return e.loc + ": " + e.message; }).join("; ") + ")" : "");
               work.push(putQueue(q));
@@ -315,6 +318,7 @@
   }
   function queue(item) {
     item.queued_at = Date.now();
+    item.user = USER;
     return putQueue(item).then(reloadQueues).then(function () {
       render();
       if (navigator.onLine) { return sync(); }
