@@ -4,6 +4,7 @@ from nongso.accounts import models as accounts_models
 from nongso.alerts import models as alerts_models
 from nongso.core import audit
 from nongso.core.db import Base
+from nongso.diary import models as diary_models
 from nongso.monitor import models as monitor_models
 from nongso.registry import models as registry_models
 from nongso.units import models as units_models
@@ -13,6 +14,7 @@ __all__ = [
     "accounts_models",
     "alerts_models",
     "audit",
+    "diary_models",
     "monitor_models",
     "registry_models",
     "units_models",

@@ -16,12 +16,14 @@ from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
+from nongso.diary.api import router as diary_router
 from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
+from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
@@ -50,6 +52,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(registry_router)
     api.include_router(monitor_router)
     api.include_router(alerts_router)
+    api.include_router(diary_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -57,6 +60,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(registry_pages.router)
     app.include_router(monitor_pages.router)
     app.include_router(alert_pages.router)
+    app.include_router(diary_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

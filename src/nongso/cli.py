@@ -8,6 +8,7 @@ import typer
 
 from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
+from nongso.diary.cli import app as diary_app
 from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
 from nongso.units.cli import app as units_app
@@ -19,6 +20,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(units_app, name="units")
 app.add_typer(mqtt_app, name="mqtt")
 app.add_typer(registry_app, name="registry")
+app.add_typer(diary_app, name="diary")
 app.command("demo")(demo_command)
 
 
