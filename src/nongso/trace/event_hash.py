@@ -31,9 +31,10 @@ Copyright 2019-2023 Ralph Troeger and Sebastian Schmittner, MIT licence.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -432,6 +433,11 @@ class _Term:
 class _Context:
     terms: Mapping[str, _Term]
     vocab: str | None = None
+    # Contexts derived from this one, by the identity of the local context applied (a
+    # document applies the same scoped contexts once per event; this keeps it linear).
+    derived: dict[int, tuple[Any, _Context]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def _expand_iri(
@@ -469,6 +475,15 @@ def _expand_iri(
 
 
 def _apply_context(active: _Context, local: Any) -> _Context:
+    cached = active.derived.get(id(local))
+    if cached is not None and cached[0] is local:
+        return cached[1]
+    result = _apply_context_uncached(active, local)
+    active.derived[id(local)] = (local, result)
+    return result
+
+
+def _apply_context_uncached(active: _Context, local: Any) -> _Context:
     items = local if isinstance(local, list) else [local]
     context = active
     for item in items:
@@ -551,8 +566,34 @@ def _term_definition(
 def _expanded_vocabulary_values(document: Mapping[str, Any]) -> frozenset[str]:
     """The CBV and GS1 Web Vocabulary IRIs among the values of the expanded document."""
     found: set[str] = set()
-    _collect_node(document, _Context({}), found)
+    if "@context" in document:
+        root = _root_context(document["@context"])
+        _collect_node({k: v for k, v in document.items() if k != "@context"}, root, found)
+    else:
+        _collect_node(document, _Context({}), found)
     return frozenset(value for value in found if value.startswith(_VOCABULARY_PREFIXES))
+
+
+_ROOT_CONTEXTS: dict[str, _Context] = {}
+
+
+def _root_context(local: Any) -> _Context:
+    """The context of a document's top-level ``@context``, reused across documents.
+
+    Documents of one client repeat the same ``@context``; keeping its processed form (and the
+    scoped contexts derived from it) makes hashing a stream of documents linear.
+    """
+    try:
+        key = json.dumps(local, sort_keys=True)
+    except (TypeError, ValueError):
+        return _apply_context(_Context({}), local)
+    context = _ROOT_CONTEXTS.get(key)
+    if context is None or len(context.derived) > 512:
+        if len(_ROOT_CONTEXTS) > 64:
+            _ROOT_CONTEXTS.clear()
+        context = _apply_context(_Context({}), local)
+        _ROOT_CONTEXTS[key] = context
+    return context
 
 
 def _collect_node(node: Mapping[str, Any], context: _Context, found: set[str]) -> None:
