@@ -4,6 +4,7 @@ from nongso.accounts import models as accounts_models
 from nongso.core import audit
 from nongso.core.db import Base
 from nongso.registry import models as registry_models
+from nongso.trace import models as trace_models
 from nongso.units import models as units_models
 
-__all__ = ["Base", "accounts_models", "audit", "registry_models", "units_models"]
+__all__ = ["Base", "accounts_models", "audit", "registry_models", "trace_models", "units_models"]

@@ -16,6 +16,7 @@ from nongso.accounts.api import router as accounts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.registry.api import router as registry_router
+from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.web import pages
 
@@ -41,11 +42,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(units_router)
     api.include_router(registry_router)
+    api.include_router(trace_api.router)
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(trace_api.epcis_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
+    trace_api.install_error_handlers(app)
     metrics = Metrics()
     install_metrics(app, metrics)
     app.add_middleware(
