@@ -3,8 +3,12 @@
 from nongso.accounts import models as accounts_models
 from nongso.core import audit
 from nongso.core.db import Base
+from nongso.diary import models as diary_models
 from nongso.registry import models as registry_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
 
-__all__ = ["Base", "accounts_models", "audit", "registry_models", "trace_models", "units_models"]
+__all__ = [
+    "Base", "accounts_models", "audit", "diary_models", "registry_models", "trace_models",
+    "units_models",
+]

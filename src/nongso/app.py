@@ -15,9 +15,11 @@ from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
+from nongso.diary.api import router as diary_router
 from nongso.registry.api import router as registry_router
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
+from nongso.web import diary as diary_pages
 from nongso.web import pages
 
 log = logging.getLogger("nongso")
@@ -42,9 +44,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(units_router)
     api.include_router(registry_router)
+    api.include_router(diary_router)
     api.include_router(trace_api.router)
     app.include_router(api)
     app.include_router(pages.router)
+    app.include_router(diary_pages.router)
     app.include_router(trace_api.epcis_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -8,6 +8,7 @@ import typer
 
 from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
+from nongso.diary.cli import app as diary_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
 
@@ -16,6 +17,7 @@ db_app = typer.Typer(help="Cơ sở dữ liệu / database", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(units_app, name="units")
+app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
 app.command("demo")(demo_command)
 

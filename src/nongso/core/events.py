@@ -77,6 +77,10 @@ class HarvestRecorded(DomainEvent):
     moisture_pct: float | None = None
     planting_area_code: str | None = None
     certifications: tuple[str, ...] = ()
+    # Added by the diary (all optional): the season's name, the harvested area, the tree.
+    season_name: str | None = None  # "Đông Xuân 2025-2026"
+    area_ha: float | None = None
+    tree_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,11 @@ class ProcessingRecorded(DomainEvent):
     inputs: tuple[tuple[int, float], ...]
     # What came out: (product, kg, is_main_product), e.g. ("gạo", 620, True), ("trấu", 200, False).
     outputs: tuple[tuple[str, float, bool], ...] = field(default_factory=tuple)
+    # Added by the diary: where it happened (None for a co-operative's own processing).
+    season_id: int | None = None
+    plot_id: int | None = None
+    farmer_id: int | None = None
+    commune_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,32 @@ class SaleRecorded(DomainEvent):
     source_activity_ids: tuple[int, ...]  # harvest/processing activities sold from
     quantity_kg: float
     price_vnd_per_kg: float | None = None
+    # Added by the diary.
+    season_id: int | None = None
+    plot_id: int | None = None
+    farmer_id: int | None = None
+    commune_code: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class HarvestCorrected(DomainEvent):
+    """A recorded harvest was edited (quantity, moisture or time changed)."""
+
+    activity_id: int
+    client_uuid: str
+    harvested_at: dt.datetime
+    quantity_kg: float
+    moisture_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class ActivityDeleted(DomainEvent):
+    """A diary activity was deleted (its events should no longer be relied on)."""
+
+    activity_id: int
+    client_uuid: str
+    kind: str
 
 
 # --- monitoring -> alerts ------------------------------------------------------------------

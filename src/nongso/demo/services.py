@@ -8,10 +8,11 @@ from sqlalchemy import func, insert, select
 
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
-from nongso.core import audit
+from nongso.core import audit, clock
 from nongso.core.db import sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
+from nongso.demo import diary as demo_diary
 from nongso.demo import registry as demo_registry
 from nongso.registry.models import Farmer, Organisation, ProductionUnit
 from nongso.units import services as units
@@ -76,6 +77,8 @@ def build_demo(
                          {"seed": seed, "scale": scale, "organisations": len(data.organisations),
                           "farmers": len(data.farmers), "fields": len(data.units)})
             built = True
+            # Farm diaries of the demo plots (seasons, activities, a few flagged violations).
+            demo_diary.load(uow, province_code, clock.today_vn(), seed, share=0.4, years=1)
         demo_accounts = _demo_accounts(uow, province_code, password)
         counts = [
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
@@ -121,3 +124,14 @@ def _demo_accounts(uow: UnitOfWork, province_code: str, password: str) -> list[D
         user = accounts.ensure_user(admin_uow, data)
         out.append(DemoAccount(user.username, user.role, user.unit_code or "-"))
     return out
+
+
+def build_diary_demo(uow: UnitOfWork, province_code: str, seed: int = 2026, share: float = 1.0,
+                     years: int = 1, max_activities: int | None = None) -> dict[str, int]:
+    """More demo diaries on the plots that have none yet (benchmarks: ``years`` of history)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        totals = demo_diary.load(uow, province_code, clock.today_vn(), seed, share=share,
+                                 years=years, max_activities=max_activities)
+        uow.commit()
+        return totals

@@ -1,0 +1,266 @@
+"""Compliance rules as data (pure): banned active ingredients, pre-harvest interval, label dose.
+
+The rules and the banned list are files in ``diary/data/`` with their sources. A record that
+breaks a rule is accepted as a true record and *flagged*; every flag carries the rule id, a
+message in Vietnamese and English and the source it comes from.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from nongso.core.i18n import fold
+
+VN = dt.timezone(dt.timedelta(hours=7))
+
+ACTIVITY_KINDS: dict[str, tuple[str, str]] = {
+    "land_prep": ("Làm đất", "Land preparation"),
+    "sowing": ("Gieo sạ", "Sowing"),
+    "planting": ("Trồng cây", "Planting"),
+    "fertilising": ("Bón phân", "Fertilising"),
+    "spraying": ("Phun thuốc", "Spraying"),
+    "irrigation": ("Tưới nước", "Irrigation"),
+    "scouting": ("Thăm đồng", "Scouting"),
+    "pruning": ("Tỉa cành", "Pruning"),
+    "harvest": ("Thu hoạch", "Harvest"),
+    "drying": ("Phơi sấy", "Drying"),
+    "sorting": ("Phân loại", "Sorting"),
+    "milling": ("Xay xát", "Milling"),
+    "packing": ("Đóng gói", "Packing"),
+    "sale": ("Bán", "Sale"),
+    "other": ("Khác", "Other"),
+}
+PROCESSING_KINDS = frozenset({"drying", "sorting", "milling", "packing"})
+PRODUCE_KINDS = frozenset({"harvest"}) | PROCESSING_KINDS
+INPUT_KINDS: dict[str, tuple[str, str]] = {
+    "fertiliser": ("Phân bón", "Fertiliser"),
+    "pesticide": ("Thuốc BVTV", "Pesticide"),
+    "seed": ("Giống", "Seed"),
+    "other": ("Vật tư khác", "Other input"),
+}
+
+
+def local_date(at: dt.datetime) -> dt.date:
+    """The date in Vietnam (UTC+7) of a moment: the date a farmer writes."""
+    return at.astimezone(VN).date()
+
+
+# --- the rule catalogue ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    kind: str
+    severity: str
+    title_vi: str
+    title_en: str
+    source: str
+
+
+@dataclass(frozen=True)
+class BannedIngredient:
+    name: str
+    names: tuple[str, ...]  # normalised name and aliases
+    group: str
+    banned_from: dt.date | None  # None: banned on every date
+    decision: str
+    note: str
+    source: str
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    with resources.files("nongso.diary").joinpath("data", name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@lru_cache
+def rule_catalogue() -> dict[str, Rule]:
+    return {r["rule_id"]: Rule(r["rule_id"], r["kind"], r["severity"], r["title_vi"],
+                               r["title_en"], r["source"]) for r in _data_rows("rules.csv")}
+
+
+def normalise_ingredient(name: str) -> str:
+    text = fold(name).replace("-", " ").replace("_", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache
+def banned_list() -> tuple[BannedIngredient, ...]:
+    out = []
+    for r in _data_rows("banned_pesticides.csv"):
+        names = [r["active_ingredient"], *r["active_ingredient"].split("/")]
+        names += [a for a in r["aliases"].split(";") if a.strip()]
+        normalised = tuple(dict.fromkeys(normalise_ingredient(n) for n in names if n.strip()))
+        out.append(BannedIngredient(
+            name=r["active_ingredient"], names=normalised, group=r["group"],
+            banned_from=dt.date.fromisoformat(r["use_banned_from"]) if r["use_banned_from"]
+            else None, decision=r["decision"], note=r["note"], source=r["source"],
+        ))
+    return tuple(out)
+
+
+# Words after an ingredient's name that still mean the same ingredient (salts, esters).
+_SALT_WORDS = frozenset({
+    "amine", "dimethylamine", "isopropylamine", "salt", "salts", "ester", "sodium",
+    "potassium", "ammonium", "dichloride", "muoi", "dma", "ipa",
+})
+
+
+def match_banned(ingredient: str) -> BannedIngredient | None:
+    """The banned entry an active ingredient name refers to (aliases and salt forms)."""
+    name = normalise_ingredient(ingredient)
+    for entry in banned_list():
+        for banned in entry.names:
+            if name == banned:
+                return entry
+            if name.startswith(banned + " "):
+                rest = name[len(banned) + 1:].split()
+                if rest and all(w in _SALT_WORDS for w in rest):
+                    return entry
+    return None
+
+
+# --- facts the rules look at ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InputFact:
+    input_id: int
+    name: str
+    kind: str
+    ingredients: tuple[str, ...] = ()
+    phi_days: int | None = None
+    label_max_per_ha_base: float | None = None  # kg or L per ha
+    base_unit: str = "kg"
+    dose_per_ha_base: float | None = None
+
+
+@dataclass(frozen=True)
+class ActivityFact:
+    activity_id: int
+    kind: str
+    status: str
+    at: dt.datetime
+    inputs: tuple[InputFact, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    activity_id: int
+    rule_id: str
+    severity: str
+    message_vi: str
+    message_en: str
+    source: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _counted(a: ActivityFact) -> bool:
+    return a.status != "planned"
+
+
+def _fmt(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def _num(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class SafeDate:
+    safe_from: dt.date
+    pesticide: InputFact
+    spray_activity_id: int
+    spray_day: dt.date
+
+
+def safe_harvest_dates(activities: Iterable[ActivityFact]) -> list[SafeDate]:
+    """For every pesticide sprayed: the date from which harvesting is safe."""
+    out = []
+    for a in activities:
+        if a.kind != "spraying" or not _counted(a):
+            continue
+        day = local_date(a.at)
+        for i in a.inputs:
+            if i.phi_days is not None:
+                out.append(SafeDate(day + dt.timedelta(days=i.phi_days), i, a.activity_id, day))
+    return out
+
+
+def earliest_safe_harvest(activities: Iterable[ActivityFact]) -> dt.date | None:
+    """The earliest date the plot may be harvested given every spray so far (None: no PHI)."""
+    dates = [s.safe_from for s in safe_harvest_dates(activities)]
+    return max(dates) if dates else None
+
+
+def evaluate(activities: Sequence[ActivityFact]) -> list[FlagResult]:
+    """Every flag raised by a season's activities (planned tasks are not checked)."""
+    rules = rule_catalogue()
+    flags: list[FlagResult] = []
+    banned_rule = rules["banned-ingredient"]
+    dose_rule = rules["dose-above-label"]
+    phi_rule = rules["pre-harvest-interval"]
+    for a in activities:
+        if not _counted(a):
+            continue
+        day = local_date(a.at)
+        for i in a.inputs:
+            for ingredient in i.ingredients:
+                entry = match_banned(ingredient)
+                if entry is None or (entry.banned_from is not None and day < entry.banned_from):
+                    continue
+                since = _fmt(entry.banned_from) if entry.banned_from else None
+                flags.append(FlagResult(
+                    a.activity_id, banned_rule.rule_id, banned_rule.severity,
+                    f"«{i.name}» chứa hoạt chất bị cấm {entry.name}"
+                    + (f" (cấm sử dụng từ {since})" if since else " (cấm từ lâu)")
+                    + f"; dùng ngày {_fmt(day)}.",
+                    f"'{i.name}' contains the banned active ingredient {entry.name}"
+                    + (f" (use banned from {since})" if since else " (long-standing ban)")
+                    + f"; used on {_fmt(day)}.",
+                    f"{entry.decision} — {banned_rule.source}",
+                    {"input_id": i.input_id, "ingredient": ingredient,
+                     "banned_ingredient": entry.name, "decision": entry.decision,
+                     "banned_from": entry.banned_from.isoformat() if entry.banned_from else None},
+                ))
+            if (i.label_max_per_ha_base is not None and i.dose_per_ha_base is not None
+                    and i.dose_per_ha_base > i.label_max_per_ha_base * (1 + 1e-9)):
+                flags.append(FlagResult(
+                    a.activity_id, dose_rule.rule_id, dose_rule.severity,
+                    f"Liều «{i.name}» {_num(i.dose_per_ha_base)} {i.base_unit}/ha vượt mức tối "
+                    f"đa trên nhãn {_num(i.label_max_per_ha_base)} {i.base_unit}/ha.",
+                    f"Dose of '{i.name}' {_num(i.dose_per_ha_base)} {i.base_unit}/ha is above "
+                    f"the label maximum {_num(i.label_max_per_ha_base)} {i.base_unit}/ha.",
+                    dose_rule.source,
+                    {"input_id": i.input_id, "dose_per_ha": round(i.dose_per_ha_base, 6),
+                     "label_max_per_ha": i.label_max_per_ha_base, "unit": i.base_unit},
+                ))
+    sprays = safe_harvest_dates(activities)
+    for a in activities:
+        if a.kind != "harvest" or not _counted(a):
+            continue
+        day = local_date(a.at)
+        # Only sprays on or before this harvest count (an orchard is picked many times).
+        blocking = [s for s in sprays if s.safe_from > day and s.spray_day <= day]
+        if not blocking:
+            continue
+        worst = max(blocking, key=lambda s: s.safe_from)
+        safe, pesticide, spray_id = worst.safe_from, worst.pesticide, worst.spray_activity_id
+        flags.append(FlagResult(
+            a.activity_id, phi_rule.rule_id, phi_rule.severity,
+            f"Thu hoạch ngày {_fmt(day)} trước ngày an toàn {_fmt(safe)} (thời gian cách ly "
+            f"{pesticide.phi_days} ngày của «{pesticide.name}»).",
+            f"Harvest on {_fmt(day)} before the safe date {_fmt(safe)} ({pesticide.phi_days}-day "
+            f"pre-harvest interval of '{pesticide.name}').",
+            phi_rule.source,
+            {"input_id": pesticide.input_id, "spray_activity_id": spray_id,
+             "phi_days": pesticide.phi_days, "safe_from": safe.isoformat()},
+        ))
+    return flags

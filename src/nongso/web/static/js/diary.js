@@ -1,0 +1,368 @@
+// The farmer's diary on a phone: works offline. Every record gets a client UUID and waits in
+// an IndexedDB queue until the server has it; edits carry the version they started from, so
+// an edit made elsewhere meanwhile comes back as a conflict that the farmer resolves here.
+(function () {
+  "use strict";
+  var app = document.getElementById("diary-app");
+  if (!app) { return; }
+  var VI = (app.dataset.lang || "vi") === "vi";
+  var T = VI ? {
+    online: "Đang trực tuyến", offline: "Đang ngoại tuyến — dữ liệu được lưu trên máy",
+    synced: "Đã đồng bộ", syncing: "Đang đồng bộ…", failed: "Chưa gửi được, sẽ thử lại khi có mạng",
+    pending: "chờ gửi", edit: "Sửa", confirm: "Xác nhận", none: "Không có",
+    safe: "Thu hoạch an toàn từ", safeNow: "Đã qua thời gian cách ly", noSeason: "Chưa có vụ đang mở",
+    mine: "Giữ bản của tôi", theirs: "Dùng bản trên máy chủ", server: "Trên máy chủ", yours: "Của bạn",
+    conflictMsg: "Bản ghi đã được sửa ở máy khác", error: "Lỗi", overdue: "quá hạn",
+    needPlot: "Chọn thửa", record: "Ghi công việc", editing: "Sửa công việc",
+  } : {
+    online: "Online", offline: "Offline — records are kept on this phone",
+    synced: "Synced", syncing: "Syncing…", failed: "Not sent yet; will retry when online",
+    pending: "waiting to be sent", edit: "Edit", confirm: "Confirm", none: "None",
+    safe: "Safe to harvest from", safeNow: "Pre-harvest interval over", noSeason: "No open season",
+    mine: "Keep mine", theirs: "Use the server's", server: "On the server", yours: "Yours",
+    conflictMsg: "The record was changed on another device", error: "Error", overdue: "overdue",
+    needPlot: "Choose a plot", record: "Record an activity", editing: "Edit the activity",
+  };
+  var KINDS = [
+    ["fertilising", "Bón phân", "Fertilising"], ["spraying", "Phun thuốc", "Spraying"],
+    ["sowing", "Gieo sạ", "Sowing"], ["irrigation", "Tưới nước", "Irrigation"],
+    ["scouting", "Thăm đồng", "Scouting"], ["land_prep", "Làm đất", "Land preparation"],
+    ["pruning", "Tỉa cành", "Pruning"], ["harvest", "Thu hoạch", "Harvest"],
+    ["drying", "Phơi sấy", "Drying"], ["other", "Khác", "Other"],
+  ];
+  var INPUT_KIND = { fertilising: "fertiliser", spraying: "pesticide", sowing: "seed" };
+  var state = { home: null, queue: [], conflicts: [] };
+  var db = null;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function ddmmyyyy(iso) {
+    if (!iso) { return ""; }
+    var d = iso.slice(0, 10).split("-");
+    return d[2] + "/" + d[1] + "/" + d[0];
+  }
+  function localDate(isoDateTime) {
+    var d = new Date(isoDateTime);
+    var vn = new Date(d.getTime() + 7 * 3600 * 1000);
+    return vn.toISOString().slice(0, 10);
+  }
+  function number(text) {
+    if (text === null || text === undefined || String(text).trim() === "") { return null; }
+    var t = String(text).trim().replace(/\s/g, "");
+    if (t.indexOf(",") >= 0 && t.indexOf(".") >= 0) {
+      t = t.lastIndexOf(",") > t.lastIndexOf(".") ? t.replace(/\./g, "").replace(",", ".") : t.replace(/,/g, "");
+    } else { t = t.replace(",", "."); }
+    var n = Number(t);
+    return isFinite(n) ? n : NaN;
+  }
+  function kindLabel(k) {
+    for (var i = 0; i < KINDS.length; i++) { if (KINDS[i][0] === k) { return KINDS[i][VI ? 1 : 2]; } }
+    return k;
+  }
+
+  // --- IndexedDB -------------------------------------------------------------------------
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      var req = indexedDB.open("nongso-diary", 1);
+      req.onupgradeneeded = function () {
+        var d = req.result;
+        d.createObjectStore("queue", { keyPath: "client_uuid" });
+        d.createObjectStore("conflicts", { keyPath: "client_uuid" });
+        d.createObjectStore("state");
+      };
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+  function tx(store, mode, fn) {
+    return new Promise(function (resolve, reject) {
+      var t = db.transaction(store, mode);
+      var result = fn(t.objectStore(store));
+      t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+      t.onerror = function () { reject(t.error); };
+    });
+  }
+  function all(store) {
+    return new Promise(function (resolve, reject) {
+      var req = db.transaction(store).objectStore(store).getAll();
+      req.onsuccess = function () { resolve(req.result || []); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+  function getState(key) {
+    return new Promise(function (resolve) {
+      var req = db.transaction("state").objectStore("state").get(key);
+      req.onsuccess = function () { resolve(req.result || null); };
+      req.onerror = function () { resolve(null); };
+    });
+  }
+  function putState(key, value) { return tx("state", "readwrite", function (s) { return s.put(value, key); }); }
+  function putQueue(item) { return tx("queue", "readwrite", function (s) { return s.put(item); }); }
+  function dropQueue(key) { return tx("queue", "readwrite", function (s) { return s.delete(key); }); }
+  function putConflict(item) { return tx("conflicts", "readwrite", function (s) { return s.put(item); }); }
+  function dropConflict(key) { return tx("conflicts", "readwrite", function (s) { return s.delete(key); }); }
+
+  // --- rendering ---------------------------------------------------------------------------
+  function setNet() {
+    $("net-status").textContent = navigator.onLine ? T.online : T.offline;
+    $("net-status").className = navigator.onLine ? "note" : "error";
+  }
+  function plotName(id) {
+    var home = state.home;
+    if (!home) { return "#" + id; }
+    for (var i = 0; i < home.plots.length; i++) { if (home.plots[i].plot.id === id) { return home.plots[i].plot.name; } }
+    return "#" + id;
+  }
+  function render() {
+    var home = state.home;
+    $("queue-count").textContent = String(state.queue.length);
+    var plots = $("plots"); plots.innerHTML = "";
+    var select = $("f-plot"); var chosen = select.value; select.innerHTML = "";
+    select.appendChild(el("option", { value: "" }, T.needPlot));
+    (home ? home.plots : []).forEach(function (card) {
+      var li = el("li", { "data-plot": card.plot.id });
+      li.appendChild(el("b", {}, card.plot.name + " (" + card.plot.code + ")"));
+      var s = card.season;
+      var meta = s ? (s.name + " · " + String(card.plot.area_ha).replace(".", VI ? "," : ".") + " ha") : T.noSeason;
+      li.appendChild(el("div", { "class": "meta" }, meta));
+      if (s) {
+        var safe = card.safe_harvest_date;
+        var txt = safe ? (T.safe + " " + ddmmyyyy(safe)) : T.safeNow;
+        li.appendChild(el("div", { "class": card.safe_to_harvest_today ? "meta safe" : "meta warn", "data-safe": safe || "" }, txt));
+        if (s.flags_count) { li.appendChild(el("span", { "class": "flag" }, s.flags_count + " ⚠")); }
+        select.appendChild(el("option", { value: String(card.plot.id) }, card.plot.name));
+      }
+      plots.appendChild(li);
+    });
+    if (chosen) { select.value = chosen; }
+    var tasks = $("tasks"); tasks.innerHTML = "";
+    (home ? home.tasks : []).forEach(function (t) {
+      var li = el("li", { "class": t.overdue ? "pending" : "" });
+      li.appendChild(el("b", {}, t.kind_label + " · " + (t.plot_name || "")));
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(t.due) + (t.overdue ? " (" + T.overdue + ")" : "") + " — " + (t.title || "")));
+      tasks.appendChild(li);
+    });
+    if (!tasks.children.length) { tasks.appendChild(el("li", { "class": "meta" }, T.none)); }
+    var proposed = $("proposed"); proposed.innerHTML = "";
+    (home ? home.proposed : []).forEach(function (a) {
+      var li = el("li", { "data-uuid": a.client_uuid });
+      li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ")));
+      var b = el("button", { type: "button", "class": "confirm" }, T.confirm);
+      b.addEventListener("click", function () { confirmProposed(a); });
+      li.appendChild(b);
+      proposed.appendChild(li);
+    });
+    $("proposed-box").hidden = !proposed.children.length;
+    var recent = $("recent"); recent.innerHTML = "";
+    state.queue.slice().reverse().forEach(function (q) {
+      var data = q.create || q.update || {};
+      var li = el("li", { "class": "pending", "data-uuid": q.client_uuid });
+      li.appendChild(el("b", {}, kindLabel(data.kind || (q.original && q.original.kind)) + " · " + plotName(data.plot_id || (q.original && q.original.plot_id))));
+      li.appendChild(el("span", { "class": "badge pending" }, T.pending));
+      li.appendChild(el("div", { "class": "meta" }, (data.notes || "") + (q.error ? " — " + T.error + ": " + q.error : "")));
+      recent.appendChild(li);
+    });
+    (home ? home.recent : []).forEach(function (a) {
+      if (state.queue.some(function (q) { return q.client_uuid === a.client_uuid; })) { return; }
+      var li = el("li", { "data-uuid": a.client_uuid, "data-version": a.version });
+      li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
+      (a.flags || []).forEach(function (f) { li.appendChild(el("span", { "class": "flag" }, f)); });
+      var inputs = a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ");
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + inputs + (a.quantity ? " " + a.quantity + " " + a.unit : "") + (a.notes ? " — " + a.notes : "")));
+      var b = el("button", { type: "button", "class": "edit" }, T.edit);
+      b.addEventListener("click", function () { startEdit(a); });
+      li.appendChild(b);
+      recent.appendChild(li);
+    });
+    var box = $("conflicts"); var list = $("conflict-list"); list.innerHTML = "";
+    state.conflicts.forEach(function (c) {
+      var li = el("li", { "class": "conflict", "data-uuid": c.client_uuid });
+      li.appendChild(el("b", {}, T.conflictMsg + ": " + kindLabel(c.server ? c.server.kind : "")));
+      li.appendChild(el("div", { "class": "meta server-copy" }, T.server + " (v" + (c.server ? c.server.version : "?") + "): " + (c.server && c.server.notes || "")));
+      li.appendChild(el("div", { "class": "meta my-copy" }, T.yours + ": " + ((c.op.update && c.op.update.notes) || "")));
+      var row = el("div", { "class": "choice" });
+      var mine = el("button", { type: "button", "class": "keep-mine" }, T.mine);
+      mine.addEventListener("click", function () { resolveConflict(c, true); });
+      var theirs = el("button", { type: "button", "class": "keep-server secondary" }, T.theirs);
+      theirs.addEventListener("click", function () { resolveConflict(c, false); });
+      row.appendChild(mine); row.appendChild(theirs); li.appendChild(row);
+      list.appendChild(li);
+    });
+    box.hidden = !state.conflicts.length;
+    fillInputs();
+  }
+  function fillInputs() {
+    var kind = $("f-kind").value;
+    var wanted = INPUT_KIND[kind];
+    var select = $("f-input"); var chosen = select.value; select.innerHTML = "";
+    select.appendChild(el("option", { value: "" }, "—"));
+    (state.home ? state.home.inputs : []).forEach(function (i) {
+      if (wanted && i.kind !== wanted) { return; }
+      select.appendChild(el("option", { value: String(i.id) }, i.name));
+    });
+    select.value = chosen;
+    $("f-input-box").hidden = !wanted && kind !== "other";
+    $("f-harvest-box").hidden = kind !== "harvest" && kind !== "drying";
+  }
+
+  // --- data --------------------------------------------------------------------------------
+  function loadHome() {
+    return fetch("/api/v1/diary/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (home) { state.home = home; return putState("home", home); })
+      .catch(function () { return getState("home").then(function (h) { if (h) { state.home = h; } }); });
+  }
+  function reloadQueues() {
+    return Promise.all([all("queue"), all("conflicts")]).then(function (r) {
+      state.queue = r[0].sort(function (a, b) { return a.queued_at - b.queued_at; });
+      state.conflicts = r[1];
+    });
+  }
+  var syncing = false;
+  function sync() {
+    if (syncing) { return Promise.resolve(); }
+    syncing = true;
+    return reloadQueues().then(function () {
+      if (!state.queue.length) { return null; }
+      $("sync-message").textContent = T.syncing;
+      var ops = state.queue.map(function (q) {
+        var op = { op: q.op, client_uuid: q.client_uuid };
+        if (q.base_version !== undefined && q.base_version !== null) { op.base_version = q.base_version; }
+        if (q.create) { op.create = q.create; }
+        if (q.update) { op.update = q.update; }
+        return op;
+      });
+      return fetch("/api/v1/diary/sync", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ ops: ops }),
+      }).then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
+        .then(function (result) {
+          var work = [];
+          result.items.forEach(function (item) {
+            var q = state.queue.filter(function (x) { return x.client_uuid === item.client_uuid && x.op === item.op; })[0];
+            if (item.status === "applied" || item.status === "duplicate") {
+              work.push(dropQueue(item.client_uuid));
+            } else if (item.status === "conflict") {
+              work.push(dropQueue(item.client_uuid));
+              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message }));
+            } else if (q) {
+              q.error = item.message + (item.errors && item.errors.length ? " (" + item.errors.map(function (e) { return e.loc + ": " + e.message; }).join("; ") + ")" : "");
+              work.push(putQueue(q));
+            }
+          });
+          return Promise.all(work).then(function () { $("sync-message").textContent = T.synced; });
+        });
+    }).catch(function () { $("sync-message").textContent = T.failed; })
+      .then(function () { return loadHome(); })
+      .then(reloadQueues)
+      .then(function () { syncing = false; render(); }, function () { syncing = false; render(); });
+  }
+  function queue(item) {
+    item.queued_at = Date.now();
+    return putQueue(item).then(reloadQueues).then(function () {
+      render();
+      if (navigator.onLine) { return sync(); }
+      return null;
+    });
+  }
+  function confirmProposed(a) {
+    fetch("/api/v1/diary/activities/" + a.id + "/confirm", { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: "{}" })
+      .then(function () { return loadHome(); }).then(render);
+  }
+  function resolveConflict(c, keepMine) {
+    var work = [dropConflict(c.client_uuid)];
+    if (keepMine && c.op && c.server) {
+      var op = c.op; op.base_version = c.server.version; op.update.base_version = null; op.error = null;
+      work.push(queue(op));
+    }
+    return Promise.all(work).then(reloadQueues).then(function () {
+      render(); if (navigator.onLine) { return sync(); } return null;
+    });
+  }
+  function startEdit(a) {
+    $("form-title").textContent = T.editing;
+    $("f-uuid").value = a.client_uuid; $("f-version").value = String(a.version);
+    $("f-plot").value = String(a.plot_id || ""); $("f-kind").value = a.kind; fillInputs();
+    $("f-date").value = localDate(a.at); $("f-notes").value = a.notes || "";
+    if (a.inputs.length) { $("f-input").value = String(a.inputs[0].input_id); $("f-qty").value = String(a.inputs[0].quantity); $("f-unit").value = a.inputs[0].unit; }
+    $("f-harvest").value = a.quantity ? String(a.quantity_base) : "";
+    $("activity-form").dataset.original = JSON.stringify({ kind: a.kind, plot_id: a.plot_id, at: a.at });
+    $("f-notes").focus();
+  }
+  function resetForm() {
+    $("activity-form").reset(); $("f-uuid").value = ""; $("f-version").value = "";
+    delete $("activity-form").dataset.original;
+    $("form-title").textContent = T.record; $("f-date").value = today(); fillInputs();
+  }
+  function today() { return localDate(new Date().toISOString()); }
+
+  function onSubmit(ev) {
+    ev.preventDefault();
+    var err = $("form-error"); err.hidden = true;
+    var plot = Number($("f-plot").value);
+    var kind = $("f-kind").value;
+    var data = { kind: kind, at: $("f-date").value + "T" + (new Date().toTimeString().slice(0, 5)),
+                 notes: $("f-notes").value || null };
+    var inputId = $("f-input").value;
+    if (inputId && !$("f-input-box").hidden) {
+      var q = number($("f-qty").value);
+      if (q === null || isNaN(q) || q < 0) { err.textContent = VI ? "Số lượng không hợp lệ." : "Invalid quantity."; err.hidden = false; return; }
+      data.inputs = [{ input_id: Number(inputId), quantity: q, unit: $("f-unit").value }];
+    } else if (kind === "spraying") {
+      err.textContent = VI ? "Phun thuốc cần chọn thuốc BVTV." : "A spraying needs a pesticide."; err.hidden = false; return;
+    }
+    var h = number($("f-harvest").value);
+    if (!$("f-harvest-box").hidden && h !== null) {
+      if (isNaN(h) || h < 0) { err.textContent = VI ? "Sản lượng không hợp lệ." : "Invalid harvest."; err.hidden = false; return; }
+      data.quantity = h; data.unit = "kg";
+    }
+    var existing = $("f-uuid").value;
+    var item;
+    if (existing) {
+      var original = JSON.parse($("activity-form").dataset.original || "{}");
+      if (original.at && localDate(original.at) === $("f-date").value) { delete data.at; }
+      item = { op: "update", client_uuid: existing, base_version: Number($("f-version").value), update: data,
+               original: JSON.parse($("activity-form").dataset.original || "{}") };
+    } else {
+      if (!plot) { err.textContent = T.needPlot; err.hidden = false; return; }
+      data.plot_id = plot;
+      var id = uuid();
+      data.client_uuid = id;
+      item = { op: "create", client_uuid: id, create: data };
+    }
+    resetForm();
+    queue(item);
+  }
+
+  // --- start ---------------------------------------------------------------------------------
+  KINDS.forEach(function (k) { $("f-kind").appendChild(el("option", { value: k[0] }, k[VI ? 1 : 2])); });
+  $("f-kind").addEventListener("change", fillInputs);
+  $("activity-form").addEventListener("submit", onSubmit);
+  $("sync-now").addEventListener("click", function () { sync(); });
+  window.addEventListener("online", function () { setNet(); sync(); });
+  window.addEventListener("offline", setNet);
+  setNet();
+  $("f-date").value = today();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary" }).catch(function () {});
+  }
+  openDb().then(function (d) { db = d; return reloadQueues(); })
+    .then(loadHome)
+    .then(function () { render(); app.dataset.ready = "1"; if (navigator.onLine && state.queue.length) { sync(); } });
+  window.nongsoDiary = { sync: sync, state: state };
+})();
