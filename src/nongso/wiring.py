@@ -11,6 +11,13 @@ def register_handlers() -> None:
     if _done:
         return
     _done = True
-    # Domains add their subscriptions here as they land, e.g.:
-    #   from nongso.trace import handlers as trace_handlers
-    #   events.subscribe(events.HarvestRecorded, trace_handlers.on_harvest)
+    # Domains add their subscriptions here as they land.
+    from nongso.core import events
+    from nongso.trace import handlers as trace_handlers
+
+    # The farm diary's records become lots and EPCIS events (traceability).
+    events.subscribe(events.HarvestRecorded, trace_handlers.on_harvest)
+    events.subscribe(events.ProcessingRecorded, trace_handlers.on_processing)
+    events.subscribe(events.SaleRecorded, trace_handlers.on_sale)
+    events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
+    events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)

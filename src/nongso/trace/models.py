@@ -155,6 +155,16 @@ class CompanyPrefix(Base):
     prefix: Mapped[str] = mapped_column(String(12), unique=True)
 
 
+class HandledSource(Base):
+    """A domain event (e.g. "diary:sale:42") already turned into EPCIS events: a second
+    delivery of the same event makes nothing new."""
+
+    __tablename__ = "trace_handled_sources"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Counter(Base):
     """Sequences for item references, location references and serials, per GS1 prefix."""
 

@@ -25,6 +25,11 @@ def upgrade() -> None:
     sa.Column('value', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_trace_counters'))
     )
+    op.create_table('trace_handled_sources',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('created_at', nongso.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_trace_handled_sources'))
+    )
     op.create_table('trace_log_checkpoints',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tree_size', sa.Integer(), nullable=False),
@@ -379,5 +384,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_trace_log_checkpoints_created_at'))
 
     op.drop_table('trace_log_checkpoints')
+    op.drop_table('trace_handled_sources')
     op.drop_table('trace_counters')
     # ### end Alembic commands ###
