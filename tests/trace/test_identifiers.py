@@ -171,7 +171,7 @@ def test_digital_link_parsing_accepts_short_forms_and_rejects_the_wrong_ones() -
 def test_sgln_round_trip() -> None:
     gln = _with_check("952820000001")
     uri = sgln_uri(gln, 7)
-    assert uri == f"urn:epc:id:sgln:9528200.00001.0"
+    assert uri == "urn:epc:id:sgln:9528200.00001.0"
     assert parse_sgln_uri(uri).gln == gln
     assert canonical_gs1_uri(uri) == f"https://id.gs1.org/414/{gln}"
     assert lgtin_uri("09528200000015", "HV-1", 7) == "urn:epc:class:lgtin:9528200.000001.HV-1"

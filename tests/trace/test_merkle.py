@@ -74,7 +74,7 @@ def _range_hash(hashes: list[bytes]) -> merkle.RangeHash:
 def test_prefixes_of_leaves_and_nodes() -> None:
     assert leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
     assert node_hash(b"a", b"b") == hashlib.sha256(b"\x01ab").digest()
-    assert merkle.EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == merkle.EMPTY_ROOT
 
 
 def test_tree_heads_match_the_published_roots() -> None:
@@ -136,7 +136,7 @@ def test_rfc6962_figure_of_seven_leaves() -> None:
 
 
 def _corruptions(path: list[bytes]) -> list[list[bytes]]:
-    out = [path + [b""], path + [ROOTS[1]], [ROOTS[1], *path]]
+    out = [[*path, b""], [*path, ROOTS[1]], [ROOTS[1], *path]]
     if path:
         out.append(path[:-1])
     for n in range(len(path)):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from nongso.core.deps import LangDep, PageDep, UowDep
+from nongso.core.deps import PageDep, UowDep
 from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorized
 from nongso.core.http import request_language
 from nongso.core.pagination import Page
@@ -168,12 +168,14 @@ async def capture(request: Request, uow: UowDep) -> Response:
 @epcis_router.get("/capture", response_model=list[CaptureJobPublic], summary="Capture jobs")
 def capture_jobs(uow: UowDep, perPage: Annotated[int, Query(ge=1, le=500)] = 30,
                  nextPageToken: str | None = None) -> JSONResponse:
+    offset = int(nextPageToken) if nextPageToken and nextPageToken.isdigit() else 0
     with _as_epcis():
-        jobs = services.list_capture_jobs(uow, perPage + 1, nextPageToken)
+        jobs = services.list_capture_jobs(uow, perPage + 1, offset)
     headers: dict[str, str] = {}
     if len(jobs) > perPage:
         jobs = jobs[:perPage]
-        headers["Link"] = (f'</epcis/capture?{urlencode({"perPage": perPage, "nextPageToken": jobs[-1].captureID})}>; rel="next"')
+        query = urlencode({"perPage": perPage, "nextPageToken": offset + perPage})
+        headers["Link"] = f'</epcis/capture?{query}>; rel="next"'
     return _epcis_json([j.model_dump(mode="json") for j in jobs], headers=headers,
                        media_type="application/json")
 

@@ -39,8 +39,8 @@ __all__ = [
     "EVENT_TYPES",
     "EpcisError",
     "EventQuery",
-    "Issue",
     "IndexedEvent",
+    "Issue",
     "PageToken",
     "cbv_short",
     "document_events",
@@ -61,27 +61,30 @@ EVENT_TYPES: Final = (
 )
 ACTIONS: Final = ("ADD", "OBSERVE", "DELETE")
 
-BIZ_STEPS: Final = frozenset(
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+BIZ_STEPS: Final = _words(
     "accepting arriving assembling collecting commissioning consigning creating_class_instance "
     "cycle_counting decommissioning departing destroying disassembling dispensing encoding "
     "entering_exiting holding inspecting installing killing loading other packing picking "
     "receiving removing repackaging repairing replacing reserving retail_selling sampling "
     "sensor_reporting shipping staging_outbound stock_taking stocking storing transporting "
-    "unloading unpacking void_shipping".split()
+    "unloading unpacking void_shipping"
 )
-DISPOSITIONS: Final = frozenset(
+DISPOSITIONS: Final = _words(
     "active available completeness_verified completeness_inferred conformant container_closed "
     "container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit "
     "inactive mismatch_instance mismatch_class mismatch_quantity needs_replacement "
     "no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved "
     "retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown"
-    .split()
 )
-BIZ_TRANSACTION_TYPES: Final = frozenset(
-    "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt".split()
+BIZ_TRANSACTION_TYPES: Final = _words(
+    "bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt"
 )
-SOURCE_DESTINATION_TYPES: Final = frozenset(("owning_party", "possessing_party", "location"))
-ERROR_REASONS: Final = frozenset(("did_not_occur", "incorrect_data"))
+SOURCE_DESTINATION_TYPES: Final = _words("owning_party possessing_party location")
+ERROR_REASONS: Final = _words("did_not_occur incorrect_data")
 
 # The CBV vocabulary each field draws from: its Web URI stem, its old URN stem, its terms.
 _VOCABULARIES: Final[dict[str, tuple[str, str, frozenset[str]]]] = {
@@ -92,20 +95,19 @@ _VOCABULARIES: Final[dict[str, tuple[str, str, frozenset[str]]]] = {
     "ER": ("https://ref.gs1.org/cbv/ER-", "urn:epcglobal:cbv:er:", ERROR_REASONS),
 }
 
-_COMMON_FIELDS: Final = frozenset(
+_COMMON_FIELDS: Final = _words(
     "type eventTime eventTimeZoneOffset recordTime eventID errorDeclaration certificationInfo "
     "readPoint bizLocation bizStep disposition persistentDisposition bizTransactionList "
-    "sourceList destinationList sensorElementList @context".split()
+    "sourceList destinationList sensorElementList @context"
 )
 _TYPE_FIELDS: Final[dict[str, frozenset[str]]] = {
-    "ObjectEvent": frozenset("action epcList quantityList ilmd".split()),
-    "AggregationEvent": frozenset("action parentID childEPCs childQuantityList".split()),
-    "TransactionEvent": frozenset("action parentID epcList quantityList".split()),
-    "TransformationEvent": frozenset(
+    "ObjectEvent": _words("action epcList quantityList ilmd"),
+    "AggregationEvent": _words("action parentID childEPCs childQuantityList"),
+    "TransactionEvent": _words("action parentID epcList quantityList"),
+    "TransformationEvent": _words(
         "inputEPCList inputQuantityList outputEPCList outputQuantityList transformationID ilmd"
-        .split()
     ),
-    "AssociationEvent": frozenset("action parentID childEPCs childQuantityList".split()),
+    "AssociationEvent": _words("action parentID childEPCs childQuantityList"),
 }
 _EPC_LISTS: Final = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 _QUANTITY_LISTS: Final = (

@@ -108,6 +108,27 @@ class Lot(Audited, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class LotInput(Base):
+    """An input the farm diary recorded for the season of a harvested lot, as it stood when
+    the lot was commissioned: lets a recall start from an input batch (a dealer's lot)."""
+
+    __tablename__ = "trace_lot_inputs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("trace_lots.id"), index=True)
+    season_id: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[dt.datetime]
+    activity_kind: Mapped[str] = mapped_column(String(30))
+    input_kind: Mapped[str] = mapped_column(String(20))
+    product_name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[str | None] = mapped_column(String(60))
+    purchase_lot: Mapped[str | None] = mapped_column(String(100), index=True)
+    dealer_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                               index=True)
+    dealer_name: Mapped[str | None] = mapped_column(String(300))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class Item(Audited, Base):
     """A serialised item (SGTIN, GS1 AI 21): a fruit tree, a box, a sack."""
 

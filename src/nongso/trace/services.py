@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from nongso.core import audit, clock, events
@@ -32,7 +32,7 @@ from nongso.core.permissions import Principal, deny, require_login, require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
-from nongso.trace import catalogue, epcis, merkle, store
+from nongso.trace import catalogue, epcis, merkle, qr, recall, store
 from nongso.trace.checkpoint import CheckpointError, verify_signed_note
 from nongso.trace.digital_link import build_digital_link
 from nongso.trace.epcis import EpcisError, Issue
@@ -62,6 +62,8 @@ from nongso.trace.models import (
     Location,
     LogisticUnit,
     Lot,
+    LotInput,
+    OcopProduct,
     Product,
 )
 from nongso.trace.schemas import (
@@ -69,18 +71,30 @@ from nongso.trace.schemas import (
     CheckpointPublic,
     CompanyPrefixSet,
     ConsistencyProofPublic,
+    ConsumerView,
     InclusionProofPublic,
     ItemCreate,
     ItemPublic,
+    LabelSheetRequest,
     LocationCreate,
     LocationPublic,
     LotCreate,
     LotPublic,
     LotStatusUpdate,
+    MapPoint,
     ProductCreate,
     ProductPublic,
     ProductUpdate,
     QueryResult,
+    RecallEdge,
+    RecallInput,
+    RecallLocation,
+    RecallNode,
+    RecallOrigin,
+    RecallReport,
+    RecallRequest,
+    RecallShipment,
+    TimelineStep,
     VerifyReport,
 )
 from nongso.units import services as units
@@ -305,6 +319,18 @@ def delete_product(uow: UnitOfWork, product_id: int) -> None:
 
 # ------------------------------------------------------------------------------------------
 # Locations
+
+
+_UNIT_NAMES: dict[str, str | None] = {}
+
+
+def _unit_name(uow: UnitOfWork, code: str) -> str | None:
+    """The name of an administrative unit (reference data: kept once read)."""
+    if code not in _UNIT_NAMES:
+        if len(_UNIT_NAMES) > 10000:
+            _UNIT_NAMES.clear()
+        _UNIT_NAMES[code] = _commune_place(uow, code)[0]
+    return _UNIT_NAMES[code]
 
 
 def _commune_place(uow: UnitOfWork, commune_code: str | None) -> tuple[str | None, float | None,
@@ -772,6 +798,7 @@ def commission_harvest(uow: UnitOfWork, e: events.HarvestRecorded) -> Lot | None
             season_id=e.season_id, crop=e.crop, variety=e.variety, harvest_date=day,
             certifications=e.certifications, source=f"diary:{e.activity_id}",
         ))
+        _snapshot_inputs(uow, lot)
         event = _commissioning_event(lot, location, e.harvested_at)
         if e.season_name:
             event["ilmd"]["nongso:season"] = e.season_name
@@ -929,7 +956,7 @@ def record_sale(uow: UnitOfWork, e: events.SaleRecorded) -> list[str]:
                 if a in lots and f"diary:{a}" not in units_]
         if not epcs and not sold:
             return []  # produce the traceability records do not know (recorded before them)
-        quantity_list = [{"epcClass": lot.epc_class} for lot in sold]
+        quantity_list: list[dict[str, Any]] = [{"epcClass": lot.epc_class} for lot in sold]
         if len(quantity_list) == 1 and not epcs and e.quantity_kg:
             quantity_list[0].update(quantity=round(e.quantity_kg, 3), uom="KGM")
         seller_id = e.seller_organisation_id or _common(lot.organisation_id for lot in sold)
@@ -1238,17 +1265,16 @@ def get_capture_job(uow: UnitOfWork, capture_id: str) -> CaptureJobPublic:
 
 
 def list_capture_jobs(uow: UnitOfWork, per_page: int = 30,
-                      before: str | None = None) -> list[CaptureJobPublic]:
+                      offset: int = 0) -> list[CaptureJobPublic]:
     require_role(uow.principal, *CAPTURE_ROLES, *READ_ROLES)
     with uow:
         stmt = select(CaptureJob)
         p = uow.principal
         if not p.is_admin and p.role not in ("province_officer", "inspector"):
             stmt = stmt.where(CaptureJob.user_id == p.user_id)
-        if before is not None:
-            stmt = stmt.where(CaptureJob.id < before)
         jobs = uow.session.scalars(stmt.order_by(CaptureJob.created_at.desc(),
-                                                 CaptureJob.id.desc()).limit(per_page)).all()
+                                                 CaptureJob.id.desc())
+                                   .limit(per_page).offset(offset)).all()
         return [CaptureJobPublic(
             captureID=j.id, createdAt=j.created_at, finishedAt=j.finished_at,
             running=j.running, success=j.success, captureErrorBehaviour=j.error_behaviour,
@@ -1271,7 +1297,7 @@ def _ref_filter(match: epcis.Match) -> Any:
     for prefix in match.prefixes:
         conditions.append(EventRef.value.like(_escape_like(prefix) + "%", escape="\\"))
     sub = select(EventRef.event_pk).where(EventRef.field.in_(match.fields),
-                                          or_(*conditions) if conditions else False)
+                                          or_(*conditions) if conditions else false())
     if match.kind is not None:
         sub = sub.where(EventRef.kind == match.kind)
     return EpcisEvent.id.in_(sub)
@@ -1625,3 +1651,733 @@ __all__ = [
     "update",
     "verify_log",
 ]
+
+
+# ------------------------------------------------------------------------------------------
+# Inputs of the season of a harvested lot (from the diary's contract functions)
+
+
+def _snapshot_inputs(uow: UnitOfWork, lot: Lot) -> None:
+    """Keep the inputs the diary recorded for the lot's season (see :class:`LotInput`)."""
+    if lot.season_id is None:
+        return
+    from nongso.diary import services as diary
+
+    try:
+        uses = diary.season_input_uses(uow, lot.season_id)
+    except (NotFound, AppError):
+        return  # a season the diary does not know (or may not show): nothing to keep
+    for use in uses:
+        uow.session.add(LotInput(
+            lot_id=lot.id, season_id=lot.season_id, applied_at=use.at,
+            activity_kind=use.kind, input_kind=use.input_kind,
+            product_name=use.product_name[:200],
+            quantity=f"{use.quantity:g} {use.unit}"[:60], purchase_lot=use.purchase_lot,
+            dealer_organisation_id=use.dealer_organisation_id, dealer_name=use.dealer_name,
+            flags=list(use.flags),
+        ))
+    uow.session.flush()
+
+
+# ------------------------------------------------------------------------------------------
+# Walking the lineage graph
+
+
+def _edges_from_db(session: Session, forward: bool, since: dt.datetime | None,
+                   until: dt.datetime | None) -> recall.EdgesOf:
+    def edges_of(frontier: set[str]) -> list[recall.Edge]:
+        out: list[recall.Edge] = []
+        column = LineageEdge.src if forward else LineageEdge.dst
+        nodes = sorted(frontier)
+        for start in range(0, len(nodes), 500):
+            stmt = select(LineageEdge.src, LineageEdge.dst, LineageEdge.kind,
+                          LineageEdge.event_pk, LineageEdge.event_time).where(
+                column.in_(nodes[start:start + 500]))
+            if since is not None:
+                stmt = stmt.where(LineageEdge.event_time >= since)
+            if until is not None:
+                stmt = stmt.where(LineageEdge.event_time < until)
+            out.extend(recall.Edge(*row) for row in session.execute(stmt))
+        return out
+
+    return edges_of
+
+
+def _events_of_nodes(session: Session, nodes: Iterable[str], since: dt.datetime | None = None,
+                     until: dt.datetime | None = None, limit: int = 5000) -> list[Any]:
+    """The stored events that mention any of ``nodes`` (as EPC, class, parent or child)."""
+    ids: set[int] = set()
+    values = sorted(n for n in nodes if not n.startswith("tx:"))
+    for start in range(0, len(values), 500):
+        ids.update(session.scalars(select(EventRef.event_pk).where(
+            EventRef.value.in_(values[start:start + 500]),
+            EventRef.field.notin_(("bizTransaction", "source", "destination")))))
+    if not ids:
+        return []
+    rows: list[Any] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        stmt = select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
+                      EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.biz_location,
+                      EpcisEvent.read_point, EpcisEvent.document).where(
+            EpcisEvent.id.in_(ordered[start:start + 500]))
+        if since is not None:
+            stmt = stmt.where(EpcisEvent.event_time >= since)
+        if until is not None:
+            stmt = stmt.where(EpcisEvent.event_time < until)
+        rows.extend(session.execute(stmt))
+    rows.sort(key=lambda r: (r.event_time, r.id))
+    return rows[:limit]
+
+
+def _events_by_pk(session: Session, pks: Iterable[int]) -> list[Any]:
+    ordered = sorted(set(pks))
+    rows: list[Any] = []
+    for start in range(0, len(ordered), 500):
+        rows.extend(session.execute(
+            select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
+                   EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.biz_location,
+                   EpcisEvent.read_point, EpcisEvent.document)
+            .where(EpcisEvent.id.in_(ordered[start:start + 500]))))
+    return rows
+
+
+@dataclass
+class _Known:
+    """What the platform knows about canonical identifiers: lots, items, logistic units,
+    locations (one query per kind, whatever the number of identifiers)."""
+
+    lots: dict[str, Lot]
+    items: dict[str, Item]
+    units: dict[str, LogisticUnit]
+    locations: dict[str, Location]
+    products: dict[int, Product]
+
+
+def _known(session: Session, ids: Iterable[str]) -> _Known:
+    values = sorted(set(i for i in ids if i and not i.startswith("tx:")))
+
+    def fetch(model: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for start in range(0, len(values), 500):
+            for row in session.scalars(select(model).where(
+                    model.canonical.in_(values[start:start + 500]))):
+                out[row.canonical] = row
+        return out
+
+    lots, items, units_, locations = fetch(Lot), fetch(Item), fetch(LogisticUnit), \
+        fetch(Location)
+    product_ids = {lot.product_id for lot in lots.values()} | {
+        item.product_id for item in items.values()}
+    products = {p.id: p for p in session.scalars(select(Product).where(
+        Product.id.in_(product_ids)))} if product_ids else {}
+    return _Known(lots, items, units_, locations, products)
+
+
+_STEP_LABELS: dict[str, tuple[str, str]] = {
+    "commissioning": ("Thu hoạch, tạo lô", "Harvested, lot created"),
+    "creating_class_instance": ("Chế biến", "Processed"),
+    "packing": ("Đóng gói", "Packed"),
+    "shipping": ("Xuất hàng", "Shipped"),
+    "receiving": ("Nhận hàng", "Received"),
+    "departing": ("Rời kho", "Departed"),
+    "arriving": ("Đến nơi", "Arrived"),
+    "storing": ("Lưu kho", "Stored"),
+    "inspecting": ("Kiểm tra", "Inspected"),
+    "retail_selling": ("Bán lẻ", "Sold at retail"),
+    "stock_taking": ("Kiểm đếm lại", "Recounted"),
+    "removing": ("Thu hồi", "Recalled"),
+    "holding": ("Tạm giữ", "Held"),
+    "transporting": ("Vận chuyển", "Transported"),
+    "loading": ("Xếp hàng lên xe", "Loaded"),
+    "unloading": ("Dỡ hàng", "Unloaded"),
+}
+_PROCESS_LABELS: dict[str, tuple[str, str]] = {
+    "drying": ("Sấy", "Dried"), "milling": ("Xay xát", "Milled"),
+    "sorting": ("Phân loại", "Sorted"), "packing": ("Đóng gói", "Packed"),
+}
+
+
+def step_label(step: str | None, process: str | None = None) -> tuple[str, str]:
+    if process and process in _PROCESS_LABELS:
+        return _PROCESS_LABELS[process]
+    if step is None:
+        return ("Sự kiện", "Event")
+    return _STEP_LABELS.get(step, (step.replace("_", " "), step.replace("_", " ")))
+
+
+def _place_of(event: Mapping[str, Any], row: Any) -> str | None:
+    place: str | None = row.biz_location or row.read_point
+    return place
+
+
+# ------------------------------------------------------------------------------------------
+# The resolver and the consumer view (public: no personal data by construction)
+
+
+def _gtin_or_404(gtin: str) -> str:
+    try:
+        return normalise_gtin(gtin)
+    except GS1Error as exc:
+        raise NotFound(exc.message_vi, exc.message_en) from exc
+
+
+def _unknown_lot(gtin: str, lot: str | None, serial: str | None) -> NotFound:
+    what = f"lô {lot}" if lot else f"số sê-ri {serial}" if serial else "sản phẩm"
+    what_en = f"lot {lot}" if lot else f"serial {serial}" if serial else "product"
+    return NotFound(f"Không tìm thấy {what} của mã sản phẩm (GTIN) {gtin}. Mã QR có thể đã bị "
+                    "in sai hoặc không do hệ thống này cấp.",
+                    f"No {what_en} of GTIN {gtin} is known here. The QR code may be misprinted "
+                    "or not issued by this system.")
+
+
+class Withdrawn(AppError):
+    status, code = 410, "withdrawn"
+    title_vi, title_en = "Lô hàng không còn hiệu lực", "Lot withdrawn"
+
+
+def _round(value: float | None) -> float | None:
+    # About 1 km: where the field is, never whose house it is.
+    return round(value, 2) if value is not None else None
+
+
+def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
+                  serial: str | None = None) -> ConsumerView:
+    """What a scan of a lot's (or item's) QR code shows: product, producer organisation,
+    planting-area code, harvest date, certifications, OCOP stars and the journey."""
+    gtin14 = _gtin_or_404(gtin)
+    with uow:
+        s = uow.session
+        product = s.scalar(select(Product).where(Product.gtin == gtin14))
+        if product is None:
+            raise _unknown_lot(gtin14, lot_code, serial)
+        lot: Lot | None = None
+        item: Item | None = None
+        if lot_code is not None:
+            lot = s.scalar(select(Lot).where(Lot.gtin == gtin14, Lot.lot_code == lot_code))
+            if lot is None:
+                raise _unknown_lot(gtin14, lot_code, serial)
+        if serial is not None:
+            item = s.scalar(select(Item).where(Item.gtin == gtin14, Item.serial == serial))
+            if item is None:
+                raise _unknown_lot(gtin14, lot_code, serial)
+            if lot is None and item.lot_id is not None:
+                lot = s.get(Lot, item.lot_id)
+        status = lot.status if lot else (item.status if item else "active")
+        reason = lot.status_reason if lot else None
+        if status == "withdrawn":
+            raise Withdrawn(
+                "Lô hàng này đã được nhà sản xuất rút lại, thông tin không còn hiệu lực"
+                + (f": {reason}" if reason else "."),
+                "The producer withdrew this lot; its information is no longer valid"
+                + (f": {reason}" if reason else "."))
+        org = None
+        organisation_id = (lot.organisation_id if lot else None) or product.organisation_id
+        if organisation_id is not None:
+            org = registry.get_organisation(uow, organisation_id)
+        producer_commune = producer_province = None
+        if org is not None:
+            producer_commune = _unit_name(uow, org.commune_code)
+            producer_province = _unit_name(uow, org.province_code)
+        start = {lot.canonical} if lot else set()
+        if item is not None:
+            start.add(item.canonical)
+        timeline, points = _journey(s, start)
+        farm = s.get(Location, lot.location_id) if lot and lot.location_id else None
+        if farm is not None and farm.lat is not None and farm.lon is not None and not any(
+            p.label == farm.name for p in points
+        ):
+            points.insert(0, MapPoint(lat=_round(farm.lat) or 0, lon=_round(farm.lon) or 0,
+                                      label=farm.name))
+        ocop = s.scalar(select(OcopProduct).where(OcopProduct.product_id == product.id,
+                                                  OcopProduct.status == "active").limit(1))
+        certifications = list(lot.certifications) if lot else []
+        query = (f"/epcis/events?MATCH_anyEPCClass={lot.epc_class}" if lot else
+                 f"/epcis/events?MATCH_anyEPC={item.epc}" if item else "/epcis/events")
+        return ConsumerView(
+            link=digital_link(gtin14, lot_code, serial), gtin=gtin14, lot_code=lot_code,
+            serial=serial, product_name=product.name, product_name_en=product.name_en,
+            producer_name=org.name if org else None, producer_kind=org.kind if org else None,
+            producer_commune=producer_commune, producer_province=producer_province,
+            planting_area_code=(lot.planting_area_code if lot else None) or (
+                farm.planting_area_code if farm else None),
+            crop=lot.crop if lot else product.crop, variety=lot.variety if lot else None,
+            harvest_date=lot.harvest_date if lot else None,
+            production_date=lot.production_date if lot else None,
+            expiry_date=lot.expiry_date if lot else None, certifications=certifications,
+            ocop_stars=ocop.stars if ocop else None,
+            ocop_certificate=ocop.certificate_no if ocop else None, status=status,
+            status_reason=reason, timeline=timeline, map_points=points, epcis_query=query,
+        )
+
+
+def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], list[MapPoint]]:
+    """The lot's journey: upstream through processing to the fields, and forward into the
+    packs that carried it (not into other products made from it)."""
+    if not start:
+        return [], []
+    back = recall.walk(start, _edges_from_db(session, False, None, None), forward=False,
+                       max_nodes=200, max_depth=12)
+    ahead = recall.walk(start, _edges_from_db(session, True, None, None), forward=True,
+                        max_nodes=50, max_depth=4,
+                        follow=lambda e: e.kind in ("aggregation", "association"))
+    nodes = set(back.depth) | set(ahead.depth)
+    rows = {r.id: r for r in _events_of_nodes(session, nodes, limit=200)}
+    for r in _events_by_pk(session, [e.event_pk for e in back.edges]):
+        rows[r.id] = r
+    ordered = sorted(rows.values(), key=lambda r: (r.event_time, r.id))[-60:]
+    places = {p for r in ordered for p in (r.biz_location, r.read_point) if p}
+    known = _known(session, places | nodes)
+    steps: list[TimelineStep] = []
+    points: list[MapPoint] = []
+    for row in ordered:
+        event = epcis_json_loads(row.document)
+        vi, en = step_label(row.biz_step, event.get("nongso:processKind"))
+        place = known.locations.get(_place_of(event, row) or "")
+        product = None
+        quantity = None
+        for element in (event.get("outputQuantityList") or event.get("quantityList") or
+                        event.get("childQuantityList") or []):
+            lot = known.lots.get(epcis.normalise_id(element["epcClass"]))
+            if lot is not None:
+                p = known.products.get(lot.product_id)
+                product = p.name if p else None
+                if "quantity" in element:
+                    quantity = f"{element['quantity']:g} {element.get('uom', '')}".strip()
+                break
+        steps.append(TimelineStep(
+            time=row.event_time, step=row.biz_step or row.event_type, label_vi=vi, label_en=en,
+            place=place.name if place else None, commune=place.address if place else None,
+            product=product, quantity=quantity,
+        ))
+        if place is not None and place.lat is not None and place.lon is not None and not any(
+            p.label == place.name for p in points
+        ):
+            points.append(MapPoint(lat=_round(place.lat) or 0, lon=_round(place.lon) or 0,
+                                   label=place.name))
+    return steps, points
+
+
+LINK_TYPES = {
+    "gs1:defaultLink": "https://gs1.org/voc/defaultLink",
+    "gs1:pip": "https://gs1.org/voc/pip",
+    "gs1:traceability": "https://gs1.org/voc/traceability",
+    "gs1:epcis": "https://gs1.org/voc/epcis",
+    "gs1:recallStatus": "https://gs1.org/voc/recallStatus",
+    "gs1:certificationInfo": "https://gs1.org/voc/certificationInfo",
+}
+
+
+def linkset(view: ConsumerView) -> dict[str, Any]:
+    """The resolver's links of a lot as an RFC 9264 linkset (GS1-Conformant Resolver)."""
+    base = get_settings().base_url.rstrip("/")
+    page = view.link
+    links: dict[str, list[dict[str, Any]]] = {
+        LINK_TYPES["gs1:defaultLink"]: [{"href": page, "title": view.product_name,
+                                         "type": "text/html", "hreflang": ["vi", "en"]}],
+        LINK_TYPES["gs1:pip"]: [{"href": page, "title": "Thông tin sản phẩm / product "
+                                 "information", "type": "text/html", "hreflang": ["vi", "en"]}],
+        LINK_TYPES["gs1:traceability"]: [{"href": page + "#hanh-trinh",
+                                          "title": "Hành trình / journey", "type": "text/html"}],
+        LINK_TYPES["gs1:epcis"]: [{"href": base + view.epcis_query,
+                                   "title": "EPCIS 2.0 events", "type": "application/ld+json"}],
+        LINK_TYPES["gs1:recallStatus"]: [{"href": page + "?linkType=gs1:recallStatus",
+                                          "title": f"status: {view.status}",
+                                          "type": "application/json"}],
+    }
+    if view.ocop_certificate:
+        links[LINK_TYPES["gs1:certificationInfo"]] = [{
+            "href": page, "title": f"OCOP {view.ocop_stars}★ {view.ocop_certificate}",
+            "type": "text/html"}]
+    return {"linkset": [{"anchor": page, **links}]}
+
+
+# ------------------------------------------------------------------------------------------
+# QR codes and label sheets
+
+
+def _lot_label(s: Session, lot: Lot) -> qr.Label:
+    product = s.get(Product, lot.product_id)
+    assert product is not None
+    lines = [f"Lô: {lot.lot_code}", f"(01){lot.gtin}(10){lot.lot_code}"]
+    if lot.harvest_date:
+        lines.append(f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}")
+    if lot.expiry_date:
+        lines.append(f"HSD: {lot.expiry_date:%d/%m/%Y}")
+    if lot.planting_area_code:
+        lines.append(f"Mã vùng trồng: {lot.planting_area_code}")
+    if lot.certifications:
+        lines.append(", ".join(lot.certifications))
+    return qr.Label(digital_link(lot.gtin, lot.lot_code), product.name, lines)
+
+
+def _item_label(s: Session, item: Item) -> qr.Label:
+    product = s.get(Product, item.product_id)
+    assert product is not None
+    lines = [item.label, f"(01){item.gtin}(21){item.serial}"]
+    if item.planted_year:
+        lines.append(f"Trồng năm {item.planted_year}")
+    return qr.Label(digital_link(item.gtin, serial=item.serial), product.name, lines)
+
+
+def lot_qr(uow: UnitOfWork, lot_id: int, kind: str) -> bytes:
+    """The QR code of a lot's Digital Link URI, as PNG or SVG."""
+    require_role(uow.principal, *READ_ROLES)
+    with uow:
+        lot = _load_lot(uow.session, lot_id)
+        uri = digital_link(lot.gtin, lot.lot_code)
+    return qr.qr_png(uri) if kind == "png" else qr.qr_svg(uri).encode()
+
+
+def item_qr(uow: UnitOfWork, item_id: int, kind: str) -> bytes:
+    require_role(uow.principal, *READ_ROLES)
+    with uow:
+        item = uow.session.get(Item, item_id)
+        if item is None:
+            raise not_found("đối tượng", "item", item_id)
+        uri = digital_link(item.gtin, serial=item.serial)
+    return qr.qr_png(uri) if kind == "png" else qr.qr_svg(uri).encode()
+
+
+def label_sheet(uow: UnitOfWork, data: LabelSheetRequest) -> bytes:
+    """A printable A4 sheet (PDF) of QR labels for lots and items, ``copies`` of each."""
+    require_role(uow.principal, *READ_ROLES)
+    if not data.lot_ids and not data.item_ids:
+        raise ValidationFailed("Chọn ít nhất một lô hoặc một đối tượng.",
+                               "Choose at least one lot or item.",
+                               [FieldError("lot_ids", "Trống", "Empty")])
+    with uow:
+        s = uow.session
+        labels: list[qr.Label] = []
+        for lot_id in data.lot_ids:
+            labels.extend([_lot_label(s, _load_lot(s, lot_id))] * data.copies)
+        for item_id in data.item_ids:
+            item = s.get(Item, item_id)
+            if item is None:
+                raise not_found("đối tượng", "item", item_id)
+            labels.extend([_item_label(s, item)] * data.copies)
+    if len(labels) > 2400:
+        raise ValidationFailed("Tối đa 2400 nhãn (100 trang) mỗi lần in.",
+                               "At most 2400 labels (100 pages) per sheet.",
+                               [FieldError("copies", "Quá nhiều", "Too many")])
+    return qr.label_sheet_pdf(labels)
+
+
+# ------------------------------------------------------------------------------------------
+# Recall: forward (every downstream lot, shipment and receiving place) and backward (every
+# upstream lot, field, season, spray and input dealer)
+
+
+RECALL_ROLES = ("inspector", "province_officer", "commune_officer", "coop_manager", "buyer")
+_MOVES = frozenset({"shipping", "receiving", "departing", "arriving", "transporting",
+                    "retail_selling", "loading", "unloading"})
+
+
+def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
+    value = data.value.strip()
+    if data.kind in ("lot", "item", "epc"):
+        lot = None
+        if data.kind == "lot" and value.isdigit():
+            lot = s.get(Lot, int(value))
+        if lot is None and data.kind == "lot" and "/01/" in value:
+            from nongso.trace.digital_link import parse_digital_link
+
+            try:
+                link = parse_digital_link(value)
+            except GS1Error as exc:
+                raise ValidationFailed(exc.message_vi, exc.message_en,
+                                       [FieldError("value", exc.message_vi,
+                                                   exc.message_en)]) from exc
+            lot = s.scalar(select(Lot).where(Lot.gtin == link.gtin, Lot.lot_code == link.lot))
+        if lot is None and data.kind == "lot":
+            lot = s.scalar(select(Lot).where(or_(Lot.lot_code == value,
+                                                 Lot.epc_class == value)).limit(1))
+        if lot is not None:
+            return {lot.canonical}, lot.label
+        if data.kind == "lot":
+            raise not_found("lô hàng", "lot", value)
+        canonical = epcis.normalise_id(value)
+        return {canonical}, value
+    if data.kind == "input_batch":
+        lot_ids = set(s.scalars(select(LotInput.lot_id).where(or_(
+            LotInput.purchase_lot == value, func.lower(LotInput.product_name) == value.lower()
+        ))))
+        lots = s.scalars(select(Lot).where(Lot.id.in_(lot_ids))).all() if lot_ids else []
+        starts = {lot.canonical for lot in lots}
+        canonical = epcis.normalise_id(value)
+        if ":" in value:  # an input batch captured as an EPC class in EPCIS
+            starts.add(canonical)
+        if not starts:
+            raise not_found("lô vật tư", "input batch", value)
+        return starts, f"Lô vật tư {value} ({len(lots)} lô nông sản)"
+    # a farm: a registry field id, a GLN or a planting-area code
+    stmt = select(Lot)
+    if value.isdigit() and len(value) == 13:
+        location = s.scalar(select(Location).where(Location.gln == value))
+        if location is None:
+            raise not_found("địa điểm", "location", value)
+        stmt = stmt.where(Lot.location_id == location.id)
+    elif value.isdigit():
+        stmt = stmt.where(Lot.production_unit_id == int(value))
+    else:
+        stmt = stmt.where(Lot.planting_area_code == value)
+    stmt = stmt.where(Lot.source.like("diary:%") | Lot.harvest_date.is_not(None))
+    if data.since is not None:
+        stmt = stmt.where(Lot.harvest_date >= _local_date(data.since))
+    if data.until is not None:
+        stmt = stmt.where(Lot.harvest_date < _local_date(data.until) + dt.timedelta(days=1))
+    lots = s.scalars(stmt.limit(5000)).all()
+    if not lots:
+        raise not_found("lô thu hoạch của vùng/ruộng", "harvested lot of the farm", value)
+    return {lot.canonical for lot in lots}, f"Ruộng/vùng {value} ({len(lots)} lô)"
+
+
+def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
+    """Forward and/or backward trace of a lot, an input batch or a farm in a time window."""
+    require_role(uow.principal, *RECALL_ROLES)
+    if data.since and data.until and data.since >= data.until:
+        raise ValidationFailed("«since» phải trước «until».", "'since' must be before 'until'.",
+                               [FieldError("until", "Trước since", "Before since")])
+    with uow:
+        s = uow.session
+        start, start_label = _recall_start(s, data)
+        forward = back = None
+        if data.direction in ("forward", "both"):
+            forward = recall.walk(start, _edges_from_db(s, True, data.since, data.until),
+                                  forward=True)
+        if data.direction in ("backward", "both"):
+            back = recall.walk(start, _edges_from_db(s, False, data.since, data.until),
+                               forward=False)
+        depth: dict[str, tuple[str, int]] = {n: ("start", 0) for n in start}
+        edges: list[recall.Edge] = []
+        for name, result in (("forward", forward), ("backward", back)):
+            if result is None:
+                continue
+            edges.extend(result.edges)
+            for node, d in result.depth.items():
+                depth.setdefault(node, (name, d))
+        known = _known(s, depth)
+        event_rows = {r.id: r for r in _events_by_pk(s, {e.event_pk for e in edges})}
+        nodes: list[RecallNode] = []
+        for node, (direction, d) in sorted(depth.items(), key=lambda x: (x[1][1], x[0])):
+            nodes.append(_recall_node(node, direction, d, known, event_rows, edges))
+        # Shipments and receiving places: the moves of the start and downstream nodes.
+        moving = {n for n, (direction, _) in depth.items() if direction in ("start", "forward")}
+        if data.direction == "backward":
+            moving = set(start)
+        shipments: list[RecallShipment] = []
+        locations: dict[str, RecallLocation] = {}
+        rows = _events_of_nodes(s, moving, data.since, data.until)
+        places = {p for r in rows for p in (r.biz_location, r.read_point) if p}
+        for r in rows:
+            event = epcis_json_loads(r.document)
+            for member in ("destinationList", "sourceList"):
+                for x in event.get(member) or ():
+                    places.add(epcis.normalise_id(x.get("destination") or x.get("source")))
+        places_known = _known(s, places).locations
+        for r in rows:
+            event = epcis_json_loads(r.document)
+            if r.biz_step not in _MOVES:
+                continue
+            destination = next((epcis.normalise_id(x["destination"]) for x in
+                                event.get("destinationList") or () if
+                                epcis.cbv_short(x["type"], "SDT") == "location"), None)
+            source = next((epcis.normalise_id(x["source"]) for x in event.get("sourceList") or ()
+                           if epcis.cbv_short(x["type"], "SDT") == "location"), None)
+            where = r.biz_location or r.read_point
+            shipments.append(RecallShipment(
+                event_id=r.event_id, time=r.event_time, step=r.biz_step,
+                objects=[*(event.get("epcList") or ()),
+                         *(q["epcClass"] for q in event.get("quantityList") or ())],
+                source=_place_name(places_known, source),
+                destination=_place_name(places_known, destination),
+                location=_place_name(places_known, where),
+                transactions=[t["bizTransaction"] for t in event.get("bizTransactionList")
+                              or ()]))
+            role_places = [(destination, "destination")] if r.biz_step in (
+                "shipping", "departing") else [(where, "receiving")]
+            for canonical, role in role_places:
+                if canonical is None or (canonical in locations and locations[
+                        canonical].role == "receiving"):
+                    continue
+                found = places_known.get(canonical)
+                locations[canonical] = RecallLocation(
+                    id=canonical, name=found.name if found else canonical,
+                    kind=found.kind if found else None,
+                    commune_code=found.commune_code if found else None,
+                    first_seen=min(r.event_time, locations[canonical].first_seen)
+                    if canonical in locations else r.event_time, role=role)
+        origins, dealers, diary_available = _origins(uow, depth, known)
+        return RecallReport(
+            start=sorted(start), start_label=start_label, direction=data.direction,
+            since=data.since, until=data.until, nodes=nodes,
+            edges=[RecallEdge(src=e.src, dst=e.dst, kind=e.kind,
+                              event_id=event_rows[e.event_pk].event_id, time=e.time)
+                   for e in edges if e.event_pk in event_rows],
+            shipments=shipments, locations=sorted(locations.values(),
+                                                  key=lambda x: x.first_seen),
+            origins=origins, dealers=dealers,
+            truncated=bool((forward and forward.truncated) or (back and back.truncated)),
+            diary_available=diary_available,
+        )
+
+
+def _place_name(places: Mapping[str, Location], canonical: str | None) -> str | None:
+    if canonical is None:
+        return None
+    found = places.get(canonical)
+    return found.name if found else canonical
+
+
+def _recall_node(node: str, direction: str, depth: int, known: _Known,
+                 event_rows: Mapping[int, Any], edges: Sequence[recall.Edge]) -> RecallNode:
+    lot = known.lots.get(node)
+    if lot is not None:
+        product = known.products.get(lot.product_id)
+        return RecallNode(id=node, kind="lot", label=lot.label, direction=direction,
+                          depth=depth, lot_id=lot.id, gtin=lot.gtin, lot_code=lot.lot_code,
+                          product=product.name if product else None, status=lot.status,
+                          quantity=lot.quantity)
+    item = known.items.get(node)
+    if item is not None:
+        return RecallNode(id=node, kind="item", label=item.label, direction=direction,
+                          depth=depth, gtin=item.gtin, status=item.status)
+    unit = known.units.get(node)
+    if unit is not None:
+        return RecallNode(id=node, kind="logistic_unit", label=unit.label, direction=direction,
+                          depth=depth)
+    if node.startswith("tx:"):
+        pk = next((e.event_pk for e in edges if node in (e.src, e.dst)), None)
+        row = event_rows.get(pk) if pk is not None else None
+        label = "Chế biến / transformation"
+        if row is not None:
+            event = epcis_json_loads(row.document)
+            vi, _ = step_label(row.biz_step, event.get("nongso:processKind"))
+            label = f"{vi} {row.event_time.astimezone(VN_TIME):%d/%m/%Y}"
+        return RecallNode(id=node, kind="transformation", label=label, direction=direction,
+                          depth=depth)
+    return RecallNode(id=node, kind="other", label=node, direction=direction, depth=depth)
+
+
+def _origins(uow: UnitOfWork, depth: Mapping[str, tuple[str, int]], known: _Known
+             ) -> tuple[list[RecallOrigin], list[dict[str, Any]], bool]:
+    """The fields, seasons, inputs and input dealers upstream (from the farm diary)."""
+    from nongso.diary import services as diary
+
+    s = uow.session
+    origins: list[RecallOrigin] = []
+    dealers: dict[int | str, dict[str, Any]] = {}
+    available = True
+    for node, (direction, _) in depth.items():
+        if direction == "forward":
+            continue
+        lot = known.lots.get(node)
+        if lot is None or (lot.season_id is None and lot.production_unit_id is None):
+            continue
+        location = s.get(Location, lot.location_id) if lot.location_id else None
+        season: dict[str, Any] | None = None
+        inputs: list[RecallInput] = []
+        if lot.season_id is not None:
+            try:
+                season = diary.get_season(uow, lot.season_id).model_dump(mode="json")
+                uses = diary.season_input_uses(uow, lot.season_id)
+                inputs = [RecallInput(
+                    season_id=lot.season_id, name=u.product_name, kind=u.input_kind,
+                    batch=u.purchase_lot, quantity=f"{u.quantity:g} {u.unit}",
+                    applied_on=_local_date(u.at), dealer_id=u.dealer_organisation_id,
+                    dealer_name=u.dealer_name, banned=any("banned" in f for f in u.flags),
+                ) for u in uses]
+            except AppError:
+                available = False  # a season the caller may not see, or that is gone
+                inputs = [RecallInput(
+                    season_id=lot.season_id, name=x.product_name, kind=x.input_kind,
+                    batch=x.purchase_lot, quantity=x.quantity,
+                    applied_on=_local_date(x.applied_at), dealer_id=x.dealer_organisation_id,
+                    dealer_name=x.dealer_name, banned=any("banned" in f for f in x.flags),
+                ) for x in s.scalars(select(LotInput).where(LotInput.lot_id == lot.id))]
+        for use in inputs:
+            key = use.dealer_id if use.dealer_id is not None else (use.dealer_name or "")
+            if not key:
+                continue
+            dealer = dealers.setdefault(key, {"id": use.dealer_id, "name": use.dealer_name,
+                                              "inputs": []})
+            entry = f"{use.name}" + (f" (lô {use.batch})" if use.batch else "")
+            if entry not in dealer["inputs"]:
+                dealer["inputs"].append(entry)
+        origins.append(RecallOrigin(
+            lot_id=lot.id, node=node, label=lot.label, production_unit_id=lot.production_unit_id,
+            location=location.name if location else None,
+            planting_area_code=lot.planting_area_code, harvest_date=lot.harvest_date,
+            season_id=lot.season_id, season=season, inputs=inputs,
+        ))
+    return origins, list(dealers.values()), available
+
+
+def recall_excel(report: RecallReport, lang: str = "vi") -> bytes:
+    """The recall report as an Excel workbook (one sheet per part, bilingual headers)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    def local(value: dt.datetime | None) -> str:
+        return value.astimezone(VN_TIME).strftime("%d/%m/%Y %H:%M") if value else ""
+
+    book = Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Tóm tắt"
+    rows: list[tuple[str, Any]] = [
+        ("Truy xuất / Trace", report.start_label),
+        ("Hướng / Direction", report.direction),
+        ("Từ / Since", local(report.since)), ("Đến / Until", local(report.until)),
+        ("Số lô và đối tượng / Lots and objects", len(report.nodes)),
+        ("Số lần vận chuyển / Moves", len(report.shipments)),
+        ("Nơi nhận hàng / Receiving places", len(report.locations)),
+        ("Ruộng, vụ gốc / Origins", len(report.origins)),
+        ("Đại lý vật tư / Input dealers", len(report.dealers)),
+        ("Chưa đầy đủ (giới hạn) / Truncated", "có / yes" if report.truncated else "không / no"),
+    ]
+    for row in rows:
+        summary.append(row)
+
+    def sheet(title: str, header: list[str], data: Iterable[Sequence[Any]]) -> None:
+        ws = book.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for line in data:
+            ws.append(list(line))
+        for column in ws.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
+
+    sheet("Lô hàng", ["Mã / Id", "Loại / Kind", "Tên / Label", "Hướng / Direction",
+                      "Bậc / Depth", "GTIN", "Số lô / Lot", "Sản phẩm / Product",
+                      "Trạng thái / Status", "Khối lượng (kg) / Quantity"],
+          [(n.id, n.kind, n.label, n.direction, n.depth, n.gtin, n.lot_code, n.product,
+            n.status, n.quantity) for n in report.nodes])
+    sheet("Vận chuyển", ["Thời điểm / Time", "Bước / Step", "Từ / From", "Đến / To",
+                         "Nơi / At", "Hàng / Objects", "Giao dịch / Transactions", "eventID"],
+          [(local(x.time), x.step, x.source, x.destination, x.location, " ".join(x.objects),
+            " ".join(x.transactions), x.event_id) for x in report.shipments])
+    sheet("Nơi nhận", ["Địa điểm / Place", "Loại / Kind", "Mã xã / Commune",
+                       "Lần đầu / First seen", "Vai trò / Role", "Mã / Id"],
+          [(x.name, x.kind, x.commune_code, local(x.first_seen), x.role, x.id)
+           for x in report.locations])
+    sheet("Nguồn gốc", ["Lô / Lot", "Ruộng / Field", "Mã vùng trồng / Planting area",
+                        "Ngày thu hoạch / Harvest", "Vụ / Season"],
+          [(o.label, o.location, o.planting_area_code,
+            o.harvest_date.strftime("%d/%m/%Y") if o.harvest_date else "",
+            (o.season or {}).get("name", o.season_id)) for o in report.origins])
+    sheet("Vật tư", ["Vụ / Season", "Vật tư / Input", "Loại / Kind", "Lô vật tư / Batch",
+                     "Lượng / Quantity", "Ngày dùng / Applied", "Đại lý / Dealer",
+                     "Cấm / Banned"],
+          [(i.season_id, i.name, i.kind, i.batch, i.quantity,
+            i.applied_on.strftime("%d/%m/%Y") if i.applied_on else "", i.dealer_name,
+            "có / yes" if i.banned else "") for o in report.origins for i in o.inputs])
+    sheet("Đại lý", ["Đại lý / Dealer", "Vật tư đã bán / Inputs supplied"],
+          [(d["name"], "; ".join(d["inputs"])) for d in report.dealers])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

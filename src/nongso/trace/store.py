@@ -108,9 +108,9 @@ def _load_key(path: str) -> Ed25519PrivateKey:
 
 def next_values(session: Session, name: str, count: int = 1) -> list[int]:
     """``count`` fresh values of a named sequence (1, 2, 3, …), locked for the transaction."""
-    updated = session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + count)
-    ).rowcount
+    result: Any = session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + count))
+    updated = result.rowcount
     if not updated:
         session.execute(insert(Counter).values(name=name, value=count))
         last = count
@@ -138,9 +138,9 @@ class PreparedEvent:
 def lock_head(session: Session) -> LogHead:
     """The log head, locked for this transaction (created on first use)."""
     now = dt.datetime.now(dt.UTC)
-    locked = session.execute(
-        update(LogHead).where(LogHead.id == 1).values(updated_at=now)
-    ).rowcount
+    result: Any = session.execute(
+        update(LogHead).where(LogHead.id == 1).values(updated_at=now))
+    locked = result.rowcount
     if not locked:
         session.execute(insert(LogHead).values(id=1, size=0, frontier=[], updated_at=now))
     head = session.get(LogHead, 1, populate_existing=True)
