@@ -4,15 +4,16 @@ own API at ``/api/v1/trace`` (identifiers, lots, labels, the Merkle log, recall,
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from nongso.core.deps import PageDep, UowDep
+from nongso.core.deps import LangDep, PageDep, UowDep
 from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorized
 from nongso.core.http import request_language
 from nongso.core.pagination import Page
@@ -27,14 +28,21 @@ from nongso.trace.schemas import (
     InclusionProofPublic,
     ItemCreate,
     ItemPublic,
+    LabelSheetRequest,
     LocationCreate,
     LocationPublic,
     LotCreate,
     LotPublic,
     LotStatusUpdate,
+    OcopProductCreate,
+    OcopProductPublic,
+    OcopProductUpdate,
     ProductCreate,
     ProductPublic,
     ProductUpdate,
+    RecallReport,
+    RecallRequest,
+    RecallStartKind,
     VerifyReport,
 )
 
@@ -420,3 +428,139 @@ def consistency(uow: UowDep, first: Annotated[int, Query(ge=1)],
 def verify(uow: UowDep) -> VerifyReport:
     """Recompute the whole log (admins and inspectors)."""
     return services.verify_log(uow)
+
+
+# ------------------------------------------------------------------------------------------
+# QR codes and labels
+
+
+_IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+@router.get("/lots/{lot_id}/qr.{kind}", responses={200: {"content": {
+    "image/png": {}, "image/svg+xml": {}}}})
+def lot_qr(lot_id: int, kind: str, uow: UowDep) -> Response:
+    """The QR code (PNG or SVG) of the lot's GS1 Digital Link URI."""
+    if kind not in _IMAGE_TYPES:
+        raise NotFound("Chỉ có qr.png và qr.svg.", "Only qr.png and qr.svg exist.")
+    return Response(services.lot_qr(uow, lot_id, kind), media_type=_IMAGE_TYPES[kind])
+
+
+@router.get("/items/{item_id}/qr.{kind}", responses={200: {"content": {
+    "image/png": {}, "image/svg+xml": {}}}})
+def item_qr(item_id: int, kind: str, uow: UowDep) -> Response:
+    """The QR code of a serialised item (a tree, a box)."""
+    if kind not in _IMAGE_TYPES:
+        raise NotFound("Chỉ có qr.png và qr.svg.", "Only qr.png and qr.svg exist.")
+    return Response(services.item_qr(uow, item_id, kind), media_type=_IMAGE_TYPES[kind])
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.post("/labels", responses={200: {"content": {"application/pdf": {}}}})
+def labels(body: LabelSheetRequest, uow: UowDep) -> Response:
+    """A printable A4 sheet of QR labels (3 × 8 per page) for lots and items."""
+    return _pdf(services.label_sheet(uow, body), "nhan-truy-xuat.pdf")
+
+
+@router.get("/lots/{lot_id}/labels.pdf", responses={200: {"content": {"application/pdf": {}}}})
+def lot_labels(lot_id: int, uow: UowDep,
+               copies: Annotated[int, Query(ge=1, le=100)] = 24) -> Response:
+    """A sheet of ``copies`` labels of one lot."""
+    return _pdf(services.label_sheet(uow, LabelSheetRequest(lot_ids=[lot_id], copies=copies)),
+                f"nhan-lo-{lot_id}.pdf")
+
+
+# ------------------------------------------------------------------------------------------
+# Recall
+
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/recall", response_model=RecallReport)
+def recall(body: RecallRequest, uow: UowDep) -> RecallReport:
+    """Forward (downstream lots, shipments, receiving places) and backward (upstream lots,
+    fields, seasons, inputs, input dealers) trace of a lot, an input batch or a farm."""
+    return services.recall_trace(uow, body)
+
+
+@router.get("/recall.xlsx", responses={200: {"content": {_XLSX: {}}}})
+def recall_excel(uow: UowDep, lang: LangDep, kind: RecallStartKind,
+                 value: Annotated[str, Query(min_length=1, max_length=300)],
+                 direction: Literal["forward", "backward", "both"] = "both",
+                 since: dt.datetime | None = None, until: dt.datetime | None = None
+                 ) -> Response:
+    """The same report as an Excel workbook."""
+    report = services.recall_trace(uow, RecallRequest(kind=kind, value=value,
+                                                      direction=direction, since=since,
+                                                      until=until))
+    return Response(services.recall_excel(report, lang), media_type=_XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="truy-xuat.xlsx"'})
+
+
+# ------------------------------------------------------------------------------------------
+# OCOP products
+
+
+@router.get("/ocop", response_model=Page[OcopProductPublic])
+def list_ocop(uow: UowDep, page: PageDep,
+              stars: Annotated[int | None, Query(ge=3, le=5)] = None,
+              commune_code: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
+              q: Annotated[str | None, Query(max_length=200)] = None,
+              status_: Annotated[str | None, Query(alias="status")] = None
+              ) -> Page[OcopProductPublic]:
+    return services.list_ocop_products(uow, page, stars, commune_code, q, status_)
+
+
+@router.post("/ocop", response_model=OcopProductPublic, status_code=status.HTTP_201_CREATED)
+def create_ocop(body: OcopProductCreate, uow: UowDep, response: Response) -> OcopProductPublic:
+    row = services.create_ocop_product(uow, body)
+    response.headers["Location"] = f"/api/v1/trace/ocop/{row.id}"
+    return row
+
+
+@router.get("/ocop/export", responses={200: {"content": {
+    "text/csv": {}, _XLSX: {}, "application/json": {}}}})
+def ocop_export(uow: UowDep, format: Literal["csv", "xlsx", "json"] = "csv",
+                province_code: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None
+                ) -> Response:
+    """OCOP products and their lots with the fields of the national traceability portal."""
+    data = services.ocop_export(uow, format, province_code)
+    media = {"csv": "text/csv; charset=utf-8", "xlsx": _XLSX,
+             "json": "application/json"}[format]
+    return Response(data, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="ocop-truy-xuat.{format}"'})
+
+
+@router.get("/ocop/{ocop_id}", response_model=OcopProductPublic)
+def get_ocop(ocop_id: int, uow: UowDep) -> OcopProductPublic:
+    return services.get_ocop_product(uow, ocop_id)
+
+
+@router.patch("/ocop/{ocop_id}", response_model=OcopProductPublic)
+def update_ocop(ocop_id: int, body: OcopProductUpdate, uow: UowDep) -> OcopProductPublic:
+    return services.update_ocop_product(uow, ocop_id, body)
+
+
+@router.delete("/ocop/{ocop_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_ocop(ocop_id: int, uow: UowDep) -> Response:
+    services.delete_ocop_product(uow, ocop_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/ocop/{ocop_id}/image", response_model=OcopProductPublic)
+async def put_ocop_image(ocop_id: int, request: Request, uow: UowDep) -> OcopProductPublic:
+    """The product photo: the request body is the PNG or JPEG file (at most 2 MB)."""
+    content = await request.body()
+    return services.set_ocop_image(uow, ocop_id, content)
+
+
+@router.get("/ocop/{ocop_id}/image", responses={200: {"content": {"image/png": {},
+                                                                  "image/jpeg": {}}}})
+def get_ocop_image(ocop_id: int, uow: UowDep) -> Response:
+    data, media = services.ocop_image(uow, ocop_id)
+    return Response(data, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
