@@ -49,6 +49,7 @@ class Label:
     uri: str
     title: str
     lines: list[str] = field(default_factory=list)
+    footer: str | None = None  # the GS1 element string, printed across the label
 
 
 @lru_cache(maxsize=1)
@@ -92,8 +93,12 @@ def label_sheet_pdf(labels: list[Label], title: str = "Nhãn truy xuất nguồn
         y = page_h - margin_y - (row + 1) * LABEL_H
         if label.uri not in images:
             images[label.uri] = ImageReader(io.BytesIO(qr_png(label.uri, scale=12, border=2)))
-        side = LABEL_H - 6 * mm
-        pdf.drawImage(images[label.uri], x + 2 * mm, y + 3 * mm, side, side)
+        side = LABEL_H - 8 * mm
+        pdf.drawImage(images[label.uri], x + 2 * mm, y + 5 * mm, side, side)
+        if label.footer:
+            pdf.setFont(regular, 6)
+            pdf.drawString(x + 3 * mm, y + 2.2 * mm,
+                           _fit(label.footer, regular, 6, LABEL_W - 6 * mm))
         text_x = x + side + 4 * mm
         width = LABEL_W - side - 6 * mm
         pdf.setFont(bold, 8)

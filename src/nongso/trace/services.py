@@ -2003,7 +2003,7 @@ def linkset(view: ConsumerView) -> dict[str, Any]:
 def _lot_label(s: Session, lot: Lot) -> qr.Label:
     product = s.get(Product, lot.product_id)
     assert product is not None
-    lines = [f"Lô: {lot.lot_code}", f"(01){lot.gtin}(10){lot.lot_code}"]
+    lines = [f"Lô: {lot.lot_code}"]
     if lot.harvest_date:
         lines.append(f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}")
     if lot.expiry_date:
@@ -2012,16 +2012,18 @@ def _lot_label(s: Session, lot: Lot) -> qr.Label:
         lines.append(f"Mã vùng trồng: {lot.planting_area_code}")
     if lot.certifications:
         lines.append(", ".join(lot.certifications))
-    return qr.Label(digital_link(lot.gtin, lot.lot_code), product.name, lines)
+    return qr.Label(digital_link(lot.gtin, lot.lot_code), product.name, lines,
+                    f"(01){lot.gtin}(10){lot.lot_code}")
 
 
 def _item_label(s: Session, item: Item) -> qr.Label:
     product = s.get(Product, item.product_id)
     assert product is not None
-    lines = [item.label, f"(01){item.gtin}(21){item.serial}"]
+    lines = [item.label]
     if item.planted_year:
         lines.append(f"Trồng năm {item.planted_year}")
-    return qr.Label(digital_link(item.gtin, serial=item.serial), product.name, lines)
+    return qr.Label(digital_link(item.gtin, serial=item.serial), product.name, lines,
+                    f"(01){item.gtin}(21){item.serial}")
 
 
 def lot_qr(uow: UnitOfWork, lot_id: int, kind: str) -> bytes:

@@ -18,7 +18,8 @@ from nongso.trace import (
     messages,  # noqa: F401  (registers the messages)
     services,
 )
-from nongso.trace.digital_link import DigitalLinkError, parse_digital_link
+from nongso.trace.digital_link import parse_digital_link
+from nongso.trace.gs1 import GS1Error
 from nongso.trace.schemas import ConsumerView, RecallReport, RecallRequest
 from nongso.web import nav
 from nongso.web.render import render
@@ -66,7 +67,7 @@ def resolve(request: Request, uow: UowDep) -> Response:
     wants = _wants(request)
     try:
         link = parse_digital_link(str(request.url))
-    except DigitalLinkError as exc:
+    except GS1Error as exc:
         error = AppError(exc.message_vi, exc.message_en)
         if wants == "html":
             return _resolver_page(request, error)
