@@ -1793,6 +1793,7 @@ _STEP_LABELS: dict[str, tuple[str, str]] = {
     "removing": ("Thu hồi", "Recalled"),
     "holding": ("Tạm giữ", "Held"),
     "transporting": ("Vận chuyển", "Transported"),
+    "unpacking": ("Tháo kiện", "Unpacked"),
     "loading": ("Xếp hàng lên xe", "Loaded"),
     "unloading": ("Dỡ hàng", "Unloaded"),
 }
@@ -1937,6 +1938,8 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
     for row in ordered:
         event = epcis_json_loads(row.document)
         vi, en = step_label(row.biz_step, event.get("nongso:processKind"))
+        if row.event_type == "AggregationEvent" and row.biz_step == "packing":
+            vi, en = "Xếp vào kiện hàng", "Packed into a logistic unit"
         place = known.locations.get(_place_of(event, row) or "")
         product = None
         quantity = None
@@ -1947,8 +1950,13 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
                 p = known.products.get(lot.product_id)
                 product = p.name if p else None
                 if "quantity" in element:
-                    quantity = f"{element['quantity']:g} {element.get('uom', '')}".strip()
+                    quantity = _quantity_text(element["quantity"], element.get("uom"))
                 break
+        if product is None:
+            unit_ = next((known.units[epcis.normalise_id(e)] for e in event.get("epcList") or ()
+                          if epcis.normalise_id(e) in known.units), None)
+            if unit_ is not None:
+                product = unit_.label
         steps.append(TimelineStep(
             time=row.event_time, step=row.biz_step or row.event_type, label_vi=vi, label_en=en,
             place=place.name if place else None, commune=place.address if place else None,
@@ -1960,6 +1968,17 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
             points.append(MapPoint(lat=_round(place.lat) or 0, lon=_round(place.lon) or 0,
                                    label=place.name))
     return steps, points
+
+
+_UNITS = {"KGM": "kg", "TNE": "t", "GRM": "g", "LTR": "L", "H87": "", "EA": ""}
+
+
+def _quantity_text(value: float, uom: str | None) -> str:
+    """12500 KGM → "12.500 kg" (Vietnamese thousands)."""
+    number = f"{value:,.3f}".rstrip("0").rstrip(".").replace(",", "\x00").replace(
+        ".", ",").replace("\x00", ".")
+    unit = _UNITS.get(uom or "", uom or "")
+    return f"{number} {unit}".strip()
 
 
 LINK_TYPES = {

@@ -178,6 +178,7 @@ def recall_page(
     query = "&".join(f"{k}={v}" for k, v in form.items() if v)
     return render(request, "trace/recall.html", {
         "form": form, "report": report, "error": error, "query": query,
+        "step_label": services.step_label,
         "graph_json": json.dumps(_graph(report), ensure_ascii=False) if report else "null",
     }, principal=principal, status=200 if error is None else 400)
 
