@@ -35,6 +35,8 @@ def demo_command(
     for acc in result.accounts:
         label = ROLE_LABELS[acc.role][0]
         typer.echo(f"  {acc.username:<12} {label} ({acc.role}, phạm vi {acc.scope})")
+    for link in result.trace_links:
+        typer.echo(f"Truy xuất (mã QR của lô): {link}")
     if serve:
         import uvicorn
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
 
@@ -14,6 +14,7 @@ from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import registry as demo_registry
+from nongso.demo import trace as demo_trace
 from nongso.registry.models import Farmer, Organisation, ProductionUnit
 from nongso.units import services as units
 
@@ -32,6 +33,7 @@ class DemoResult:
     farmers: int
     fields: int
     accounts: list[DemoAccount]
+    trace_links: list[str] = field(default_factory=list)
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -55,6 +57,7 @@ def build_demo(
             .where(Organisation.province_code == province_code)
         )
         built = False
+        trace_links: list[str] = []
         if not already:
             data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale)
             org_off = s.scalar(select(func.max(Organisation.id))) or 0
@@ -79,13 +82,16 @@ def build_demo(
             built = True
             # Farm diaries of the demo plots (seasons, activities, a few flagged violations).
             demo_diary.load(uow, province_code, clock.today_vn(), seed, share=0.4, years=1)
+            # Lots, QR codes and journeys from the field to the shop; OCOP products.
+            trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
+            trace_links = trace_demo.links
         demo_accounts = _demo_accounts(uow, province_code, password)
         counts = [
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
-        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts)
+        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts, trace_links)
 
 
 def _demo_accounts(uow: UnitOfWork, province_code: str, password: str) -> list[DemoAccount]:
