@@ -1623,38 +1623,6 @@ def _check_checkpoint(cp: Checkpoint, root: bytes, name: str, public_key: bytes
     return None
 
 
-__all__ = [
-    "CAPTURE_ROLES",
-    "CONTEXT",
-    "MANAGE_ROLES",
-    "READ_ROLES",
-    "AppError",
-    "Iterable",
-    "capture",
-    "capture_event",
-    "commission_lot",
-    "consistency_proof",
-    "create_item",
-    "create_location",
-    "create_product",
-    "digital_link",
-    "event_types",
-    "get_capture_job",
-    "get_event",
-    "get_lot",
-    "inclusion_proof",
-    "latest_checkpoint",
-    "list_capture_jobs",
-    "list_items",
-    "list_locations",
-    "list_lots",
-    "list_products",
-    "query_events",
-    "set_company_prefix",
-    "set_lot_status",
-    "update",
-    "verify_log",
-]
 
 
 # ------------------------------------------------------------------------------------------
@@ -1708,7 +1676,8 @@ def _edges_from_db(session: Session, forward: bool, since: dt.datetime | None,
 
 
 def _events_of_nodes(session: Session, nodes: Iterable[str], since: dt.datetime | None = None,
-                     until: dt.datetime | None = None, limit: int = 5000) -> list[Any]:
+                     until: dt.datetime | None = None, limit: int = 5000,
+                     skip_steps: Sequence[str] = ()) -> list[Any]:
     """The stored events that mention any of ``nodes`` (as EPC, class, parent or child)."""
     ids: set[int] = set()
     values = sorted(n for n in nodes if not n.startswith("tx:"))
@@ -1729,6 +1698,9 @@ def _events_of_nodes(session: Session, nodes: Iterable[str], since: dt.datetime 
             stmt = stmt.where(EpcisEvent.event_time >= since)
         if until is not None:
             stmt = stmt.where(EpcisEvent.event_time < until)
+        if skip_steps:
+            stmt = stmt.where(or_(EpcisEvent.biz_step.is_(None),
+                                  EpcisEvent.biz_step.notin_(skip_steps)))
         rows.extend(session.execute(stmt))
     rows.sort(key=lambda r: (r.event_time, r.id))
     return rows[:limit]
@@ -1760,12 +1732,28 @@ class _Known:
 
 def _known(session: Session, ids: Iterable[str]) -> _Known:
     values = sorted(set(i for i in ids if i and not i.startswith("tx:")))
+    # Canonical Digital Links say what they are: /10/ a lot, /21/ an item, /00/ an SSCC,
+    # /414/ a location; each kind is one query, and only when there is something to find.
+    wanted: dict[Any, list[str]] = {Lot: [], Item: [], LogisticUnit: [], Location: []}
+    for value in values:
+        if "/10/" in value:
+            wanted[Lot].append(value)
+        elif "/21/" in value:
+            wanted[Item].append(value)
+        elif "/00/" in value:
+            wanted[LogisticUnit].append(value)
+        elif "/414/" in value:
+            wanted[Location].append(value)
+        else:  # not a GS1 key we issue: look everywhere
+            for bucket in wanted.values():
+                bucket.append(value)
 
     def fetch(model: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for start in range(0, len(values), 500):
+        keys = wanted[model]
+        for start in range(0, len(keys), 500):
             for row in session.scalars(select(model).where(
-                    model.canonical.in_(values[start:start + 500]))):
+                    model.canonical.in_(keys[start:start + 500]))):
                 out[row.canonical] = row
         return out
 
@@ -1778,6 +1766,7 @@ def _known(session: Session, ids: Iterable[str]) -> _Known:
     return _Known(lots, items, units_, locations, products)
 
 
+_ROUTINE_STEPS = ("storing", "sensor_reporting", "cycle_counting", "stock_taking")
 _STEP_LABELS: dict[str, tuple[str, str]] = {
     "commissioning": ("Thu hoạch, tạo lô", "Harvested, lot created"),
     "creating_class_instance": ("Chế biến", "Processed"),
@@ -1927,7 +1916,9 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
                         max_nodes=50, max_depth=4,
                         follow=lambda e: e.kind in ("aggregation", "association"))
     nodes = set(back.depth) | set(ahead.depth)
-    rows = {r.id: r for r in _events_of_nodes(session, nodes, limit=200)}
+    # Routine storage checks and sensor readings are for inspectors, not the consumer page.
+    rows = {r.id: r for r in _events_of_nodes(session, nodes, limit=200,
+                                              skip_steps=_ROUTINE_STEPS)}
     for r in _events_by_pk(session, [e.event_pk for e in back.edges]):
         rows[r.id] = r
     ordered = sorted(rows.values(), key=lambda r: (r.event_time, r.id))[-60:]

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from nongso.core.settings import Settings
@@ -148,6 +148,11 @@ def lock_head(session: Session) -> LogHead:
     return head
 
 
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 def append(
     session: Session, events: Sequence[PreparedEvent], capture_id: str | None, key: LogKey,
     record_time: dt.datetime,
@@ -186,13 +191,14 @@ def append(
             {"src": s, "dst": d, "kind": kind, "event_pk": index, "event_time": ix.event_time}
             for s, d, kind in lineage_edges(event.raw, event.event_id)
         )
-    session.execute(insert(EpcisEvent), event_rows)
+    # Core inserts (one executemany per table), not ORM bulk saves.
+    session.execute(insert(_table(EpcisEvent)), event_rows)
     if ref_rows:
-        session.execute(insert(EventRef), ref_rows)
+        session.execute(insert(_table(EventRef)), ref_rows)
     if edge_rows:
-        session.execute(insert(LineageEdge), edge_rows)
+        session.execute(insert(_table(LineageEdge)), edge_rows)
     if node_rows:
-        session.execute(insert(LogNode), node_rows)
+        session.execute(insert(_table(LogNode)), node_rows)
     head.size = frontier.size
     head.frontier = frontier.to_json()
     root = frontier.root()
@@ -322,11 +328,9 @@ __all__ = [
     "LogKey",
     "PreparedEvent",
     "RangeHasher",
-    "and_",
     "append",
     "checkpoint_for",
     "events_by_ids",
-    "func",
     "iter_log",
     "lock_head",
     "log_key",
@@ -334,5 +338,4 @@ __all__ = [
     "log_size",
     "next_values",
     "stored_nodes",
-    "tuple_",
 ]
