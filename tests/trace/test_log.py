@@ -201,3 +201,24 @@ def test_log_is_empty_before_any_capture(actors: Actors, first: int) -> None:
     r = actors.client.get("/api/v1/trace/log/checkpoint")
     assert r.status_code == 404
     assert _verify(actors)["ok"]
+
+
+def test_cli_labels_recall_and_ocop_export(journey: Any, db_url: str, tmp_path: Any) -> None:
+    j = journey
+    env = {**os.environ, "NONGSO_DATABASE_URL": db_url}
+    pdf = tmp_path / "labels.pdf"
+    run = subprocess.run([sys.executable, "-m", "nongso.cli", "trace", "labels",
+                          str(j.packed.id), "--copies", "3", "-o", str(pdf)], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert pdf.read_bytes().startswith(b"%PDF")
+    run = subprocess.run([sys.executable, "-m", "nongso.cli", "trace", "recall",
+                          j.packed.lot_code, "--direction", "backward"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert j.harvest_a.lot_code in {n["lot_code"] for n in report["nodes"]}
+    bad = subprocess.run([sys.executable, "-m", "nongso.cli", "trace", "recall", "x",
+                          "--kind", "pallet"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

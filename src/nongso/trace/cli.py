@@ -76,4 +76,50 @@ def _write(path: Path, data: bytes) -> None:
     typer.echo(f"{path} ({len(data)} bytes)")
 
 
-__all__ = ["_write", "app"]
+@app.command("labels")
+def labels(
+    lot_ids: Annotated[list[int], typer.Argument(help="Mã (id) các lô / lot ids")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Tệp PDF")] = Path(
+        "nhan-truy-xuat.pdf"),
+    copies: Annotated[int, typer.Option(min=1, max=100, help="Số nhãn mỗi lô")] = 24,
+) -> None:
+    """In tờ nhãn QR khổ A4 cho các lô / an A4 sheet of QR labels for lots (PDF)."""
+    from nongso.trace.schemas import LabelSheetRequest
+
+    data = services.label_sheet(Platform.create().uow(SYSTEM),
+                                LabelSheetRequest(lot_ids=lot_ids, copies=copies))
+    _write(output, data)
+
+
+@app.command("recall")
+def recall(
+    value: Annotated[str, typer.Argument(help="Số lô, lô vật tư, GLN hoặc mã vùng trồng")],
+    kind: Annotated[str, typer.Option(help="lot | input_batch | farm | epc")] = "lot",
+    direction: Annotated[str, typer.Option(help="both | forward | backward")] = "both",
+    xlsx: Annotated[Path | None, typer.Option(help="Ghi báo cáo Excel vào tệp này")] = None,
+) -> None:
+    """Truy vết xuôi/ngược một lô / forward and backward trace (JSON, or Excel with --xlsx)."""
+    from pydantic import ValidationError
+
+    from nongso.trace.schemas import RecallRequest
+
+    try:
+        request = RecallRequest(kind=kind, value=value, direction=direction)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc.errors()[0]["msg"])) from exc
+    report = services.recall_trace(Platform.create().uow(SYSTEM), request)
+    if xlsx is not None:
+        _write(xlsx, services.recall_excel(report))
+    else:
+        typer.echo(report.model_dump_json(indent=2))
+
+
+@app.command("ocop-export")
+def ocop_export(
+    output: Annotated[Path, typer.Option("-o", "--output")] = Path("ocop-truy-xuat.xlsx"),
+    format: Annotated[str, typer.Option(help="csv | xlsx | json")] = "xlsx",
+) -> None:
+    """Xuất sản phẩm OCOP cho Cổng truy xuất quốc gia / OCOP export for the national portal."""
+    if format not in ("csv", "xlsx", "json"):
+        raise typer.BadParameter("csv, xlsx or json")
+    _write(output, services.ocop_export(Platform.create().uow(SYSTEM), format))
