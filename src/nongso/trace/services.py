@@ -988,8 +988,7 @@ def record_sale(uow: UnitOfWork, e: events.SaleRecorded) -> list[str]:
             "bizTransactionList": transactions, "sourceList": sources or None,
             "destinationList": destinations or None,
         }
-        if e.price_vnd_per_kg is not None:
-            common["nongso:priceVndPerKg"] = e.price_vnd_per_kg
+        # The price stays in the diary: events are shared along the chain, prices are not.
         recorded = [_event("ObjectEvent", e.at, action="OBSERVE", bizStep="shipping",
                            disposition="in_transit",
                            readPoint={"id": seller.sgln} if seller else None,
