@@ -81,7 +81,8 @@ def diary(actors: Actors) -> Diary:
     platform = actors.platform
     admin = platform.uow(SYSTEM)
     dealer = registry.create_organisation(admin, OrganisationCreate(
-        kind="input_dealer", name="Đại lý Vật tư Nông nghiệp Ba Lúa", commune_code=actors.commune_a))
+        kind="input_dealer", name="Đại lý Vật tư Nông nghiệp Ba Lúa",
+        commune_code=actors.commune_a))
     units = [
         _unit(platform, actors.farmer_a.id, actors.coop_a.id, actors.commune_a, "A-001", 1.2),
         _unit(platform, actors.farmer_a.id, actors.coop_a.id, actors.commune_a, "A-002", 0.8),

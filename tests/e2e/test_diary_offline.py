@@ -11,16 +11,15 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from nongso.app import create_app
 from nongso.core.platform import Platform
-from nongso.diary.models import Activity
-from tests.diary.conftest import TODAY, Diary
+from nongso.diary.models import Activity, Photo
+from tests.diary.conftest import TODAY, Diary, diary, fixed_clock  # noqa: F401
 from tests.helpers import PASSWORD
-
-pytest_plugins = ["tests.diary.conftest"]
 
 
 class Server:
@@ -59,12 +58,14 @@ def _count(platform: Platform) -> int:
                                   .where(Activity.status == "done")) or 0
 
 
-def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, artifacts: Path,
+def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, artifacts: Path,  # noqa: F811
                                                  platform: Platform) -> None:
     leg = platform.dialect
     server = Server(create_app(platform))
     server.start()
     page = phone
+    photo = artifacts / "la-lua.jpg"
+    Image.new("RGB", (2400, 1800), (60, 150, 70)).save(photo, "JPEG")
     page.clock.set_fixed_time(TODAY)  # the same "today" as the server's clock
     try:
         page.goto(server.url + "/login?next=/diary")
@@ -89,6 +90,7 @@ def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, arti
             if kind == "fertilising":
                 page.select_option("#f-input", str(diary.urea.id))
                 page.fill("#f-qty", qty)
+                page.set_input_files("#f-photo", str(photo))
             page.fill("#f-notes", f"ghi khi mất mạng {n + 1}")
             page.click("#f-save")
             expect(page.locator("#queue-count")).to_have_text(str(n + 1))
@@ -114,6 +116,9 @@ def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, arti
             kg = uow.session.scalar(select(Activity.id).where(
                 Activity.notes == "ghi khi mất mạng 1"))
         assert notes == ["ghi khi mất mạng 1", "ghi khi mất mạng 2", "ghi khi mất mạng 3"]
+        with platform.uow() as uow:  # the photo waited offline too, made small on the phone
+            photos = uow.session.execute(select(Photo.activity_id, Photo.width)).all()
+        assert photos == [(kg, 1600)]
         page.screenshot(path=str(artifacts / f"diary-synced-{leg}.png"), full_page=True)
 
         # Another device edits the first record while this phone is offline again.

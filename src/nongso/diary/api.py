@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
@@ -223,6 +224,19 @@ async def add_photo(activity_id: int, uow: UowDep, photo: Annotated[UploadFile, 
     if len(content) > services.MAX_PHOTO_BYTES:
         raise TooLarge("Ảnh quá lớn; tối đa 5 MB.", "The photo is too large; at most 5 MB.")
     return {"id": services.add_photo(uow, activity_id, content, client_uuid)}
+
+
+@router.post("/photos", status_code=status.HTTP_201_CREATED)
+async def add_photo_by_uuid(uow: UowDep, photo: Annotated[UploadFile, File()],
+                            activity_uuid: Annotated[uuid.UUID, Form()],
+                            client_uuid: Annotated[uuid.UUID | None, Form()] = None,
+                            ) -> dict[str, int]:
+    """Attach a photo to the activity with that client UUID (offline phones)."""
+    content = await photo.read(services.MAX_PHOTO_BYTES + 1)
+    if len(content) > services.MAX_PHOTO_BYTES:
+        raise TooLarge("Ảnh quá lớn; tối đa 5 MB.", "The photo is too large; at most 5 MB.")
+    return {"id": services.add_photo(uow, None, content, str(client_uuid) if client_uuid
+                                     else None, str(activity_uuid))}
 
 
 @router.get("/photos/{photo_id}")

@@ -44,9 +44,14 @@ def import_file(
         for fe in exc.errors[:200]:
             typer.echo(f"  {fe.message_vi if lang == 'vi' else fe.message_en}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"Đã đọc {report.rows_read} dòng; nhập {report.rows_imported}; đã có "
-               f"{report.rows_already_imported}; lỗi {report.rows_with_errors}"
-               + (" (chạy thử)" if dry_run else "") + ".")
+    if lang == "vi":
+        typer.echo(f"Đã đọc {report.rows_read} dòng; nhập {report.rows_imported}; đã có "
+                   f"{report.rows_already_imported}; lỗi {report.rows_with_errors}"
+                   + (" (chạy thử)" if dry_run else "") + ".")
+    else:
+        typer.echo(f"Read {report.rows_read} rows; imported {report.rows_imported}; already "
+                   f"there {report.rows_already_imported}; with errors "
+                   f"{report.rows_with_errors}" + (" (dry run)" if dry_run else "") + ".")
     for e in report.errors:
         typer.echo(f"  {e.message}")
 

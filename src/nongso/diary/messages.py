@@ -68,3 +68,31 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 i18n.register(MESSAGES)
+
+i18n.register({
+    "diary.bulk": {"vi": "Ghi một công việc cho nhiều thửa", "en": "Record one activity on "
+                   "many plots"},
+    "diary.bulk_note": {"vi": "Nông dân sẽ xác nhận hoặc sửa trên điện thoại của họ.",
+                        "en": "Farmers confirm or edit it on their phones."},
+    "diary.per_ha_qty": {"vi": "Lượng/ha", "en": "Rate per ha"},
+    "diary.bulk_done": {"vi": "Đã ghi cho", "en": "Recorded on"},
+    "diary.import_result": {"vi": "Kết quả nhập Excel", "en": "Excel import result"},
+    "diary.mode_partial": {"vi": "Nhập các dòng đúng, bỏ qua dòng lỗi", "en": "Import the good "
+                           "rows, skip the others"},
+    "diary.rows_read": {"vi": "Số dòng đọc", "en": "Rows read"},
+    "diary.rows_imported": {"vi": "Số dòng đã nhập", "en": "Rows imported"},
+    "diary.rows_already": {"vi": "Đã có từ trước", "en": "Already imported"},
+    "diary.upload": {"vi": "Tải lên", "en": "Upload"},
+})
+
+i18n.register({"diary.photo": {"vi": "Ảnh (tuỳ chọn)", "en": "Photo (optional)"}})
+
+i18n.register({
+    "diary.purchase": {"vi": "Ghi mua vật tư từ đại lý", "en": "Record inputs bought from a "
+                       "dealer"},
+    "diary.dealer": {"vi": "Đại lý vật tư", "en": "Input dealer"},
+    "diary.lot": {"vi": "Số lô (trên bao bì)", "en": "Lot (on the package)"},
+    "diary.bought": {"vi": "Đã ghi lần mua vật tư.", "en": "The purchase was recorded."},
+    "diary.flagged_seasons": {"vi": "Vụ có vi phạm (trong phạm vi của bạn)", "en": "Seasons with "
+                              "violations (in your scope)"},
+})

@@ -61,6 +61,9 @@ class Season(Audited, Base):
     __table_args__ = (
         Index("ix_diary_seasons_org_key", "organisation_id", "season_key"),
         Index("ix_diary_seasons_key_commune", "season_key", "commune_code"),
+        # Covers the commune x season report: read from the index alone, already grouped.
+        Index("ix_diary_seasons_area_report", "province_code", "commune_code", "season_key",
+              "area_ha", "activities_count", "sprays_count", "harvest_kg", "flags_count"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +72,7 @@ class Season(Audited, Base):
     farmer_id: Mapped[int | None] = mapped_column(ForeignKey("farmers.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     commune_code: Mapped[str] = mapped_column(String(10))
-    province_code: Mapped[str] = mapped_column(String(10), index=True)
+    province_code: Mapped[str] = mapped_column(String(10))
     season_kind: Mapped[str] = mapped_column(String(20))  # dong_xuan, he_thu, thu_dong, ...
     year_start: Mapped[int]
     year_end: Mapped[int]

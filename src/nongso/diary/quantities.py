@@ -2,8 +2,10 @@
 
 Mass is kept in kg, volume in L, area in ha, water in m³. Units are accepted as farmers write
 them ("lít", "cc", "tấn", "m2", "công"…) and always stored by their canonical symbol.
-Numbers are accepted with a Vietnamese decimal comma ("1,5") or a point ("1.5"); "1.234,5"
-and "1,234.5" are read as thousands separators where unambiguous.
+Numbers are accepted with a Vietnamese decimal comma ("1,5") or a point ("1.5"); a point
+followed by groups of three digits is a thousands separator as written in Vietnamese ("7.050"
+is 7050, "0.375" is 0.375); with both signs the last one is the decimal one ("1.234,5",
+"1,234.5").
 """
 
 from __future__ import annotations
@@ -111,11 +113,13 @@ def parse_number(value: object) -> float:
                 raise QuantityError(f"«{value}» không phải là số.", f"'{value}' is not a number.")
             else:
                 text = text.replace(",", ".")
-        elif points > 1:
+        elif points:
             parts = text.split(".")
-            if all(len(p) == 3 for p in parts[1:]):
+            head = parts[0].lstrip("+-")
+            thousands = all(len(p) == 3 for p in parts[1:]) and head not in ("", "0")
+            if thousands:  # "7.050" and "12.500.000" as written in Vietnamese
                 text = text.replace(".", "")
-            else:
+            elif points > 1:
                 raise QuantityError(f"«{value}» không phải là số.", f"'{value}' is not a number.")
         number = float(text)
     if not math.isfinite(number):

@@ -592,6 +592,7 @@ class SeasonRow(BaseModel):
     flags_count: int
     activities_count: int
     safe_harvest_date: dt.date | None
+    status: str = "open"
 
 
 class CoopSummary(BaseModel):

@@ -10,6 +10,7 @@ Permissions (checked here, on the scope columns every diary row carries):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -28,6 +29,7 @@ from nongso.core.errors import (
     Conflict,
     FieldError,
     NotFound,
+    PermissionDenied,
     TooLarge,
     ValidationFailed,
     not_found,
@@ -1538,7 +1540,7 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
                 updated = _update_activity(uow, current, change)
                 items.append(SyncItem(client_uuid=key, op=op.op, status="applied",
                                       activity=_activity_publics(s, [updated], lang)[0]))
-            except (ValidationFailed, NotFound, Conflict) as exc:
+            except (ValidationFailed, NotFound, Conflict, PermissionDenied) as exc:
                 items.append(SyncItem(
                     client_uuid=key, op=op.op, status="error", message=exc.message(lang),
                     errors=[SyncError(**e.as_dict(lang)) for e in exc.errors]))
@@ -1550,9 +1552,10 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
 
 # --- photos ----------------------------------------------------------------------------------
 
-def add_photo(uow: UnitOfWork, activity_id: int, content: bytes, client_uuid: str | None = None
-              ) -> int:
-    """Attach a photo (JPEG, PNG or WebP up to 5 MB) to an activity; returns its id."""
+def add_photo(uow: UnitOfWork, activity_id: int | None, content: bytes,
+              client_uuid: str | None = None, activity_uuid: str | None = None) -> int:
+    """Attach a photo (JPEG, PNG or WebP up to 5 MB) to an activity, given by its id or by its
+    client UUID (a phone uploads its queued photos that way); returns the photo's id."""
     from PIL import Image, UnidentifiedImageError
 
     if len(content) > MAX_PHOTO_BYTES:
@@ -1573,6 +1576,11 @@ def add_photo(uow: UnitOfWork, activity_id: int, content: bytes, client_uuid: st
                                f"Image format {fmt} is not supported (JPEG, PNG, WebP).")
     with uow:
         s = uow.session
+        if activity_id is None:
+            found = s.scalar(select(Activity.id).where(Activity.client_uuid == activity_uuid))
+            if found is None:
+                raise not_found("hoạt động", "activity", activity_uuid)
+            activity_id = found
         a = _load_activity(uow, activity_id)
         _writable(uow.principal, a, "hoạt động", "activity", activity_id)
         key = client_uuid or str(uuid.uuid4())
@@ -1697,10 +1705,13 @@ def farmer_home(uow: UnitOfWork, lang: str = "vi") -> FarmerHome:
         s = uow.session
         plots = s.scalars(select(Plot).where(Plot.farmer_id == p.farmer_id)
                           .order_by(Plot.code)).all()
-        seasons = s.scalars(select(Season).where(Season.farmer_id == p.farmer_id,
-                                                 Season.status == "open")
+        seasons = s.scalars(select(Season).where(Season.farmer_id == p.farmer_id)
                             .order_by(Season.sowing_date, Season.id)).all()
-        current: dict[int, Season] = {x.plot_id: x for x in seasons}
+        # The open season of each plot, else its last one.
+        current: dict[int, Season] = {}
+        for x in seasons:
+            if x.status == "open" or current.get(x.plot_id, x).status != "open":
+                current[x.plot_id] = x
         publics = {x.id: x for x in _season_publics(s, list(current.values()), lang)}
         cards = []
         for plot in plots:
@@ -1779,8 +1790,8 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
             area_ha=x.area_ha, variety=x.variety, sowing_date=x.sowing_date,
             harvest_kg=round(x.harvest_kg, 3), yield_t_ha=_yield(x.harvest_kg, x.area_ha),
             flags_count=x.flags_count, activities_count=x.activities_count,
-            safe_harvest_date=x.safe_harvest_date) for x in seasons]
-        inputs = _input_totals(s, ids)
+            safe_harvest_date=x.safe_harvest_date, status=x.status) for x in seasons]
+        inputs = _input_totals(s, seasons)
         flags = s.scalars(select(Flag).where(Flag.season_id.in_(ids))
                           .order_by(Flag.id)).all() if ids else []
         return CoopSummary(
@@ -1809,39 +1820,49 @@ def _season_key_label(season_key: str, lang: str) -> str:
     return season_names.season_label(kind, int(first), int(last or first), lang)
 
 
-def _input_totals(s: Session, season_ids: Sequence[int]) -> list[InputTotal]:
-    if not season_ids:
+def _input_totals(s: Session, seasons: Sequence[Season]) -> list[InputTotal]:
+    """Inputs used in these seasons: totals, plots, treated area, per ha, dealers (one
+    GROUP BY by input, season and dealer)."""
+    if not seasons:
         return []
-    rows = s.execute(
-        select(Input.id, Input.name, Input.kind, ActivityInput.base_unit,
-               func.sum(ActivityInput.quantity_base), func.count(func.distinct(Activity.plot_id)))
-        .join(ActivityInput, ActivityInput.input_id == Input.id)
-        .join(Activity, Activity.id == ActivityInput.activity_id)
-        .where(Activity.season_id.in_(season_ids), Activity.status != "planned")
-        .group_by(Input.id, Input.name, Input.kind, ActivityInput.base_unit)
-        .order_by(Input.kind, Input.name)).all()
-    areas: dict[int, float] = defaultdict(float)
-    for iid, area in s.execute(
-            select(ActivityInput.input_id, Season.area_ha)
+    area = {x.id: x.area_ha for x in seasons}
+    plot_of = {x.id: x.plot_id for x in seasons}
+    rows: list[Any] = []
+    ids = list(area)
+    for start in range(0, len(ids), 500):
+        rows += s.execute(
+            select(ActivityInput.input_id, Activity.season_id, ActivityInput.base_unit,
+                   func.sum(ActivityInput.quantity_base), Purchase.dealer_organisation_id)
             .join(Activity, Activity.id == ActivityInput.activity_id)
-            .join(Season, Season.id == Activity.season_id)
-            .where(Activity.season_id.in_(season_ids), Activity.status != "planned")
-            .distinct()).all():
-        areas[iid] += area
-    dealers: dict[int, set[str]] = defaultdict(set)
-    for iid, name in s.execute(
-            select(ActivityInput.input_id, Organisation.name)
-            .join(Activity, Activity.id == ActivityInput.activity_id)
-            .join(Purchase, Purchase.id == ActivityInput.purchase_id)
-            .join(Organisation, Organisation.id == Purchase.dealer_organisation_id)
-            .where(Activity.season_id.in_(season_ids)).distinct()).all():
-        dealers[iid].add(name)
-    return [InputTotal(input_id=iid, name=name, kind=kind, base_unit=unit,
-                       quantity_base=round(float(total or 0), 3), plots=int(n),
-                       area_ha=round(areas.get(iid, 0.0), 4),
-                       per_ha=round(float(total or 0) / areas[iid], 3) if areas.get(iid) else None,
-                       dealers=sorted(dealers.get(iid, set())))
-            for iid, name, kind, unit, total, n in rows]
+            .outerjoin(Purchase, Purchase.id == ActivityInput.purchase_id)
+            .where(Activity.season_id.in_(ids[start:start + 500]),
+                   Activity.status != "planned")
+            .group_by(ActivityInput.input_id, Activity.season_id, ActivityInput.base_unit,
+                      Purchase.dealer_organisation_id)).all()
+    if not rows:
+        return []
+    items = {i.id: i for i in s.scalars(select(Input).where(
+        Input.id.in_({r[0] for r in rows}))).all()}
+    dealers = _org_names(s, (r[4] for r in rows))
+    totals: dict[tuple[int, str], list[Any]] = {}
+    for input_id, season_id, unit, qty, dealer in rows:
+        t = totals.setdefault((input_id, unit), [0.0, set(), set(), set()])
+        t[0] += float(qty or 0)
+        t[1].add(season_id)
+        t[2].add(plot_of[season_id])
+        if dealer is not None:
+            t[3].add(dealers.get(dealer, ""))
+    out = []
+    for (input_id, unit), (qty, season_ids, plots, names) in totals.items():
+        treated = sum(area[x] for x in season_ids)
+        item = items[input_id]
+        out.append(InputTotal(input_id=input_id, name=item.name, kind=item.kind, base_unit=unit,
+                              quantity_base=round(qty, 3), plots=len(plots),
+                              area_ha=round(treated, 4),
+                              per_ha=round(qty / treated, 3) if treated else None,
+                              dealers=sorted(names)))
+    out.sort(key=lambda i: (i.kind, i.name))
+    return out
 
 
 def area_aggregate(uow: UnitOfWork, unit_code: str, season_key: str | None = None,
@@ -1997,9 +2018,16 @@ def import_activities(uow: UnitOfWork, content: bytes, filename: str, mode: str 
         plot_ids = [x.id for x in plots.values()]
         seasons: dict[tuple[int, str], Season] = {}
         latest_open: dict[int, Season] = {}
-        if plot_ids:
-            for x in s.scalars(select(Season).where(Season.plot_id.in_(plot_ids))
-                               .order_by(Season.sowing_date, Season.id)).all():
+        keys = set()
+        for r in parsed.rows:
+            if r.season:
+                with contextlib.suppress(season_names.SeasonError):  # reported per row below
+                    keys.add(season_names.parse_label(r.season).key)
+        for start in range(0, len(plot_ids), 500):
+            for x in s.scalars(select(Season).where(
+                    Season.plot_id.in_(plot_ids[start:start + 500]),
+                    Season.season_key.in_(keys) | (Season.status == "open"))
+                    .order_by(Season.sowing_date, Season.id)).all():
                 seasons[(x.plot_id, x.season_key)] = x
                 if x.status == "open":
                     latest_open[x.plot_id] = x
@@ -2007,8 +2035,11 @@ def import_activities(uow: UnitOfWork, content: bytes, filename: str, mode: str 
         for item in s.scalars(select(Input).where(_input_visibility(p))
                               .order_by(Input.organisation_id.is_(None), Input.id)).all():
             catalogue.setdefault(item.name_key, item)
-        lots = {(x.input_id, fold(x.lot or "")): x for x in s.scalars(select(Purchase).where(
-            _scope_clause(p, Purchase), Purchase.lot.is_not(None))).all()}
+        wanted_lots = sorted({r.purchase_lot for r in parsed.rows if r.purchase_lot})
+        lots = {(x.input_id, fold(x.lot or "")): x for start in range(0, len(wanted_lots), 500)
+                for x in s.scalars(select(Purchase).where(
+                    _scope_clause(p, Purchase),
+                    Purchase.lot.in_(wanted_lots[start:start + 500]))).all()}
         cache = _Lookups(inputs={i.id: i for i in catalogue.values()},
                          purchases={x.id: x for x in lots.values()})
         fingerprints: dict[str, int] = {}
@@ -2157,3 +2188,40 @@ def principal_named(uow: UnitOfWork, username: str) -> Principal | None:
         user = uow.session.scalar(select(User).where(User.username == username.strip().lower(),
                                                      User.is_active.is_(True)))
         return principal_of(user) if user is not None else None
+
+
+def farmer_inputs(uow: UnitOfWork) -> list[InputPublic]:
+    """The inputs catalogue the caller may use (for forms)."""
+    require_login(uow.principal)
+    with uow:
+        rows = uow.session.scalars(select(Input).where(_input_visibility(uow.principal))
+                                   .order_by(Input.kind, Input.name).limit(500)).all()
+        return [_input_public(i) for i in rows]
+
+
+def flagged_seasons(uow: UnitOfWork, unit_code: str, season_key: str | None = None,
+                    limit: int = 200) -> list[SeasonPublic]:
+    """Seasons with violations in the caller's scope (inspectors, officers, co-op managers):
+    the list an inspection starts from. Others get an empty list."""
+    p = uow.principal
+    if not p.is_authenticated or p.role not in (
+            "admin", "province_officer", "commune_officer", "inspector", "coop_manager"):
+        return []
+    with uow:
+        stmt = select(Season).where(_scope_clause(p, Season), Season.flags_count > 0)
+        stmt = stmt.where(Season.province_code == unit_code if len(unit_code) == 2
+                          else Season.commune_code == unit_code)
+        if season_key:
+            stmt = stmt.where(Season.season_key == season_key)
+        rows = uow.session.scalars(stmt.order_by(Season.flags_count.desc(), Season.id)
+                                   .limit(limit)).all()
+        return _season_publics(uow.session, rows)
+
+
+def input_dealers(uow: UnitOfWork, province_code: str) -> list[tuple[int, str]]:
+    """The input dealers of the registry (public business information), for forms."""
+    from nongso.registry import services as registry
+
+    page = registry.list_organisations(uow, PageRequest(500, 0), kind="input_dealer",
+                                       province_code=province_code)
+    return [(o.id, o.name) for o in page.items]

@@ -3,20 +3,25 @@ view and the commune/province view."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError as PydanticError
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.errors import ValidationFailed
 from nongso.core.http import page_language
 from nongso.diary import (
     messages,  # noqa: F401  (registers the messages)
     services,
 )
+from nongso.diary.schemas import ActivityKind, BulkActivityCreate, BulkInputIn
 from nongso.web import nav
-from nongso.web.render import render
+from nongso.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -67,7 +72,7 @@ def manifest(request: Request) -> Response:
 
 
 @router.get("/diary/coop")
-def coop_page(request: Request, uow: UowDep, principal: PrincipalDep,
+def coop_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: PlatformDep,
               season: Annotated[str | None, Query(pattern=r"^[a-z_]+:\d{4}(-\d{4})?$")] = None,
               organisation_id: int | None = None) -> Response:
     if not principal.is_authenticated:
@@ -78,9 +83,96 @@ def coop_page(request: Request, uow: UowDep, principal: PrincipalDep,
     summary = None
     if org_id is not None and (season or keys):
         summary = services.coop_summary(uow, org_id, season or keys[0][0], lang)
-    return render(request, "diary/coop.html", {"summary": summary, "keys": keys,
-                                               "season": season or (keys[0][0] if keys else None),
-                                               "org_id": org_id}, principal=principal)
+    inputs = services.farmer_inputs(uow) if summary is not None else []
+    dealers = services.input_dealers(uow, platform.settings.province_code) \
+        if summary is not None else []
+    return render(request, "diary/coop.html", {
+        "summary": summary, "keys": keys, "season": season or (keys[0][0] if keys else None),
+        "org_id": org_id, "inputs": inputs, "dealers": dealers,
+        "done": request.query_params.get("done"),
+        "bought": request.query_params.get("bought")},
+        principal=principal)
+
+
+@router.post("/diary/coop/bulk")
+def coop_bulk(request: Request, uow: UowDep, principal: PrincipalDep,
+              csrf: Annotated[str, Form(max_length=100)],
+              kind: Annotated[ActivityKind, Form()],
+              day: Annotated[dt.date, Form()], plot_ids: Annotated[list[int], Form()],
+              season: Annotated[str, Form(max_length=40)] = "",
+              input_id: Annotated[int | None, Form()] = None,
+              quantity_per_ha: Annotated[str, Form(max_length=20)] = "",
+              unit: Annotated[str, Form(max_length=10)] = "kg",
+              notes: Annotated[str, Form(max_length=2000)] = "",
+              batch: Annotated[str, Form(max_length=36)] = "") -> Response:
+    """The co-op records one activity on the ticked member plots (farmers confirm)."""
+    from nongso.diary.quantities import QuantityError, parse_number
+
+    check_csrf(request, csrf)
+    try:
+        rate = parse_number(quantity_per_ha) if quantity_per_ha.strip() else None
+    except QuantityError as exc:
+        raise ValidationFailed(exc.message_vi, exc.message_en) from exc
+    try:
+        body = BulkActivityCreate(
+            client_uuid=uuid.UUID(batch) if batch else uuid.uuid4(), plot_ids=plot_ids,
+            kind=kind, at=dt.datetime.combine(day, dt.time(7, 0)), notes=notes or None,
+            inputs=[BulkInputIn(input_id=input_id, quantity_per_ha=rate, unit=unit)]
+            if input_id is not None and rate is not None else [])
+    except (PydanticError, ValueError) as exc:
+        raise ValidationFailed("Dữ liệu không hợp lệ (số lượng, đơn vị hoặc thửa).",
+                               "Invalid data (quantity, unit or plots).") from exc
+    result = services.bulk_record(uow, body)
+    return RedirectResponse(f"/diary/coop?season={season}&done={result.created}",
+                            status_code=303)
+
+
+@router.post("/diary/coop/purchase")
+def coop_purchase(request: Request, uow: UowDep, principal: PrincipalDep,
+                  csrf: Annotated[str, Form(max_length=100)],
+                  input_id: Annotated[int, Form()], dealer_id: Annotated[int, Form()],
+                  purchased_on: Annotated[dt.date, Form()],
+                  quantity: Annotated[str, Form(max_length=20)],
+                  unit: Annotated[str, Form(max_length=10)],
+                  lot: Annotated[str, Form(max_length=50)] = "",
+                  season: Annotated[str, Form(max_length=40)] = "") -> Response:
+    """The co-op records inputs bought from a registry input dealer (with the lot)."""
+    from nongso.diary.quantities import QuantityError, parse_number
+    from nongso.diary.schemas import PurchaseCreate
+
+    check_csrf(request, csrf)
+    try:
+        amount = parse_number(quantity)
+        body = PurchaseCreate(input_id=input_id, dealer_organisation_id=dealer_id,
+                              purchased_on=purchased_on, quantity=amount, unit=unit,
+                              lot=lot or None)
+    except (QuantityError, PydanticError, ValueError) as exc:
+        raise ValidationFailed("Số lượng không hợp lệ.", "Invalid quantity.") from exc
+    services.create_purchase(uow, body)
+    return RedirectResponse(f"/diary/coop?season={season}&bought=1", status_code=303)
+
+
+@router.post("/diary/import")
+async def import_upload(request: Request, uow: UowDep, principal: PrincipalDep,
+                        csrf: Annotated[str, Form(max_length=100)],
+                        file: Annotated[UploadFile, File()],
+                        mode: Annotated[str, Form(pattern="^(all|partial)$")] = "all",
+                        ) -> Response:
+    """Upload an Excel diary from the co-op page; the result page lists errors by row."""
+    check_csrf(request, csrf)
+    lang = page_language(request)
+    content = await file.read(services.MAX_IMPORT_BYTES + 1)
+    try:
+        report = services.import_activities(uow, content, file.filename or "import.xlsx",
+                                            mode, False, lang)
+    except ValidationFailed as exc:
+        return render(request, "diary/import.html", {
+            "report": None, "message": exc.message(lang),
+            "errors": [e.as_dict(lang)["message"] for e in exc.errors]},
+            status=422, principal=principal)
+    return render(request, "diary/import.html", {"report": report, "message": None,
+                                                 "errors": [e.message for e in report.errors]},
+                  principal=principal)
 
 
 @router.get("/diary/area")
@@ -95,9 +187,10 @@ def area_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
     code = unit or (principal.unit_code if principal.role == "commune_officer" else None) \
         or platform.settings.province_code
     result = services.area_aggregate(uow, code, season, lang)
+    flagged = services.flagged_seasons(uow, code, season)
     return render(request, "diary/area.html", {"result": result, "keys": keys,
-                                               "season": season, "unit": code},
-                  principal=principal)
+                                               "season": season, "unit": code,
+                                               "flagged": flagged}, principal=principal)
 
 
 @router.get("/diary/seasons/{season_id}")

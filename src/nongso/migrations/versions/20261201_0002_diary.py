@@ -148,7 +148,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_diary_seasons_key_commune', ['season_key', 'commune_code'], unique=False)
         batch_op.create_index('ix_diary_seasons_org_key', ['organisation_id', 'season_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_diary_seasons_plot_id'), ['plot_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_diary_seasons_province_code'), ['province_code'], unique=False)
+        batch_op.create_index('ix_diary_seasons_area_report', ['province_code', 'commune_code', 'season_key', 'area_ha', 'activities_count', 'sprays_count', 'harvest_kg', 'flags_count'], unique=False)
 
     op.create_table('diary_trees',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -337,7 +337,7 @@ def downgrade() -> None:
 
     op.drop_table('diary_trees')
     with op.batch_alter_table('diary_seasons', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_diary_seasons_province_code'))
+        batch_op.drop_index('ix_diary_seasons_area_report')
         batch_op.drop_index(batch_op.f('ix_diary_seasons_plot_id'))
         batch_op.drop_index('ix_diary_seasons_org_key')
         batch_op.drop_index('ix_diary_seasons_key_commune')

@@ -63,9 +63,14 @@
     var t = String(text).trim().replace(/\s/g, "");
     if (t.indexOf(",") >= 0 && t.indexOf(".") >= 0) {
       t = t.lastIndexOf(",") > t.lastIndexOf(".") ? t.replace(/\./g, "").replace(",", ".") : t.replace(/,/g, "");
+    } else if (/^[+-]?[1-9]\d{0,2}(\.\d{3})+$/.test(t)) { t = t.replace(/\./g, ""); // 7.050
     } else { t = t.replace(",", "."); }
     var n = Number(t);
     return isFinite(n) ? n : NaN;
+  }
+  function fmt(x) {
+    if (x === null || x === undefined) { return ""; }
+    return Number(x).toLocaleString(VI ? "vi-VN" : "en-GB", { maximumFractionDigits: 3 });
   }
   function kindLabel(k) {
     for (var i = 0; i < KINDS.length; i++) { if (KINDS[i][0] === k) { return KINDS[i][VI ? 1 : 2]; } }
@@ -75,12 +80,13 @@
   // --- IndexedDB -------------------------------------------------------------------------
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open("nongso-diary", 1);
+      var req = indexedDB.open("nongso-diary", 2);
       req.onupgradeneeded = function () {
         var d = req.result;
-        d.createObjectStore("queue", { keyPath: "client_uuid" });
-        d.createObjectStore("conflicts", { keyPath: "client_uuid" });
-        d.createObjectStore("state");
+        ["queue", "conflicts", "photos"].forEach(function (name) {
+          if (!d.objectStoreNames.contains(name)) { d.createObjectStore(name, { keyPath: "client_uuid" }); }
+        });
+        if (!d.objectStoreNames.contains("state")) { d.createObjectStore("state"); }
       };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
@@ -112,6 +118,41 @@
   function putQueue(item) { return tx("queue", "readwrite", function (s) { return s.put(item); }); }
   function dropQueue(key) { return tx("queue", "readwrite", function (s) { return s.delete(key); }); }
   function putConflict(item) { return tx("conflicts", "readwrite", function (s) { return s.put(item); }); }
+  function putPhoto(item) { return tx("photos", "readwrite", function (s) { return s.put(item); }); }
+  function dropPhoto(key) { return tx("photos", "readwrite", function (s) { return s.delete(key); }); }
+  // A phone photo made small before it waits in the queue (max 1600 px, JPEG).
+  function shrink(file) {
+    return new Promise(function (resolve) {
+      var img = new Image();
+      img.onload = function () {
+        var k = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var c = document.createElement("canvas");
+        c.width = Math.round(img.width * k); c.height = Math.round(img.height * k);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        URL.revokeObjectURL(img.src);
+        c.toBlob(function (b) { resolve(b || file); }, "image/jpeg", 0.8);
+      };
+      img.onerror = function () { resolve(file); };
+      img.src = URL.createObjectURL(file);
+    });
+  }
+  function uploadPhotos() {
+    return all("photos").then(function (photos) {
+      var pending = photos.filter(function (p) {
+        return !state.queue.some(function (q) { return q.client_uuid === p.activity_uuid; });
+      });
+      return pending.reduce(function (chain, p) {
+        return chain.then(function () {
+          var form = new FormData();
+          form.append("activity_uuid", p.activity_uuid); form.append("client_uuid", p.client_uuid);
+          form.append("photo", p.blob, "photo.jpg");
+          return fetch("/api/v1/diary/photos", { method: "POST", credentials: "same-origin", body: form })
+            .then(function (r) { if (r.ok || r.status === 413 || r.status === 415) { return dropPhoto(p.client_uuid); } return null; })
+            .catch(function () { return null; });
+        });
+      }, Promise.resolve());
+    });
+  }
   function dropConflict(key) { return tx("conflicts", "readwrite", function (s) { return s.delete(key); }); }
 
   // --- rendering ---------------------------------------------------------------------------
@@ -135,14 +176,14 @@
       var li = el("li", { "data-plot": card.plot.id });
       li.appendChild(el("b", {}, card.plot.name + " (" + card.plot.code + ")"));
       var s = card.season;
-      var meta = s ? (s.name + " · " + String(card.plot.area_ha).replace(".", VI ? "," : ".") + " ha") : T.noSeason;
+      var meta = s ? (s.name + " · " + fmt(card.plot.area_ha) + " ha") : T.noSeason;
       li.appendChild(el("div", { "class": "meta" }, meta));
       if (s) {
         var safe = card.safe_harvest_date;
         var txt = safe ? (T.safe + " " + ddmmyyyy(safe)) : T.safeNow;
         li.appendChild(el("div", { "class": card.safe_to_harvest_today ? "meta safe" : "meta warn", "data-safe": safe || "" }, txt));
         if (s.flags_count) { li.appendChild(el("span", { "class": "flag" }, s.flags_count + " ⚠")); }
-        select.appendChild(el("option", { value: String(card.plot.id) }, card.plot.name));
+        if (s.status === "open") { select.appendChild(el("option", { value: String(card.plot.id) }, card.plot.name)); }
       }
       plots.appendChild(li);
     });
@@ -159,7 +200,7 @@
     (home ? home.proposed : []).forEach(function (a) {
       var li = el("li", { "data-uuid": a.client_uuid });
       li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
-      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ")));
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + a.inputs.map(function (i) { return i.name + " " + fmt(i.quantity) + " " + i.unit; }).join("; ")));
       var b = el("button", { type: "button", "class": "confirm" }, T.confirm);
       b.addEventListener("click", function () { confirmProposed(a); });
       li.appendChild(b);
@@ -180,8 +221,8 @@
       var li = el("li", { "data-uuid": a.client_uuid, "data-version": a.version });
       li.appendChild(el("b", {}, a.kind_label + " · " + (a.plot_name || "")));
       (a.flags || []).forEach(function (f) { li.appendChild(el("span", { "class": "flag" }, f)); });
-      var inputs = a.inputs.map(function (i) { return i.name + " " + i.quantity + " " + i.unit; }).join("; ");
-      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + inputs + (a.quantity ? " " + a.quantity + " " + a.unit : "") + (a.notes ? " — " + a.notes : "")));
+      var inputs = a.inputs.map(function (i) { return i.name + " " + fmt(i.quantity) + " " + i.unit; }).join("; ");
+      li.appendChild(el("div", { "class": "meta" }, ddmmyyyy(localDate(a.at)) + " " + inputs + (a.quantity ? " " + fmt(a.quantity) + " " + a.unit : "") + (a.notes ? " — " + a.notes : "")));
       var b = el("button", { type: "button", "class": "edit" }, T.edit);
       b.addEventListener("click", function () { startEdit(a); });
       li.appendChild(b);
@@ -222,13 +263,16 @@
   function loadHome() {
     return fetch("/api/v1/diary/me", { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (home) { state.home = home; return putState("home", home); })
-      .catch(function () { return getState("home").then(function (h) { if (h) { state.home = h; } }); });
+      .then(function (home) { state.home = home; return putState("home:" + USER, home); })
+      .catch(function () { return getState("home:" + USER).then(function (h) { if (h) { state.home = h; } }); });
   }
+  // A shared phone: each user sees and sends only his own queue and cached data.
+  var USER = app.dataset.user || "";
+  function mine(x) { return !x.user || x.user === USER; }
   function reloadQueues() {
     return Promise.all([all("queue"), all("conflicts")]).then(function (r) {
-      state.queue = r[0].sort(function (a, b) { return a.queued_at - b.queued_at; });
-      state.conflicts = r[1];
+      state.queue = r[0].filter(mine).sort(function (a, b) { return a.queued_at - b.queued_at; });
+      state.conflicts = r[1].filter(mine);
     });
   }
   var syncing = false;
@@ -236,7 +280,7 @@
     if (syncing) { return Promise.resolve(); }
     syncing = true;
     return reloadQueues().then(function () {
-      if (!state.queue.length) { return null; }
+      if (!state.queue.length) { return uploadPhotos(); }
       $("sync-message").textContent = T.syncing;
       var ops = state.queue.map(function (q) {
         var op = { op: q.op, client_uuid: q.client_uuid };
@@ -258,13 +302,14 @@
               work.push(dropQueue(item.client_uuid));
             } else if (item.status === "conflict") {
               work.push(dropQueue(item.client_uuid));
-              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message }));
+              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message, user: USER }));
             } else if (q) {
               q.error = item.message + (item.errors && item.errors.length ? " (" + item.errors.map(function (e) { return e.loc + ": " + e.message; }).join("; ") + ")" : "");
               work.push(putQueue(q));
             }
           });
-          return Promise.all(work).then(function () { $("sync-message").textContent = T.synced; });
+          return Promise.all(work).then(reloadQueues).then(uploadPhotos)
+            .then(function () { $("sync-message").textContent = T.synced; });
         });
     }).catch(function () { $("sync-message").textContent = T.failed; })
       .then(function () { return loadHome(); })
@@ -273,6 +318,7 @@
   }
   function queue(item) {
     item.queued_at = Date.now();
+    item.user = USER;
     return putQueue(item).then(reloadQueues).then(function () {
       render();
       if (navigator.onLine) { return sync(); }
@@ -345,8 +391,12 @@
       data.client_uuid = id;
       item = { op: "create", client_uuid: id, create: data };
     }
+    var photo = $("f-photo").files && $("f-photo").files[0];
     resetForm();
-    queue(item);
+    var stored = photo ? shrink(photo).then(function (blob) {
+      return putPhoto({ client_uuid: uuid(), activity_uuid: item.client_uuid, blob: blob });
+    }) : Promise.resolve();
+    stored.then(function () { return queue(item); });
   }
 
   // --- start ---------------------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""Pure logic of the diary (no database): season names, quantities, compliance rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nongso.diary import excel, rules, seasons, templates
+from nongso.diary.quantities import QuantityError, convert, parse_number, parse_unit, quantity
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(("kind", "sowing", "harvest", "label"), [
+    ("dong_xuan", dt.date(2025, 11, 20), dt.date(2026, 2, 25), "Đông Xuân 2025-2026"),
+    ("dong_xuan", dt.date(2026, 1, 5), dt.date(2026, 4, 10), "Đông Xuân 2025-2026"),
+    ("he_thu", dt.date(2026, 4, 20), dt.date(2026, 7, 25), "Hè Thu 2026"),
+    ("thu_dong", dt.date(2026, 9, 20), dt.date(2027, 1, 5), "Thu Đông 2026-2027"),
+    ("thu_dong", dt.date(2026, 8, 10), dt.date(2026, 11, 10), "Thu Đông 2026"),
+])
+def test_crop_years(kind: str, sowing: dt.date, harvest: dt.date, label: str) -> None:
+    cy = seasons.infer_crop_year(kind, sowing, harvest)
+    assert cy.label() == label
+    assert seasons.parse_label(label) == cy
+
+
+def test_parse_season_labels() -> None:
+    assert seasons.parse_label("dong xuan 2025-26").key == "dong_xuan:2025-2026"
+    assert seasons.parse_label("ĐÔNG XUÂN 2025").key == "dong_xuan:2025-2026"
+    assert seasons.parse_label("DX 2025-2026").label("en") == "Winter–spring 2025-2026"
+    assert seasons.parse_label("Hè Thu 2026").key == "he_thu:2026"
+    for bad in ("Mùa mưa 2026", "Đông Xuân 2025-2027", "Hè Thu", "2026"):
+        with pytest.raises(seasons.SeasonError):
+            seasons.parse_label(bad)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1,5", 1.5), ("1.5", 1.5), ("0,36", 0.36), ("1.234,5", 1234.5), ("1,234.5", 1234.5),
+    ("7.050", 7050.0), ("12.500.000", 12_500_000.0), ("12 500", 12500.0), ("0.375", 0.375),
+    (" 45 ", 45.0), (3, 3.0), (2.5, 2.5),
+])
+def test_numbers_as_written_in_vietnam(text: object, value: float) -> None:
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "1..2", "--1", "1.2.3", "nan", "inf", True])
+def test_not_numbers(text: object) -> None:
+    with pytest.raises(QuantityError):
+        parse_number(text)
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False))
+def test_decimal_comma_round_trip(value: object) -> None:
+    text = f"{value:f}".replace(".", ",")
+    assert parse_number(text) == pytest.approx(float(str(value)))
+
+
+def test_units_and_conversions() -> None:
+    assert parse_unit("lít").symbol == "L" and parse_unit("cc").symbol == "mL"
+    assert parse_unit("Tấn").symbol == "t" and parse_unit("m²").symbol == "m2"
+    assert convert(2500, "m2", "ha") == pytest.approx(0.25)
+    assert convert(1.2, "t", "kg") == pytest.approx(1200)
+    assert convert(250, "mL", "L") == pytest.approx(0.25)
+    assert quantity("0,5", "tạ").base == pytest.approx(50)
+    with pytest.raises(QuantityError):
+        convert(1, "kg", "L")
+    with pytest.raises(QuantityError, match="not supported"):
+        parse_unit("thùng")
+    with pytest.raises(QuantityError):
+        quantity(-1, "kg")
+
+
+def _spray(aid: int, day: dt.date, name: str = "X", ingredients: tuple[str, ...] = ("abc",),
+           phi: int | None = 14, dose: float = 0.3, label: float | None = 0.4,
+           status: str = "done") -> rules.ActivityFact:
+    at = dt.datetime.combine(day, dt.time(1, 0), UTC)
+    return rules.ActivityFact(aid, "spraying", status, at, (rules.InputFact(
+        1, name, "pesticide", ingredients, phi, label, "kg", dose),))
+
+
+def _harvest(aid: int, day: dt.date) -> rules.ActivityFact:
+    return rules.ActivityFact(aid, "harvest", "done", dt.datetime.combine(day, dt.time(1), UTC))
+
+
+def test_banned_ingredients_from_their_ban_date() -> None:
+    day_before = _spray(1, dt.date(2019, 1, 1), ingredients=("carbendazim",))
+    on_the_day = _spray(2, dt.date(2019, 1, 2), ingredients=("Carbendazim",))
+    assert [f.activity_id for f in rules.evaluate([day_before, on_the_day])] == [2]
+    always = _spray(3, dt.date(1999, 5, 5), ingredients=("Endosulfan",))
+    flag = rules.evaluate([always])[0]
+    assert flag.rule_id == "banned-ingredient" and "Annex II" in flag.source
+    assert rules.match_banned("paraquat dichloride") is not None
+    assert rules.match_banned("Glyphosate isopropylamine salt") is not None
+    assert rules.match_banned("2,4-D amine").name == "2,4-D"  # type: ignore[union-attr]
+    assert rules.match_banned("Lindane").name == "BHC / lindane"  # type: ignore[union-attr]
+    assert rules.match_banned("chlorpyrifos methyl") is None  # not the banned ethyl ester
+    assert rules.match_banned("thiophanate methyl") is not None
+    assert rules.match_banned("pymetrozine") is None
+    assert len(rules.banned_list()) == 37
+
+
+def test_pre_harvest_interval_and_dose() -> None:
+    sprays = [_spray(1, dt.date(2026, 2, 1)), _spray(2, dt.date(2026, 2, 20), phi=7)]
+    assert rules.earliest_safe_harvest(sprays) == dt.date(2026, 2, 27)
+    assert rules.evaluate([*sprays, _harvest(3, dt.date(2026, 2, 27))]) == []
+    early = rules.evaluate([*sprays, _harvest(3, dt.date(2026, 2, 26))])
+    assert [(f.rule_id, f.activity_id) for f in early] == [("pre-harvest-interval", 3)]
+    assert early[0].details["safe_from"] == "2026-02-27"
+    # A spray after an orchard's first pick does not flag that pick.
+    later = [_harvest(1, dt.date(2026, 6, 1)), _spray(2, dt.date(2026, 6, 2))]
+    assert rules.evaluate(later) == []
+    # A planned spray is not a record yet.
+    assert rules.evaluate([_spray(1, dt.date(2026, 2, 1), status="planned"),
+                           _harvest(2, dt.date(2026, 2, 2))]) == []
+    over = rules.evaluate([_spray(1, dt.date(2026, 2, 1), dose=0.41)])
+    assert [f.rule_id for f in over] == ["dose-above-label"]
+    assert rules.evaluate([_spray(1, dt.date(2026, 2, 1), dose=0.4)]) == []
+
+
+def test_rules_and_templates_are_data_with_sources() -> None:
+    catalogue = rules.rule_catalogue()
+    assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label"}
+    assert all(r.source for r in catalogue.values())
+    rice = templates.for_crop("rice")
+    assert rice is not None and rice.steps[0].day == -7 and rice.steps[-1].kind == "drying"
+    assert templates.for_crop("durian") is templates.get("cay-an-trai")
+    assert all(s.kind in rules.ACTIVITY_KINDS for t in templates.all_templates() for s in t.steps)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("05/12/2025", dt.datetime(2025, 12, 5, 7, 0)), ("5/1/2026 16:30", dt.datetime(2026, 1, 5,
+                                                                                   16, 30)),
+    ("2026-01-05", dt.datetime(2026, 1, 5, 7, 0)), (dt.date(2026, 1, 5),
+                                                    dt.datetime(2026, 1, 5, 7, 0)),
+    ("05.12.2025", dt.datetime(2025, 12, 5, 7, 0)),
+])
+def test_excel_dates(value: object, expected: dt.datetime) -> None:
+    assert excel.parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["31/02/2026", "12/13/2026", "hôm qua", "2026/01/05", "5-1-26"])
+def test_excel_bad_dates(value: str) -> None:
+    with pytest.raises(ValueError):
+        excel.parse_date(value)
