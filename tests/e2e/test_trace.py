@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from nongso.core.platform import Platform
 from nongso.core.settings import get_settings
 from tests.helpers import PASSWORD
 from tests.trace.conftest import Journey, diary, journey  # noqa: F401  (fixtures)
@@ -28,7 +27,7 @@ def _login(page: Page, live_server: str, username: str, next_path: str) -> None:
 
 
 def test_diary_harvest_to_qr_to_consumer_page_on_a_phone(
-    journey: Journey, live_server: str, phone: Page, artifacts: Path, platform: Platform,
+    journey: Journey,  # noqa: F811 live_server: str, phone: Page, artifacts: Path, platform: Platform,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     j = journey
@@ -60,7 +59,7 @@ def test_diary_harvest_to_qr_to_consumer_page_on_a_phone(
 
 
 def test_inspector_traces_and_recalls_on_a_desktop(
-    journey: Journey, live_server: str, desktop: Page, artifacts: Path, platform: Platform,
+    journey: Journey,  # noqa: F811 live_server: str, desktop: Page, artifacts: Path, platform: Platform,
 ) -> None:
     j = journey
     leg = platform.dialect

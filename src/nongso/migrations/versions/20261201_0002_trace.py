@@ -1,4 +1,4 @@
-"""trace
+"""trace: products, locations, lots and items, the EPCIS 2.0 repository, the Merkle log, OCOP
 
 Revision ID: 0002_trace
 Revises: 0001
