@@ -27,7 +27,8 @@ def _login(page: Page, live_server: str, username: str, next_path: str) -> None:
 
 
 def test_diary_harvest_to_qr_to_consumer_page_on_a_phone(
-    journey: Journey,  # noqa: F811 live_server: str, phone: Page, artifacts: Path, platform: Platform,
+    journey: Journey,  # noqa: F811
+    live_server: str, phone: Page, artifacts: Path, platform: Platform,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     j = journey
@@ -59,7 +60,8 @@ def test_diary_harvest_to_qr_to_consumer_page_on_a_phone(
 
 
 def test_inspector_traces_and_recalls_on_a_desktop(
-    journey: Journey,  # noqa: F811 live_server: str, desktop: Page, artifacts: Path, platform: Platform,
+    journey: Journey,  # noqa: F811
+    live_server: str, desktop: Page, artifacts: Path, platform: Platform,
 ) -> None:
     j = journey
     leg = platform.dialect
