@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from nongso.core.platform import Platform
 from nongso.core.settings import get_settings
 from tests.helpers import PASSWORD
 from tests.trace.conftest import Journey, diary, journey  # noqa: F401  (fixtures)
