@@ -435,6 +435,24 @@ def measure_recall(platform: Platform, loader: Loader, samples: int) -> dict[str
                                             1)}
 
 
+def check_proofs(platform: Platform, loader: Loader, samples: int) -> str:
+    """Inclusion proofs of random events against the latest signed checkpoint."""
+    from nongso.trace.checkpoint import verify_signed_note
+
+    rng = random.Random(17)
+    cp = services.latest_checkpoint(platform.uow())
+    key = store.log_key(get_settings())
+    signed = verify_signed_note(cp.note, key.name, key.public)
+    ok = 0
+    for _ in range(samples):
+        index = rng.randrange(loader.event_pk)
+        proof = services.inclusion_proof(platform.uow(), leaf_index=index,
+                                         tree_size=signed.size)
+        ok += merkle.verify_inclusion(bytes.fromhex(proof.leaf_hash), index, signed.size,
+                                      [bytes.fromhex(p) for p in proof.audit_path], signed.root)
+    return f"{ok}/{samples}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float,
@@ -450,11 +468,13 @@ def main() -> None:
     verified = None
     if loader.event_pk <= 200_000:
         verified = services.verify_log(platform.uow(SYSTEM)).ok
+    proofs = check_proofs(platform, loader, 100)
     resolution = measure_resolution(platform, loader, args.samples)
     recall = measure_recall(platform, loader, max(20, args.samples // 10))
     capture = measure_capture(platform, loader, 20)
     emit("trace", scale=args.scale, database=platform.dialect, lots=loader.lot_pk,
          events=loader.event_pk, build_seconds=round(build_seconds, 1), log_verified=verified,
+         inclusion_proofs_verified=proofs,
          resolution=resolution, capture=capture, recall=recall,
          targets={"resolution_p99_ms": 10, "capture_events_per_s": 2000, "recall_s": 1})
 

@@ -17,7 +17,15 @@ from nongso.registry.models import Organisation, ProductionUnit
 from nongso.trace import services
 from nongso.trace.epcis import canonical_json
 from nongso.trace.gs1 import has_valid_check_digit, is_valid_gln, is_valid_gtin
-from nongso.trace.models import EpcisEvent, LineageEdge, Location, LogisticUnit, Lot, Product
+from nongso.trace.models import (
+    EpcisEvent,
+    Item,
+    LineageEdge,
+    Location,
+    LogisticUnit,
+    Lot,
+    Product,
+)
 from tests.helpers import Actors
 from tests.trace.oracle import reference_hashes
 
@@ -229,3 +237,18 @@ def test_a_sale_of_produce_the_trace_never_saw_records_nothing(actors: Actors) -
         seller_organisation_id=actors.coop_a.id, buyer_organisation_id=actors.buyer_org.id,
         source_activity_ids=(12345,), quantity_kg=10))
     assert count(actors, EpcisEvent) == 0
+
+
+def test_a_tree_harvest_gets_the_tree_its_own_serial(actors: Actors) -> None:
+    unit = _unit(actors)
+    publish(actors, harvest(actors, unit, 401, 350, crop="mango", variety="Cát Hòa Lộc",
+                            tree_id=12, certifications=()))
+    with actors.platform.uow() as uow:
+        item = uow.session.scalars(select(Item)).one()
+        assert item.kind == "tree" and item.serial == "T12"
+        epc, gtin = item.epc, item.gtin
+    (event,) = stored(actors)
+    assert event["ilmd"]["nongso:tree"] == epc
+    assert epc.startswith("urn:epc:id:sgtin:") and epc.endswith(".T12")
+    r = actors.client.get(f"/01/{gtin}/21/T12", headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["product_name"] == "Xoài tươi Cát Hòa Lộc"

@@ -162,6 +162,7 @@ def recall_page(
         return _login("/trace/recall")
     report = None
     error = None
+    status = 200
     form = {"kind": kind or "lot", "value": value or "", "direction": direction,
             "since": since or "", "until": until or ""}
     lang = page_language(request)
@@ -172,15 +173,16 @@ def recall_page(
                 since=_day(since), until=_day(until, end=True))
             report = services.recall_trace(uow, request_data)
         except AppError as exc:
-            error = exc.message(lang)
+            error, status = exc.message(lang), exc.status
         except ValueError as exc:  # a malformed date or kind in the form
-            error = str(exc) if lang == "en" else "Dữ liệu nhập không hợp lệ: " + str(exc)
+            error, status = (str(exc) if lang == "en" else "Dữ liệu nhập không hợp lệ: "
+                             + str(exc)), 400
     query = "&".join(f"{k}={v}" for k, v in form.items() if v)
     return render(request, "trace/recall.html", {
         "form": form, "report": report, "error": error, "query": query,
         "step_label": services.step_label,
         "graph_json": json.dumps(_graph(report), ensure_ascii=False) if report else "null",
-    }, principal=principal, status=200 if error is None else 400)
+    }, principal=principal, status=status)
 
 
 def _day(text: str | None, end: bool = False) -> dt.datetime | None:
