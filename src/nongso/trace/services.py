@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from nongso.core import audit, clock, events
@@ -1904,23 +1904,76 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
         )
 
 
+def _closure(session: Session, start: set[str], *, forward: bool, max_depth: int,
+             kinds: Sequence[str] = ()) -> recall.Walk:
+    """The lineage upstream (or downstream) of ``start`` in one recursive query.
+
+    For the consumer page, whose graphs are small: the depth bound ends cycles. Recalls, whose
+    graphs may be large and cyclic, walk level by level instead (:func:`recall.walk`).
+    """
+    near, far = ("src", "dst") if forward else ("dst", "src")
+    params: dict[str, Any] = {"max_depth": max_depth}
+    seeds = []
+    for n, node in enumerate(sorted(start)):
+        params[f"s{n}"] = node
+        seeds.append(f"SELECT CAST(:s{n} AS VARCHAR(300)) AS node, 0 AS depth")
+    kind_filter = ""
+    if kinds:
+        kind_filter = " AND e.kind IN (" + ", ".join(f":k{n}" for n in range(len(kinds))) + ")"
+        params.update({f"k{n}": k for n, k in enumerate(kinds)})
+    sql = text(
+        f"WITH RECURSIVE walk(node, depth) AS ({' UNION ALL '.join(seeds)} "
+        f"UNION SELECT e.{far}, w.depth + 1 FROM trace_lineage e JOIN walk w "
+        f"ON e.{near} = w.node WHERE w.depth < :max_depth{kind_filter}) "
+        f"SELECT e.src, e.dst, e.kind, e.event_pk, e.event_time, MIN(w.depth) AS depth "
+        f"FROM trace_lineage e JOIN walk w ON e.{near} = w.node "
+        f"WHERE w.depth < :max_depth{kind_filter} "
+        f"GROUP BY e.id, e.src, e.dst, e.kind, e.event_pk, e.event_time")
+    result = recall.Walk()
+    for node in start:
+        result.depth[node] = 0
+    for src, dst, kind, event_pk, event_time, depth in session.execute(sql, params):
+        time = event_time if isinstance(event_time, dt.datetime) else dt.datetime.fromisoformat(
+            str(event_time))
+        if time.tzinfo is None:
+            time = time.replace(tzinfo=dt.UTC)
+        result.edges.append(recall.Edge(src, dst, kind, event_pk, time))
+        reached = dst if forward else src
+        if reached not in result.depth or result.depth[reached] > depth + 1:
+            result.depth[reached] = depth + 1
+    return result
+
+
+def _events_of_journey(session: Session, nodes: Iterable[str], event_pks: set[int],
+                       skip_steps: Sequence[str], limit: int) -> list[Any]:
+    """The events that mention the nodes (and the lineage's own events), in one query."""
+    values = sorted(n for n in nodes if not n.startswith("tx:"))
+    mentions = select(EventRef.event_pk).where(
+        EventRef.value.in_(values),
+        EventRef.field.notin_(("bizTransaction", "source", "destination")))
+    stmt = select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
+                  EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.biz_location,
+                  EpcisEvent.read_point, EpcisEvent.document).where(
+        or_(EpcisEvent.id.in_(mentions), EpcisEvent.id.in_(sorted(event_pks)))
+        if event_pks else EpcisEvent.id.in_(mentions),
+        or_(EpcisEvent.biz_step.is_(None), EpcisEvent.biz_step.notin_(skip_steps)),
+    ).order_by(EpcisEvent.event_time.desc(), EpcisEvent.id.desc()).limit(limit)
+    return list(session.execute(stmt))
+
+
 def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], list[MapPoint]]:
     """The lot's journey: upstream through processing to the fields, and forward into the
     packs that carried it (not into other products made from it)."""
     if not start:
         return [], []
-    back = recall.walk(start, _edges_from_db(session, False, None, None), forward=False,
-                       max_nodes=200, max_depth=12)
-    ahead = recall.walk(start, _edges_from_db(session, True, None, None), forward=True,
-                        max_nodes=50, max_depth=4,
-                        follow=lambda e: e.kind in ("aggregation", "association"))
+    back = _closure(session, start, forward=False, max_depth=12)
+    ahead = _closure(session, start, forward=True, max_depth=4,
+                     kinds=("aggregation", "association"))
     nodes = set(back.depth) | set(ahead.depth)
     # Routine storage checks and sensor readings are for inspectors, not the consumer page.
-    rows = {r.id: r for r in _events_of_nodes(session, nodes, limit=200,
-                                              skip_steps=_ROUTINE_STEPS)}
-    for r in _events_by_pk(session, [e.event_pk for e in back.edges]):
-        rows[r.id] = r
-    ordered = sorted(rows.values(), key=lambda r: (r.event_time, r.id))[-60:]
+    rows = _events_of_journey(session, nodes, {e.event_pk for e in back.edges},
+                              _ROUTINE_STEPS, limit=200)
+    ordered = sorted(rows, key=lambda r: (r.event_time, r.id))[-60:]
     places = {p for r in ordered for p in (r.biz_location, r.read_point) if p}
     known = _known(session, places | nodes)
     steps: list[TimelineStep] = []
