@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 import zxingcpp
@@ -119,3 +120,21 @@ def test_label_sheet_function_lays_out_pages() -> None:
     found = [t for page in reader.pages for image in page.images
              for t in decode(Image.open(io.BytesIO(image.data)))]
     assert sorted(found) == sorted(label.uri for label in labels)
+
+
+def test_tree_labels_and_qr(actors: Any) -> None:
+    headers = actors.headers("coop_a")
+    product = actors.client.post("/api/v1/trace/products", headers=headers, json={
+        "name": "Xoài Cát Hòa Lộc", "kind": "mango", "organisation_id": actors.coop_a.id}).json()
+    trees = [actors.client.post("/api/v1/trace/items", headers=headers, json={
+        "product_id": product["id"], "kind": "tree", "label": f"Cây xoài số {n}",
+        "planted_year": 2010 + n}).json() for n in (1, 2)]
+    png = actors.client.get(f"/api/v1/trace/items/{trees[0]['id']}/qr.png", headers=headers)
+    assert decode(Image.open(io.BytesIO(png.content))) == [trees[0]["digital_link"]]
+    r = actors.client.post("/api/v1/trace/labels", headers=headers,
+                           json={"item_ids": [t["id"] for t in trees]})
+    reader = PdfReader(io.BytesIO(r.content))
+    found = {t for image in reader.pages[0].images
+             for t in decode(Image.open(io.BytesIO(image.data)))}
+    assert found == {t["digital_link"] for t in trees}
+    assert "Trồng năm 2011" in reader.pages[0].extract_text()
