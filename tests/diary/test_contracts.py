@@ -180,3 +180,24 @@ def test_contract_functions_check_permissions(diary: Diary) -> None:
     with pytest.raises(Exception) as err:
         services.get_season(farmer_uow(d), d.season_b.id)
     assert getattr(err.value, "status", None) == 404
+
+
+def test_events_can_be_published_again_for_existing_records(
+        diary: Diary, bus: list[events.DomainEvent]) -> None:
+    d = diary
+    uow = farmer_uow(d)
+    harvest, _ = services.create_activity(uow, ActivityCreate(
+        season_id=d.season_a.id, kind="harvest", at=dt.datetime(2026, 3, 12, 8, 0),
+        quantity=8000, unit="kg"))
+    services.create_activity(uow, ActivityCreate(
+        season_id=d.season_a.id, kind="sale", at=dt.datetime(2026, 3, 14, 8, 0),
+        quantity=8000, unit="kg", buyer_organisation_id=d.actors.buyer_org.id,
+        sources=[ProcessingSource(activity_id=harvest.id, quantity_kg=8000)]))
+    bus.clear()
+    n = services.publish_recorded_events(d.platform.uow(SYSTEM),
+                                         organisation_id=d.actors.coop_a.id)
+    assert n == 2
+    assert [type(e).__name__ for e in bus] == ["HarvestRecorded", "SaleRecorded"]
+    with pytest.raises(Exception) as err:
+        services.publish_recorded_events(uow)
+    assert getattr(err.value, "status", None) == 403

@@ -2225,3 +2225,28 @@ def input_dealers(uow: UnitOfWork, province_code: str) -> list[tuple[int, str]]:
     page = registry.list_organisations(uow, PageRequest(500, 0), kind="input_dealer",
                                        province_code=province_code)
     return [(o.id, o.name) for o in page.items]
+
+
+def publish_recorded_events(uow: UnitOfWork, organisation_id: int | None = None,
+                            season_key: str | None = None) -> int:
+    """Publish HarvestRecorded / ProcessingRecorded / SaleRecorded again for activities
+    already in the diary (admin): for rows written in bulk without events (the demo) or a
+    subscriber that joins later. Returns how many events were published."""
+    require_role(uow.principal, "admin")
+    with uow:
+        s = uow.session
+        stmt = select(Activity).where(Activity.status == "done",
+                                      Activity.kind.in_(rules.PRODUCE_KINDS | {"sale"}))
+        if organisation_id is not None:
+            stmt = stmt.where(Activity.organisation_id == organisation_id)
+        if season_key:
+            stmt = stmt.where(Activity.season_id.in_(
+                select(Season.id).where(Season.season_key == season_key)))
+        # Harvests first, then processing, then sales: each event's sources exist before it.
+        order = case((Activity.kind == "harvest", 0), (Activity.kind == "sale", 2), else_=1)
+        count = 0
+        for a in s.scalars(stmt.order_by(order, Activity.at, Activity.id)).all():
+            _publish_recorded(uow, a)
+            count += 1
+        uow.commit()
+        return count
