@@ -2,9 +2,9 @@
 
 Everything goes through the real paths, inside the demo's unit of work:
 
-* the demo diaries are written in bulk (see ``demo/diary.py``), so their harvests are handed
-  to traceability as the diary's own contract events (``HarvestRecorded``, built from the
-  diary's public read functions) on the real event bus: lots with ILMD, commissioning events;
+* the demo diaries are written in bulk (see ``demo/diary.py``) without events, so the diary is
+  asked to publish its contract events for them (``publish_recorded_events``): on the real
+  event bus its harvests become lots with ILMD and commissioning events;
 * the co-operatives' drying, milling (rice, husk, bran), packing and sale to a distributor are
   recorded with the diary's services, which publish ``ProcessingRecorded``/``SaleRecorded``;
 * each distributor's system captures an EPCISDocument over the repository's capture service:
@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from nongso.core import events
 from nongso.core.errors import AppError
 from nongso.core.pagination import PageRequest
 from nongso.core.uow import UnitOfWork
@@ -62,38 +61,22 @@ def _uuid(seed: int, *parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in (seed, *parts)))
 
 
-def _harvest_event(uow: UnitOfWork, season: Any, activity: Any,
-                   certifications: tuple[str, ...]) -> events.HarvestRecorded:
-    return events.HarvestRecorded(
-        activity_id=activity.id, client_uuid=activity.client_uuid, season_id=season.id,
-        plot_id=season.plot_id, production_unit_id=season.production_unit_id,
-        organisation_id=activity.organisation_id or season.organisation_id,
-        farmer_id=season.farmer_id, commune_code=season.commune_code, crop=season.crop,
-        variety=season.variety, harvested_at=activity.at,
-        quantity_kg=float(activity.quantity_base or activity.quantity or 0),
-        moisture_pct=activity.moisture_pct, planting_area_code=season.planting_area_code,
-        certifications=certifications, season_name=season.name,
-        area_ha=activity.area_ha or season.area_ha, tree_id=activity.tree_id,
-    )
-
-
 def _replay_harvests(uow: UnitOfWork, organisation_id: int, today: dt.date,
                      limit: int) -> dict[str, list[tuple[Any, Any]]]:
-    """Publish the contract events of the co-operative's recorded harvests; returns the
-    (season, harvest) pairs by crop, oldest first."""
+    """Have the diary publish its contract events for the co-operative's records (written in
+    bulk by the diary demo, without events); returns the (season, harvest) pairs by crop of
+    the seasons harvested long enough ago for a journey to follow, oldest first."""
+    diary.publish_recorded_events(uow, organisation_id=organisation_id)
     by_crop: dict[str, list[tuple[Any, Any]]] = {}
     seasons = diary.list_seasons(uow, PageRequest(500, 0), organisation_id=organisation_id).items
     for season in sorted(seasons, key=lambda x: x.id):
         if season.harvest_date is None or season.harvest_date > today - dt.timedelta(days=12):
             continue
-        plot = diary.get_plot(uow, season.plot_id)
         harvests = diary.list_activities(uow, PageRequest(50, 0), season_id=season.id,
                                          kind="harvest", status="done").items
         for activity in harvests:
             if sum(len(v) for v in by_crop.values()) >= limit:
                 return by_crop
-            events.publish(uow, _harvest_event(uow, season, activity,
-                                               tuple(plot.certifications)))
             by_crop.setdefault(season.crop, []).append((season, activity))
     return by_crop
 
