@@ -21,12 +21,14 @@ from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
+from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
+from nongso.web import trace as trace_pages
 
 log = logging.getLogger("nongso")
 
@@ -53,6 +55,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(monitor_router)
     api.include_router(alerts_router)
     api.include_router(diary_router)
+    api.include_router(trace_api.router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -61,9 +64,12 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(monitor_pages.router)
     app.include_router(alert_pages.router)
     app.include_router(diary_pages.router)
+    app.include_router(trace_api.epcis_router)
+    app.include_router(trace_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
+    trace_api.install_error_handlers(app)
     metrics = Metrics()
     install_metrics(app, metrics)
     app.add_middleware(

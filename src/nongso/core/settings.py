@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 64 * 1024
     session_cookie_secure: bool = False
     sql_echo: bool = False
+    # Traceability: the GS1 company prefix used when an organisation has none of its own. The
+    # default is in 952, the range GS1 keeps for examples and demonstrations; an installation
+    # sets the prefix GS1 Viet Nam assigned to the province's programme (893…).
+    gs1_company_prefix: str = "9528200"
+    # Most events one EPCIS capture call may hold (GS1-EPCIS-Capture-Limit).
+    trace_capture_limit: int = 10000
+    # The Ed25519 key that signs the checkpoints of the traceability log (made on first use).
+    trace_log_key_file: Path | None = None
     demo_password: str = Field(default="nongso2026")
 
     def resolved_database_url(self) -> str:

@@ -37,6 +37,8 @@ def demo_command(
         typer.echo(f"  {acc.username:<12} {label} ({acc.role}, phạm vi {acc.scope})")
     typer.echo(f"\nQuan trắc: {result.stations} trạm mô phỏng, {result.observations} quan trắc "
                f"lịch sử, {result.alerts} cảnh báo đang có.")
+    for link in result.trace_links:
+        typer.echo(f"Truy xuất (mã QR của lô): {link}")
     if serve:
         import uvicorn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -18,6 +18,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
+from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
 from nongso.registry.models import Farmer, Infrastructure, Organisation, ProductionUnit, SoilUnit
@@ -41,6 +42,7 @@ class DemoResult:
     stations: int = 0
     observations: int = 0
     alerts: int = 0
+    trace_links: list[str] = field(default_factory=list)
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -64,6 +66,7 @@ def build_demo(
             .where(Organisation.province_code == province_code)
         )
         built = False
+        trace_links: list[str] = []
         if not already:
             data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale)
             org_off = s.scalar(select(func.max(Organisation.id))) or 0
@@ -98,6 +101,9 @@ def build_demo(
             built = True
             # Farm diaries of the demo plots (seasons, activities, a few flagged violations).
             demo_diary.load(uow, province_code, clock.today_vn(), seed, share=0.4, years=1)
+            # Lots, QR codes and journeys from the field to the shop; OCOP products.
+            trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
+            trace_links = trace_demo.links
         demo_accounts = _demo_accounts(uow, province_code, password)
         monitoring = demo_monitor.build(uow, clock.now(), seed)
         counts = [
@@ -106,7 +112,8 @@ def build_demo(
         ]
         uow.commit()
         return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
-                          monitoring.stations, monitoring.observations, monitoring.alerts)
+                          monitoring.stations, monitoring.observations, monitoring.alerts,
+                          trace_links)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:

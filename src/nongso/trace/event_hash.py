@@ -31,10 +31,12 @@ Copyright 2019-2023 Ralph Troeger and Sebastian Schmittner, MIT licence.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Final
 
 __all__ = [
@@ -432,6 +434,11 @@ class _Term:
 class _Context:
     terms: Mapping[str, _Term]
     vocab: str | None = None
+    # Contexts derived from this one, by the identity of the local context applied (a
+    # document applies the same scoped contexts once per event; this keeps it linear).
+    derived: dict[int, tuple[Any, _Context]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 def _expand_iri(
@@ -469,6 +476,15 @@ def _expand_iri(
 
 
 def _apply_context(active: _Context, local: Any) -> _Context:
+    cached = active.derived.get(id(local))
+    if cached is not None and cached[0] is local:
+        return cached[1]
+    result = _apply_context_uncached(active, local)
+    active.derived[id(local)] = (local, result)
+    return result
+
+
+def _apply_context_uncached(active: _Context, local: Any) -> _Context:
     items = local if isinstance(local, list) else [local]
     context = active
     for item in items:
@@ -551,8 +567,34 @@ def _term_definition(
 def _expanded_vocabulary_values(document: Mapping[str, Any]) -> frozenset[str]:
     """The CBV and GS1 Web Vocabulary IRIs among the values of the expanded document."""
     found: set[str] = set()
-    _collect_node(document, _Context({}), found)
+    if "@context" in document:
+        root = _root_context(document["@context"])
+        _collect_node({k: v for k, v in document.items() if k != "@context"}, root, found)
+    else:
+        _collect_node(document, _Context({}), found)
     return frozenset(value for value in found if value.startswith(_VOCABULARY_PREFIXES))
+
+
+_ROOT_CONTEXTS: dict[str, _Context] = {}
+
+
+def _root_context(local: Any) -> _Context:
+    """The context of a document's top-level ``@context``, reused across documents.
+
+    Documents of one client repeat the same ``@context``; keeping its processed form (and the
+    scoped contexts derived from it) makes hashing a stream of documents linear.
+    """
+    try:
+        key = json.dumps(local, sort_keys=True)
+    except (TypeError, ValueError):
+        return _apply_context(_Context({}), local)
+    context = _ROOT_CONTEXTS.get(key)
+    if context is None or len(context.derived) > 512:
+        if len(_ROOT_CONTEXTS) > 64:
+            _ROOT_CONTEXTS.clear()
+        context = _apply_context(_Context({}), local)
+        _ROOT_CONTEXTS[key] = context
+    return context
 
 
 def _collect_node(node: Mapping[str, Any], context: _Context, found: set[str]) -> None:
@@ -599,7 +641,7 @@ def _collect_value(value: Any, context: _Context, term: _Term | None, found: set
     if isinstance(value, list):
         for item in value:
             _collect_value(item, context, term, found)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict | Mapping):
         if "@value" in value:
             _collect_keyword("@value", value["@value"], context, found)
         elif "@list" in value or "@set" in value:
@@ -624,7 +666,7 @@ def _replace_bare_strings(value: Any, vocabulary: frozenset[str]) -> Any:
         return matches[0] if len(matches) == 1 else value
     if isinstance(value, list):
         return [_replace_bare_strings(item, vocabulary) for item in value]
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return {key: _replace_bare_strings(item, vocabulary) for key, item in value.items()}
     return value
 
@@ -670,7 +712,7 @@ def _to_tree(value: Any, namespaces: dict[str, str]) -> _Node:
     children: list[Any] = []
     if isinstance(value, list):
         children.extend(_to_tree(item, namespaces) for item in value)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict | Mapping):
         if "type" in value:
             name = value["type"]
         if "#text" in value:
@@ -801,17 +843,28 @@ def _ordered_pre_hash(children: list[Any], order: Iterable[tuple[Any, Any]]) -> 
     """Pieces of ``children`` in ``order``; consumes the children it used up completely."""
     pre_hash = ""
     extensions = _take_user_extensions(children)
+    by_name: dict[str, list[Any]] = {}
+    for child in children:
+        if isinstance(child[0], str):
+            by_name.setdefault(child[0], []).append(child)
+    consumed: set[int] = set()
     for name, sub_order in order:
+        if isinstance(name, str):
+            matched = by_name.get(name, ())
+        else:  # a typed pair of the reference's order: compared as it does
+            matched = [child for child in children if child[0] == name]
         values = []
-        for child in [child for child in children if child[0] == name]:
+        for child in matched:
             piece = _child_pre_hash(child, sub_order)
             if piece:
                 values.append(piece)
             if len(child[2]) == 0:
-                children.remove(child)
+                consumed.add(id(child))
         values.sort()
         if "".join(values):
             pre_hash += "".join(values)
+    if consumed:
+        children[:] = [child for child in children if id(child) not in consumed]
     if extensions:
         pre_hash += _generic_pre_hash(extensions)
     return pre_hash
@@ -913,6 +966,7 @@ def _zone(offset: str | None) -> timezone | None:
     return timezone(-delta if offset[0] == "-" else delta)
 
 
+@lru_cache(maxsize=65536)
 def _canonical_value(text: str) -> str:
     for old, new in _OLD_CBV_URNS:
         text = text.replace(old, new)
@@ -1265,8 +1319,16 @@ def canonical_gs1_uri(uri: str) -> str | None:
     ``urn:epc:id:sgtin:8930000.012345.7`` → ``https://id.gs1.org/01/08930000123459/21/7``;
     keeps only the finest identification level and drops the query string (CBV 2.0 §8.9).
     """
-    if not isinstance(uri, str) or "." not in uri:
-        return None
+    if not isinstance(uri, str) or "." not in uri or not uri.startswith(_GS1_URI_STARTS):
+        return None  # every pattern below starts so: nothing else can match
+    return _canonical_gs1_uri(uri)
+
+
+_GS1_URI_STARTS: Final = ("urn:epc:", "http:", "https:")
+
+
+@lru_cache(maxsize=65536)
+def _canonical_gs1_uri(uri: str) -> str | None:
     partition = uri.index(".")
     for pattern, convert in _EPC_CONVERSIONS:
         if pattern.match(uri):
