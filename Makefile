@@ -18,7 +18,7 @@ setup-test:
 
 ## make test: the whole suite on SQLite and on PostgreSQL (127.0.0.1:5432 or NONGSO_TEST_PG_URL)
 test: setup-test
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 ## make check: ruff, mypy --strict on src/, alembic check
 check: setup
