@@ -29,7 +29,8 @@ def demo_command(
     verb = "Đã tạo" if result.built else "Đã có sẵn"
     typer.echo(
         f"{verb} tỉnh mẫu {settings.province_code}: {result.organisations} tổ chức, "
-        f"{result.farmers} nông hộ, {result.fields} thửa."
+        f"{result.farmers} nông hộ, {result.fields} vùng sản xuất (thửa, cánh đồng lớn, "
+        "mã số vùng trồng, ao nuôi…)."
     )
     typer.echo(f"\nTài khoản mẫu (mật khẩu: {settings.demo_password}):")
     for acc in result.accounts:
