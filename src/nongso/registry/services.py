@@ -200,11 +200,19 @@ def _load_org(s: Session, org_id: int) -> Organisation:
     return org
 
 
+def _org_public(p: Principal, org: Organisation) -> OrganisationPublic:
+    public = OrganisationPublic.model_validate(org)
+    if not features.may_see_contact(p):
+        public.phone = None
+    return public
+
+
 def list_organisations(
     uow: UnitOfWork, page: PageRequest, kind: str | None = None,
     commune_code: str | None = None, province_code: str | None = None, q: str | None = None,
 ) -> Page[OrganisationPublic]:
-    """Organisations are public business information (names, kinds, communes)."""
+    """Organisations are public business information (names, kinds, communes); their contact
+    data only for those logged in."""
     stmt = select(Organisation)
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
@@ -218,13 +226,13 @@ def list_organisations(
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = uow.session.scalars(stmt.order_by(Organisation.id).limit(page.limit)
                                    .offset(page.offset)).all()
-        return Page(items=[OrganisationPublic.model_validate(o) for o in rows], total=total,
+        return Page(items=[_org_public(uow.principal, o) for o in rows], total=total,
                     limit=page.limit, offset=page.offset)
 
 
 def get_organisation(uow: UnitOfWork, org_id: int) -> OrganisationPublic:
     with uow:
-        return OrganisationPublic.model_validate(_load_org(uow.session, org_id))
+        return _org_public(uow.principal, _load_org(uow.session, org_id))
 
 
 def create_organisation(uow: UnitOfWork, data: OrganisationCreate) -> OrganisationPublic:
@@ -901,10 +909,10 @@ def production_unit_history(uow: UnitOfWork, unit_id: int) -> list[VersionPublic
 
 def organisation_history(uow: UnitOfWork, org_id: int) -> list[VersionPublic]:
     with uow:
-        authenticated = uow.principal.is_authenticated
+        contact = features.may_see_contact(uow.principal)
 
         def hide(props: dict[str, Any]) -> dict[str, Any]:
-            if not authenticated:
+            if not contact:
                 props.pop("phone", None)
             return props
 
