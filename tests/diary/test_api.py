@@ -11,8 +11,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from nongso.diary.models import Activity, Flag, Photo, Season
-from tests.diary.conftest import Diary
+from nongso.core.permissions import SYSTEM
+from nongso.diary.models import Activity, Flag, Photo, Plot, Season
+from nongso.registry import services as registry
+from nongso.registry.schemas import ProductionUnitUpdate
+from tests.diary.conftest import Diary, _unit
 from tests.helpers import Actors, ApiCrudContract, assert_problem, count_queries
 
 API = "/api/v1/diary"
@@ -40,6 +43,44 @@ class TestPlotsApi(ApiCrudContract):
     def make_payload(self, actors: Actors, n: int) -> dict[str, Any]:
         return {"farmer_id": actors.farmer_a.id, "code": f"P-{n:04d}", "name": f"Ruộng {n}",
                 "area_ha": 1.25, "crop": "rice"}
+
+
+@pytest.mark.parametrize(("how", "vi", "en"), [
+    ("deleted", "đã bị xoá khỏi sổ đăng ký", "was deleted from the registry"),
+    ("retired", "đã ngừng hoạt động", "is retired or no longer valid"),
+    ("expired", "hết hiệu lực", "is retired or no longer valid"),
+])
+def test_no_new_plot_on_a_deleted_or_retired_production_unit(
+        diary: Diary, how: str, vi: str, en: str) -> None:
+    a = diary.actors
+    admin = a.platform.uow(SYSTEM)
+    unit = _unit(a.platform, a.farmer_a.id, a.coop_a.id, a.commune_a, f"A-{how}", 0.5)
+    if how == "deleted":
+        registry.delete_production_unit(admin, unit)
+    elif how == "retired":
+        registry.update_production_unit(admin, unit, ProductionUnitUpdate(status="retired"))
+    else:  # still "active", but its validity ended before today (20/03/2026)
+        registry.update_production_unit(admin, unit,
+                                        ProductionUnitUpdate(valid_to=dt.date(2026, 1, 31)))
+
+    def plots() -> int:
+        with a.platform.uow() as uow:
+            return uow.session.scalar(select(func.count()).select_from(Plot)) or 0
+
+    before = plots()
+    for lang, text in (("vi", vi), ("en", en)):
+        r = a.client.post(f"{API}/plots", json={"production_unit_id": unit}, headers={
+            **a.headers("farmer_a"), "Accept-Language": lang})
+        body = assert_problem(r, 422)
+        assert text in body["detail"] and f"#{unit}" in body["detail"], body
+        assert [e["loc"] for e in body["errors"]] == ["production_unit_id"]
+    assert plots() == before
+    # An active unit of the same farmer still takes a new plot.
+    fresh = _unit(a.platform, a.farmer_a.id, a.coop_a.id, a.commune_a, f"A-{how}-2", 0.5)
+    r = a.client.post(f"{API}/plots", json={"production_unit_id": fresh},
+                      headers=a.headers("farmer_a"))
+    assert r.status_code == 201, r.text
+    assert r.json()["production_unit_id"] == fresh and plots() == before + 1
 
 
 def post(d: Diary, body: dict[str, Any], who: str = "farmer_a", lang: str = "vi") -> Any:

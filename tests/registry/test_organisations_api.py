@@ -96,3 +96,31 @@ def test_unknown_commune_code_is_rejected(actors: Actors) -> None:
         "full_name": "X", "commune_code": "00001"})
     body = assert_problem(r, 422)
     assert body["errors"][0]["loc"] == "commune_code"
+
+
+def test_contact_data_is_hidden_from_anonymous_users(actors: Actors) -> None:
+    """An organisation's phone is for those logged in, never the anonymous public: the list,
+    the record, its history and the map all apply the same rule."""
+    created = actors.client.post("/api/v1/organisations", headers=actors.headers("commune_a"),
+                                 json={"kind": "input_dealer", "name": "Đại lý Ba Lúa",
+                                       "commune_code": actors.commune_a,
+                                       "phone": "0901 234 567"})
+    assert created.status_code == 201, created.text
+    org_id = created.json()["id"]
+    listing = {"kind": "input_dealer", "q": "ba lúa"}
+    anonymous = [actors.client.get(f"/api/v1/organisations/{org_id}").json(),
+                 *actors.client.get("/api/v1/organisations", params=listing).json()["items"]]
+    assert [o["id"] for o in anonymous] == [org_id, org_id]
+    assert all(o["phone"] is None and o["name"] == "Đại lý Ba Lúa" for o in anonymous)
+    history = actors.client.get(f"/api/v1/registry/organisations/{org_id}/history").json()
+    assert history and all("phone" not in v["properties"] for v in history)
+    feature = f"/api/v1/registry/features/businesses/{org_id}"
+    assert "phone" not in actors.client.get(feature).json()["properties"]
+    assert actors.client.get(feature, headers=actors.headers("province")).json()[
+        "properties"]["phone"] == "0901 234 567"
+    for who in ("commune_a", "province"):
+        headers = actors.headers(who)
+        seen = [actors.client.get(f"/api/v1/organisations/{org_id}", headers=headers).json(),
+                *actors.client.get("/api/v1/organisations", params=listing,
+                                   headers=headers).json()["items"]]
+        assert [o["phone"] for o in seen] == ["0901 234 567", "0901 234 567"], who

@@ -390,6 +390,15 @@ def users_with_roles(uow: UnitOfWork, roles: Iterable[str]) -> list[UserPublic]:
         return [UserPublic.model_validate(u) for u in rows]
 
 
+def principal_by_name(uow: UnitOfWork, username: str) -> Principal | None:
+    """The principal of an active user account, for trusted local use (``--user`` options of
+    the command line); None when there is no such active account."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.username == username.strip().lower(),
+                                                     User.is_active.is_(True)))
+        return principal_of(user) if user is not None else None
+
+
 # --- audit log --------------------------------------------------------------------------------
 
 def list_audit(

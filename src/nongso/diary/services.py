@@ -98,7 +98,8 @@ from nongso.diary.schemas import (
     TreeCreate,
     TreePublic,
 )
-from nongso.registry.models import Farmer, Organisation, ProductionUnit
+from nongso.registry import services as registry
+from nongso.registry.schemas import OrganisationRef
 
 VN = rules.VN
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -169,28 +170,14 @@ def _writable(p: Principal, row: Any, what_vi: str, what_en: str, key: object) -
 
 # --- registry look-ups (read-only) ---------------------------------------------------------
 
-def _organisation(s: Session, org_id: int, loc: str) -> Organisation:
-    org = s.get(Organisation, org_id)
+# Through the registry's services: the diary never reads the registry's tables.
+
+def _organisation(uow: UnitOfWork, org_id: int, loc: str) -> OrganisationRef:
+    org = registry.organisation_ref(uow, org_id)
     if org is None:
         raise _invalid(loc, f"Tổ chức #{org_id} không tồn tại.",
                        f"Organisation #{org_id} does not exist.")
     return org
-
-
-def _farmer_names(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(s.execute(select(Farmer.id, Farmer.full_name)
-                          .where(Farmer.id.in_(wanted))).all())
-
-
-def _org_names(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(s.execute(select(Organisation.id, Organisation.name)
-                          .where(Organisation.id.in_(wanted))).all())
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -227,24 +214,41 @@ def _load_plot(uow: UnitOfWork, plot_id: int) -> Plot:
     return plot
 
 
+def _check_unit_in_use(unit_id: int, status: str, effective_status: str) -> None:
+    """A new plot lies on a production unit still in the registry and in force."""
+    if status == "deleted":
+        raise _invalid("production_unit_id",
+                       f"Vùng sản xuất #{unit_id} đã bị xoá khỏi sổ đăng ký; không thể tạo thửa "
+                       "mới trên vùng này.",
+                       f"Production unit #{unit_id} was deleted from the registry; no new plot "
+                       "can be created on it.")
+    if effective_status in ("retired", "expired"):
+        raise _invalid("production_unit_id",
+                       f"Vùng sản xuất #{unit_id} đã ngừng hoạt động hoặc hết hiệu lực; không thể "
+                       "tạo thửa mới trên vùng này.",
+                       f"Production unit #{unit_id} is retired or no longer valid; no new plot "
+                       "can be created on it.")
+
+
 def create_plot(uow: UnitOfWork, data: PlotCreate) -> PlotPublic:
     require_role(uow.principal, "farmer", "coop_manager")
     with uow:
         s, p = uow.session, uow.principal
-        unit: ProductionUnit | None = None
+        unit = None
         if data.production_unit_id is not None:
-            unit = s.get(ProductionUnit, data.production_unit_id)
+            unit = registry.production_unit_ref(uow, data.production_unit_id)
             if unit is None:
                 raise _invalid("production_unit_id",
                                f"Vùng sản xuất #{data.production_unit_id} không tồn tại.",
                                f"Production unit #{data.production_unit_id} does not exist.")
+            _check_unit_in_use(unit.id, unit.status, unit.effective_status)
             farmer_id = unit.farmer_id if data.farmer_id is None else data.farmer_id
         else:
             farmer_id = data.farmer_id if data.farmer_id is not None else p.farmer_id
         if farmer_id is None:
             raise _invalid("farmer_id", "Cần chỉ rõ nông hộ của thửa.",
                            "The plot's farmer is required.")
-        farmer = s.get(Farmer, farmer_id)
+        farmer = registry.farmer_ref(uow, farmer_id)
         if farmer is None:
             raise _invalid("farmer_id", f"Nông hộ #{farmer_id} không tồn tại.",
                            f"Farmer #{farmer_id} does not exist.")
@@ -484,7 +488,7 @@ def _apply_template(uow: UnitOfWork, season: Season, template: templates.Templat
     s = uow.session
     names = {fold(st.input_name) for st in template.steps if st.input_name}
     catalogue = {i.name_key: i for i in s.scalars(select(Input).where(
-        Input.name_key.in_(names), _input_visibility(uow.principal))).all()} if names else {}
+        Input.name_key.in_(names), _input_visibility(uow))).all()} if names else {}
     assert season.sowing_date is not None
     for n, step in enumerate(template.steps):
         day = season.sowing_date + dt.timedelta(days=step.day)
@@ -634,13 +638,13 @@ def _refresh_chunk(s: Session, ids: list[int]) -> None:
 
 # --- inputs catalogue and purchases ----------------------------------------------------------
 
-def _input_visibility(p: Principal) -> ColumnElement[bool]:
+def _input_visibility(uow: UnitOfWork) -> ColumnElement[bool]:
+    p = uow.principal
     if p.is_admin or p.role in ("province_officer", "inspector", "commune_officer"):
         return true()
     org = p.organisation_id
     if p.role == "farmer" and p.farmer_id is not None:
-        return Input.organisation_id.is_(None) | Input.organisation_id.in_(
-            select(Farmer.organisation_id).where(Farmer.id == p.farmer_id).scalar_subquery())
+        org = registry.farmer_organisation(uow, p.farmer_id)
     if org is not None:
         return Input.organisation_id.is_(None) | (Input.organisation_id == org)
     return Input.organisation_id.is_(None)
@@ -693,7 +697,7 @@ def create_input(uow: UnitOfWork, data: InputCreate) -> InputPublic:
                            f"Input '{data.name}' is already in the catalogue.",
                            [FieldError("name", "Đã tồn tại", "Already exists")])
         if data.organisation_id is not None:
-            _organisation(s, data.organisation_id, "organisation_id")
+            _organisation(uow, data.organisation_id, "organisation_id")
         values = data.model_dump()
         values["active_ingredients"] = [a.model_dump() for a in data.active_ingredients]
         item = Input(**values, name_key=key)
@@ -704,7 +708,7 @@ def create_input(uow: UnitOfWork, data: InputCreate) -> InputPublic:
 
 def _load_input(uow: UnitOfWork, input_id: int) -> Input:
     item = uow.session.scalar(select(Input).where(Input.id == input_id,
-                                                  _input_visibility(uow.principal)))
+                                                  _input_visibility(uow)))
     if item is None:
         raise not_found("vật tư", "input", input_id)
     return item
@@ -720,7 +724,7 @@ def list_inputs(uow: UnitOfWork, page: PageRequest, kind: str | None = None,
                 q: str | None = None) -> Page[InputPublic]:
     require_login(uow.principal)
     with uow:
-        stmt = select(Input).where(_input_visibility(uow.principal))
+        stmt = select(Input).where(_input_visibility(uow))
         if kind:
             stmt = stmt.where(Input.kind == kind)
         if q:
@@ -771,10 +775,10 @@ def delete_input(uow: UnitOfWork, input_id: int) -> None:
         uow.commit()
 
 
-def _purchase_publics(s: Session, rows: Sequence[Purchase]) -> list[PurchasePublic]:
-    inputs = dict(s.execute(select(Input.id, Input.name).where(
+def _purchase_publics(uow: UnitOfWork, rows: Sequence[Purchase]) -> list[PurchasePublic]:
+    inputs = dict(uow.session.execute(select(Input.id, Input.name).where(
         Input.id.in_({r.input_id for r in rows}))).all()) if rows else {}
-    dealers = _org_names(s, (r.dealer_organisation_id for r in rows))
+    dealers = registry.organisation_names(uow, (r.dealer_organisation_id for r in rows))
     return [PurchasePublic(
         id=r.id, client_uuid=r.client_uuid, input_id=r.input_id, input_name=inputs[r.input_id],
         dealer_organisation_id=r.dealer_organisation_id,
@@ -793,9 +797,9 @@ def create_purchase(uow: UnitOfWork, data: PurchaseCreate) -> PurchasePublic:
         if existing is not None:
             if not _can_read(p, existing):
                 raise Conflict("Mã UUID đã được dùng.", "This UUID is already used.")
-            return _purchase_publics(s, [existing])[0]
+            return _purchase_publics(uow, [existing])[0]
         item = _load_input(uow, data.input_id)
-        dealer = _organisation(s, data.dealer_organisation_id, "dealer_organisation_id")
+        dealer = _organisation(uow, data.dealer_organisation_id, "dealer_organisation_id")
         if dealer.kind != "input_dealer":
             raise _invalid("dealer_organisation_id",
                            f"«{dealer.name}» không phải là đại lý vật tư nông nghiệp.",
@@ -810,7 +814,7 @@ def create_purchase(uow: UnitOfWork, data: PurchaseCreate) -> PurchasePublic:
             raise _invalid("unit", "Đơn vị mua phải là khối lượng, thể tích hoặc số lượng.",
                            "A purchase is a mass, a volume or a count.")
         farmer_id = data.farmer_id if data.farmer_id is not None else p.farmer_id
-        farmer = s.get(Farmer, farmer_id) if farmer_id is not None else None
+        farmer = registry.farmer_ref(uow, farmer_id) if farmer_id is not None else None
         if farmer_id is not None and farmer is None:
             raise _invalid("farmer_id", f"Nông hộ #{farmer_id} không tồn tại.",
                            f"Farmer #{farmer_id} does not exist.")
@@ -818,7 +822,7 @@ def create_purchase(uow: UnitOfWork, data: PurchaseCreate) -> PurchasePublic:
             scope = Purchase(farmer_id=farmer.id, organisation_id=farmer.organisation_id,
                              commune_code=farmer.commune_code, province_code=farmer.province_code)
         else:
-            org = _organisation(s, p.organisation_id or 0, "organisation_id")
+            org = _organisation(uow, p.organisation_id or 0, "organisation_id")
             scope = Purchase(farmer_id=None, organisation_id=org.id,
                              commune_code=org.commune_code, province_code=org.province_code)
         if not _can_write(p, scope):
@@ -833,7 +837,7 @@ def create_purchase(uow: UnitOfWork, data: PurchaseCreate) -> PurchasePublic:
         )
         s.add(purchase)
         uow.commit()
-        return _purchase_publics(s, [purchase])[0]
+        return _purchase_publics(uow, [purchase])[0]
 
 
 def list_purchases(uow: UnitOfWork, page: PageRequest, input_id: int | None = None
@@ -845,7 +849,7 @@ def list_purchases(uow: UnitOfWork, page: PageRequest, input_id: int | None = No
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = uow.session.scalars(stmt.order_by(Purchase.purchased_on.desc(), Purchase.id)
                                    .limit(page.limit).offset(page.offset)).all()
-        return Page(items=_purchase_publics(uow.session, rows), total=total, limit=page.limit,
+        return Page(items=_purchase_publics(uow, rows), total=total, limit=page.limit,
                     offset=page.offset)
 
 
@@ -936,7 +940,7 @@ def _prepare(uow: UnitOfWork, data: ActivityCreate | ActivityUpdate, current: Ac
         if org_id is None:
             raise _invalid("organisation_id", "Cần chỉ rõ vụ hoặc tổ chức.",
                            "A season or an organisation is required.")
-        org = _organisation(s, org_id, "organisation_id")
+        org = _organisation(uow, org_id, "organisation_id")
         scope = dict(season_id=None, plot_id=None, farmer_id=None, organisation_id=org.id,
                      commune_code=org.commune_code, province_code=org.province_code)
     probe = Activity(**{k: v for k, v in scope.items() if k in (
@@ -981,7 +985,7 @@ def _prepare(uow: UnitOfWork, data: ActivityCreate | ActivityUpdate, current: Ac
         if buyer_id is None:
             raise _invalid("buyer_organisation_id", "Cần người mua (doanh nghiệp/HTX).",
                            "A sale needs its buyer organisation.")
-        buyer = _organisation(s, buyer_id, "buyer_organisation_id")
+        buyer = _organisation(uow, buyer_id, "buyer_organisation_id")
         if buyer.kind not in BUYER_KINDS:
             raise _invalid("buyer_organisation_id", f"«{buyer.name}» không phải là đơn vị thu "
                            "mua.", f"'{buyer.name}' is not a buyer.")
@@ -1023,7 +1027,7 @@ def _prepare_inputs(uow: UnitOfWork, kind: str, given: Sequence[ActivityInputIn]
         catalogue, purchases = lookups.inputs, lookups.purchases
     else:
         catalogue = {i.id: i for i in s.scalars(select(Input).where(
-            Input.id.in_(ids), _input_visibility(uow.principal))).all()} if ids else {}
+            Input.id.in_(ids), _input_visibility(uow))).all()} if ids else {}
         purchases = {x.id: x for x in s.scalars(select(Purchase).where(
             Purchase.id.in_(purchase_ids))).all()} if purchase_ids else {}
     out = []
@@ -1195,11 +1199,12 @@ def _publish_recorded(uow: UnitOfWork, a: Activity) -> None:
         ))
 
 
-def _activity_publics(s: Session, acts: Sequence[Activity], lang: str = "vi"
+def _activity_publics(uow: UnitOfWork, acts: Sequence[Activity], lang: str = "vi"
                       ) -> list[ActivityPublic]:
     """Serialise activities with a fixed number of queries whatever their number."""
     if not acts:
         return []
+    s = uow.session
     ids = [a.id for a in acts]
     seasons = {x.id: x for x in s.scalars(select(Season).where(
         Season.id.in_({a.season_id for a in acts if a.season_id}))).all()}
@@ -1207,13 +1212,15 @@ def _activity_publics(s: Session, acts: Sequence[Activity], lang: str = "vi"
         Plot.id.in_({a.plot_id for a in acts if a.plot_id}))).all())
     uses: dict[int, list[ActivityInputPublic]] = defaultdict(list)
     rows = s.execute(
-        select(ActivityInput, Input, Purchase, Organisation.name)
+        select(ActivityInput, Input, Purchase)
         .join(Input, Input.id == ActivityInput.input_id)
         .outerjoin(Purchase, Purchase.id == ActivityInput.purchase_id)
-        .outerjoin(Organisation, Organisation.id == Purchase.dealer_organisation_id)
         .where(ActivityInput.activity_id.in_(ids)).order_by(ActivityInput.id)
     ).all()
-    for use, item, purchase, dealer_name in rows:
+    dealers = registry.organisation_names(
+        uow, (purchase.dealer_organisation_id for _, _, purchase in rows if purchase))
+    for use, item, purchase in rows:
+        dealer_name = dealers.get(purchase.dealer_organisation_id) if purchase else None
         uses[use.activity_id].append(ActivityInputPublic(
             input_id=item.id, name=item.name, kind=item.kind,
             active_ingredients=[ActiveIngredient.model_validate(x)
@@ -1295,7 +1302,7 @@ def create_activity(uow: UnitOfWork, data: ActivityCreate, lang: str = "vi"
     with uow:
         activity, created = _create_activity(uow, data)
         uow.commit()
-        return _activity_publics(uow.session, [activity], lang)[0], created
+        return _activity_publics(uow, [activity], lang)[0], created
 
 
 def _load_activity(uow: UnitOfWork, activity_id: int) -> Activity:
@@ -1308,7 +1315,7 @@ def _load_activity(uow: UnitOfWork, activity_id: int) -> Activity:
 
 def get_activity(uow: UnitOfWork, activity_id: int, lang: str = "vi") -> ActivityPublic:
     with uow:
-        return _activity_publics(uow.session, [_load_activity(uow, activity_id)], lang)[0]
+        return _activity_publics(uow, [_load_activity(uow, activity_id)], lang)[0]
 
 
 def list_activities(uow: UnitOfWork, page: PageRequest, season_id: int | None = None,
@@ -1333,7 +1340,7 @@ def list_activities(uow: UnitOfWork, page: PageRequest, season_id: int | None = 
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = uow.session.scalars(stmt.order_by(Activity.at.desc(), Activity.id.desc())
                                    .limit(page.limit).offset(page.offset)).all()
-        return Page(items=_activity_publics(uow.session, rows, lang), total=total,
+        return Page(items=_activity_publics(uow, rows, lang), total=total,
                     limit=page.limit, offset=page.offset)
 
 
@@ -1379,7 +1386,7 @@ def update_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate,
     with uow:
         a = _update_activity(uow, _load_activity(uow, activity_id), data)
         uow.commit()
-        return _activity_publics(uow.session, [a], lang)[0]
+        return _activity_publics(uow, [a], lang)[0]
 
 
 def confirm_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate | None = None,
@@ -1393,7 +1400,7 @@ def confirm_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate | N
                            "confirmed.")
         a = _update_activity(uow, a, data or ActivityUpdate(), confirm=True)
         uow.commit()
-        return _activity_publics(uow.session, [a], lang)[0]
+        return _activity_publics(uow, [a], lang)[0]
 
 
 def _delete_activity(uow: UnitOfWork, a: Activity) -> None:
@@ -1511,7 +1518,7 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
                     activity, created = _create_activity(uow, op.create)
                     items.append(SyncItem(
                         client_uuid=key, op=op.op, status="applied" if created else "duplicate",
-                        activity=_activity_publics(s, [activity], lang)[0]))
+                        activity=_activity_publics(uow, [activity], lang)[0]))
                     continue
                 current = s.scalar(select(Activity).where(Activity.client_uuid == key))
                 if current is None or not _can_read(uow.principal, current):
@@ -1529,7 +1536,7 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
                     err = _conflict(current, base)
                     items.append(SyncItem(client_uuid=key, op=op.op, status="conflict",
                                           message=err.message(lang),
-                                          server=_activity_publics(s, [current], lang)[0]))
+                                          server=_activity_publics(uow, [current], lang)[0]))
                     continue
                 if op.op == "delete":
                     _delete_activity(uow, current)
@@ -1539,7 +1546,7 @@ def sync(uow: UnitOfWork, request: SyncRequest, lang: str = "vi") -> SyncResult:
                 change.base_version = None
                 updated = _update_activity(uow, current, change)
                 items.append(SyncItem(client_uuid=key, op=op.op, status="applied",
-                                      activity=_activity_publics(s, [updated], lang)[0]))
+                                      activity=_activity_publics(uow, [updated], lang)[0]))
             except (ValidationFailed, NotFound, Conflict, PermissionDenied) as exc:
                 items.append(SyncItem(
                     client_uuid=key, op=op.op, status="error", message=exc.message(lang),
@@ -1615,11 +1622,10 @@ def season_input_uses(uow: UnitOfWork, season_id: int) -> list[InputUsePublic]:
         s = uow.session
         season = _load_season(uow, season_id)
         rows = s.execute(
-            select(Activity, ActivityInput, Input, Purchase, Organisation.name)
+            select(Activity, ActivityInput, Input, Purchase)
             .join(ActivityInput, ActivityInput.activity_id == Activity.id)
             .join(Input, Input.id == ActivityInput.input_id)
             .outerjoin(Purchase, Purchase.id == ActivityInput.purchase_id)
-            .outerjoin(Organisation, Organisation.id == Purchase.dealer_organisation_id)
             .where(Activity.season_id == season.id, Activity.status != "planned")
             .order_by(Activity.at, ActivityInput.id)
         ).all()
@@ -1630,7 +1636,10 @@ def season_input_uses(uow: UnitOfWork, season_id: int) -> list[InputUsePublic]:
                                                .where(Flag.season_id == season.id)).all():
             flags[(aid, (details or {}).get("input_id"))].add(rule_id)
         out = []
-        for a, use, item, purchase, dealer_name in rows:
+        dealers = registry.organisation_names(
+            uow, (purchase.dealer_organisation_id for *_, purchase in rows if purchase))
+        for a, use, item, purchase in rows:
+            dealer_name = dealers.get(purchase.dealer_organisation_id) if purchase else None
             rule_ids = flags.get((a.id, item.id), set())
             out.append(InputUsePublic(
                 activity_id=a.id, client_uuid=a.client_uuid, at=a.at, kind=a.kind,
@@ -1739,8 +1748,8 @@ def farmer_home(uow: UnitOfWork, lang: str = "vi") -> FarmerHome:
         recent = s.scalars(select(Activity).where(
             Activity.farmer_id == p.farmer_id, Activity.status == "done")
             .order_by(Activity.at.desc(), Activity.id.desc()).limit(10)).all()
-        acts = _activity_publics(s, [*proposed, *recent], lang)
-        inputs = s.scalars(select(Input).where(_input_visibility(p))
+        acts = _activity_publics(uow, [*proposed, *recent], lang)
+        inputs = s.scalars(select(Input).where(_input_visibility(uow))
                            .order_by(Input.kind, Input.name).limit(300)).all()
         return FarmerHome(today=today, plots=cards, tasks=tasks, proposed=acts[:len(proposed)],
                           recent=acts[len(proposed):], inputs=[_input_public(i) for i in inputs])
@@ -1758,7 +1767,7 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
     p = uow.principal
     with uow:
         s = uow.session
-        org = s.get(Organisation, organisation_id)
+        org = registry.organisation_ref(uow, organisation_id)
         if org is None or not _can_read(p, Plot(organisation_id=org.id, farmer_id=None,
                                                 commune_code=org.commune_code,
                                                 province_code=org.province_code)):
@@ -1773,9 +1782,8 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
         ids = [x.id for x in seasons]
         plots = {x.id: x for x in s.scalars(select(Plot).where(
             Plot.id.in_({x.plot_id for x in seasons}))).all()} if seasons else {}
-        names = _farmer_names(s, (x.farmer_id for x in seasons))
-        members = s.scalar(select(func.count()).select_from(Farmer)
-                           .where(Farmer.organisation_id == org.id)) or 0
+        names = registry.farmer_names(uow, (x.farmer_id for x in seasons))
+        members = registry.count_members(uow, org.id)
         area = sum(x.area_ha for x in seasons)
         harvested = [x for x in seasons if x.harvest_kg]
         kg = sum(x.harvest_kg for x in harvested)
@@ -1791,7 +1799,7 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
             harvest_kg=round(x.harvest_kg, 3), yield_t_ha=_yield(x.harvest_kg, x.area_ha),
             flags_count=x.flags_count, activities_count=x.activities_count,
             safe_harvest_date=x.safe_harvest_date, status=x.status) for x in seasons]
-        inputs = _input_totals(s, seasons)
+        inputs = _input_totals(uow, seasons)
         flags = s.scalars(select(Flag).where(Flag.season_id.in_(ids))
                           .order_by(Flag.id)).all() if ids else []
         return CoopSummary(
@@ -1820,11 +1828,12 @@ def _season_key_label(season_key: str, lang: str) -> str:
     return season_names.season_label(kind, int(first), int(last or first), lang)
 
 
-def _input_totals(s: Session, seasons: Sequence[Season]) -> list[InputTotal]:
+def _input_totals(uow: UnitOfWork, seasons: Sequence[Season]) -> list[InputTotal]:
     """Inputs used in these seasons: totals, plots, treated area, per ha, dealers (one
     GROUP BY by input, season and dealer)."""
     if not seasons:
         return []
+    s = uow.session
     area = {x.id: x.area_ha for x in seasons}
     plot_of = {x.id: x.plot_id for x in seasons}
     rows: list[Any] = []
@@ -1843,7 +1852,7 @@ def _input_totals(s: Session, seasons: Sequence[Season]) -> list[InputTotal]:
         return []
     items = {i.id: i for i in s.scalars(select(Input).where(
         Input.id.in_({r[0] for r in rows}))).all()}
-    dealers = _org_names(s, (r[4] for r in rows))
+    dealers = registry.organisation_names(uow, (r[4] for r in rows))
     totals: dict[tuple[int, str], list[Any]] = {}
     for input_id, season_id, unit, qty, dealer in rows:
         t = totals.setdefault((input_id, unit), [0.0, set(), set(), set()])
@@ -1930,7 +1939,7 @@ def season_record_book(uow: UnitOfWork, season_id: int, fmt: str) -> tuple[bytes
         public = _season_publics(s, [season])[0]
         acts = s.scalars(select(Activity).where(Activity.season_id == season.id)
                          .order_by(Activity.at, Activity.id)).all()
-        activities = _activity_publics(s, acts)
+        activities = _activity_publics(uow, acts)
         purchase_ids = {i.purchase_id for a in activities for i in a.inputs if i.purchase_id}
         purchases = s.scalars(select(Purchase).where(
             (Purchase.id.in_(purchase_ids)) | (
@@ -1941,13 +1950,14 @@ def season_record_book(uow: UnitOfWork, season_id: int, fmt: str) -> tuple[bytes
             .order_by(Purchase.purchased_on, Purchase.id)).all()
         flags = s.scalars(select(Flag).where(Flag.season_id == season.id)
                           .order_by(Flag.id)).all()
-        farmer = _farmer_names(s, [season.farmer_id]).get(season.farmer_id or 0)
-        org = _org_names(s, [season.organisation_id]).get(season.organisation_id or 0)
-        buyers = _org_names(s, (a.buyer_organisation_id for a in activities))
+        farmer = registry.farmer_names(uow, [season.farmer_id]).get(season.farmer_id or 0)
+        org = registry.organisation_names(uow, [season.organisation_id]).get(
+            season.organisation_id or 0)
+        buyers = registry.organisation_names(uow, (a.buyer_organisation_id for a in activities))
         commune = units.get_unit(uow, season.commune_code).name
         book = exports.RecordBook(
             season=public, farmer_name=farmer, organisation_name=org, commune_name=commune,
-            activities=activities, purchases=_purchase_publics(s, purchases),
+            activities=activities, purchases=_purchase_publics(uow, purchases),
             flags=sorted(_flag_publics(s, flags, "vi"), key=lambda f: (f.activity_at, f.id)),
             buyers=buyers)
     name = f"so-nhat-ky-{public.plot_code}-{public.season_key.replace(':', '-')}"
@@ -2032,7 +2042,7 @@ def import_activities(uow: UnitOfWork, content: bytes, filename: str, mode: str 
                 if x.status == "open":
                     latest_open[x.plot_id] = x
         catalogue: dict[str, Input] = {}
-        for item in s.scalars(select(Input).where(_input_visibility(p))
+        for item in s.scalars(select(Input).where(_input_visibility(uow))
                               .order_by(Input.organisation_id.is_(None), Input.id)).all():
             catalogue.setdefault(item.name_key, item)
         wanted_lots = sorted({r.purchase_lot for r in parsed.rows if r.purchase_lot})
@@ -2181,20 +2191,16 @@ def _bulk_insert(uow: UnitOfWork, rows: Sequence[tuple[Any, _Prepared, str]]) ->
 
 def principal_named(uow: UnitOfWork, username: str) -> Principal | None:
     """The principal of a user account, for command-line use (``--user``)."""
-    from nongso.accounts.models import User
-    from nongso.accounts.services import principal_of
+    from nongso.accounts.services import principal_by_name
 
-    with uow:
-        user = uow.session.scalar(select(User).where(User.username == username.strip().lower(),
-                                                     User.is_active.is_(True)))
-        return principal_of(user) if user is not None else None
+    return principal_by_name(uow, username)
 
 
 def farmer_inputs(uow: UnitOfWork) -> list[InputPublic]:
     """The inputs catalogue the caller may use (for forms)."""
     require_login(uow.principal)
     with uow:
-        rows = uow.session.scalars(select(Input).where(_input_visibility(uow.principal))
+        rows = uow.session.scalars(select(Input).where(_input_visibility(uow))
                                    .order_by(Input.kind, Input.name).limit(500)).all()
         return [_input_public(i) for i in rows]
 
@@ -2220,8 +2226,6 @@ def flagged_seasons(uow: UnitOfWork, unit_code: str, season_key: str | None = No
 
 def input_dealers(uow: UnitOfWork, province_code: str) -> list[tuple[int, str]]:
     """The input dealers of the registry (public business information), for forms."""
-    from nongso.registry import services as registry
-
     page = registry.list_organisations(uow, PageRequest(500, 0), kind="input_dealer",
                                        province_code=province_code)
     return [(o.id, o.name) for o in page.items]

@@ -158,6 +158,13 @@ def may_see_owner(p: Principal, values: Mapping[str, Any]) -> bool:
     return p.role == "farmer" and p.farmer_id == values.get("farmer_id")
 
 
+def may_see_contact(p: Principal) -> bool:
+    """Whether the principal may see an organisation's contact data (its phone): anyone
+    logged in (officers, the co-operatives and dealers, their members), never the anonymous
+    public (the same rule for the API, the map and the history)."""
+    return p.is_authenticated
+
+
 def _common(values: Mapping[str, Any], ctx: ViewContext) -> dict[str, Any]:
     commune = values.get("commune_code")
     return {
@@ -232,7 +239,7 @@ def project_organisation(values: Mapping[str, Any], ctx: ViewContext) -> dict[st
         props["licence_expiry"] = _iso(values.get("licence_expiry"))
         props["licence_status"] = rules.licence_status(
             values.get("licence_no"), _date(values.get("licence_expiry")), ctx.today)
-    if ctx.principal.is_authenticated:
+    if may_see_contact(ctx.principal):
         props["phone"] = values.get("phone")
     return props
 

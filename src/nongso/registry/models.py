@@ -19,39 +19,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nongso.core.audit import Audited
 from nongso.core.db import Base, utcnow
+from nongso.registry.kinds import (  # re-exported: the tables' vocabularies
+    BUSINESS_KINDS,
+    INFRASTRUCTURE_KINDS,
+    ORGANISATION_KINDS,
+    PRODUCER_ORGANISATION_KINDS,
+    SALINITY_CLASSES,
+    SOIL_TYPES,
+    STATION_TYPES,
+    STATUSES,
+    UNIT_KINDS,
+)
 from nongso.registry.versioning import Versioned
 
-ORGANISATION_KINDS = (
-    "cooperative",
-    "coop_group",
-    "farmer_club",
-    "company",
-    "input_dealer",
-    "processor",
-    "buyer",
-    "exporter",
-)
-PRODUCER_ORGANISATION_KINDS = ("cooperative", "coop_group", "farmer_club", "company")
-BUSINESS_KINDS = ("input_dealer", "processor", "buyer", "exporter")
-
-UNIT_KINDS = (
-    "field_block",
-    "dyke_ring",
-    "plot",
-    "planting_area",
-    "orchard",
-    "livestock_farm",
-    "aquaculture",
-    "raw_material_area",
-)
-
-INFRASTRUCTURE_KINDS = ("pumping_station", "sluice", "dyke_segment", "monitoring_station")
-STATION_TYPES = ("salinity", "hydrological", "weather", "water_quality", "light_trap")
-
-SOIL_TYPES = ("alluvial", "acid_sulphate", "saline", "sandy_ridge", "peat")
-SALINITY_CLASSES = ("non_saline", "slight", "moderate", "strong")
-
-STATUSES = ("active", "suspended", "revoked", "retired")
+__all__ = [
+    "BUSINESS_KINDS", "INFRASTRUCTURE_KINDS", "ORGANISATION_KINDS", "PRODUCER_ORGANISATION_KINDS",
+    "SALINITY_CLASSES", "SOIL_TYPES", "STATION_TYPES", "STATUSES", "UNIT_KINDS",
+    "AdminBoundary", "Farmer", "FeatureVersion", "Infrastructure", "Organisation",
+    "PlantingAreaRule", "ProductionUnit", "SoilUnit",
+]
 
 
 class Organisation(Versioned, Audited, Base):

@@ -33,6 +33,52 @@ class Scope(BaseModel):
     organisation_id: int | None = None
 
 
+class OrganisationRef(BaseModel):
+    """What other domains need to know of an organisation (no contact data)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    name: str
+    commune_code: str
+    province_code: str
+    status: str = "active"
+
+
+class FarmerRef(BaseModel):
+    """What other domains need to know of a farmer to place his records (no contact data)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    full_name: str
+    commune_code: str
+    province_code: str
+    organisation_id: int | None
+
+
+class ProductionUnitRef(BaseModel):
+    """What other domains need to know of a production unit (the diary's plots, …)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    code: str | None
+    name: str
+    commune_code: str
+    province_code: str
+    organisation_id: int | None
+    farmer_id: int | None
+    crop: str | None
+    area_ha: float | None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    # ``deleted`` once removed from the registry; ``expired`` when its validity has ended.
+    status: str
+    effective_status: str
+
+
 class OrganisationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

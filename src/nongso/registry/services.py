@@ -3,7 +3,10 @@ map units, their history, boundaries, imports, exports and the map.
 
 Functions other domains rely on (stable): ``organisation_scope``, ``farmer_scope``,
 ``production_unit_scope``, ``get_production_unit``, ``get_infrastructure``, ``get_station``,
-``get_feature``, ``features_near``, ``features_in_commune``, ``communes_near``.
+``get_feature``, ``features_near``, ``features_in_commune``, ``communes_near``, and the
+look-ups ``organisation_ref``, ``organisation_names``, ``farmer_ref``, ``farmer_names``,
+``farmer_organisation``, ``count_members``, ``production_unit_ref`` (other domains never read
+the registry's tables).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +62,7 @@ from nongso.registry.schemas import (
     CommuneRef,
     FarmerCreate,
     FarmerPublic,
+    FarmerRef,
     FarmerUpdate,
     FeaturePublic,
     FeatureRef,
@@ -73,9 +77,11 @@ from nongso.registry.schemas import (
     MapLayer,
     OrganisationCreate,
     OrganisationPublic,
+    OrganisationRef,
     OrganisationUpdate,
     ProductionUnitCreate,
     ProductionUnitPublic,
+    ProductionUnitRef,
     ProductionUnitUpdate,
     ProvinceSummary,
     Scope,
@@ -105,6 +111,73 @@ def can_see_farmer(p: Principal, farmer: Farmer) -> bool:
     return p.role == "farmer" and p.farmer_id == farmer.id
 
 
+# --- look-ups for other domains -------------------------------------------------------------
+# They check no permission: the calling domain applies its own rules to what it shows. Each is
+# one query whatever the number of ids (no N+1 when a page of records names its organisations).
+
+def _wanted(ids: Iterable[int | None]) -> set[int]:
+    return {i for i in ids if i is not None}
+
+
+def organisation_ref(uow: UnitOfWork, org_id: int) -> OrganisationRef | None:
+    with uow:
+        org = uow.session.get(Organisation, org_id)
+        return OrganisationRef.model_validate(org) if org is not None else None
+
+
+def organisation_names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = _wanted(ids)
+    if not wanted:
+        return {}
+    with uow:
+        return {i: name for i, name in uow.session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))).all()}
+
+
+def farmer_ref(uow: UnitOfWork, farmer_id: int) -> FarmerRef | None:
+    with uow:
+        farmer = uow.session.get(Farmer, farmer_id)
+        return FarmerRef.model_validate(farmer) if farmer is not None else None
+
+
+def farmer_names(uow: UnitOfWork, ids: Iterable[int | None]) -> dict[int, str]:
+    """Farmers' names (personal data: the caller shows them only to those allowed)."""
+    wanted = _wanted(ids)
+    if not wanted:
+        return {}
+    with uow:
+        return {i: name for i, name in uow.session.execute(
+            select(Farmer.id, Farmer.full_name).where(Farmer.id.in_(wanted))).all()}
+
+
+def farmer_organisation(uow: UnitOfWork, farmer_id: int) -> int | None:
+    """The organisation (co-operative…) a farmer belongs to, if any."""
+    with uow:
+        return uow.session.scalar(select(Farmer.organisation_id).where(Farmer.id == farmer_id))
+
+
+def count_members(uow: UnitOfWork, org_id: int) -> int:
+    """How many farmers are members of an organisation."""
+    with uow:
+        return uow.session.scalar(select(func.count()).select_from(Farmer)
+                                  .where(Farmer.organisation_id == org_id)) or 0
+
+
+def production_unit_ref(uow: UnitOfWork, unit_id: int) -> ProductionUnitRef | None:
+    """A production unit, deleted ones included (``status`` says so), or None if it never
+    existed."""
+    with uow:
+        unit = uow.session.get(ProductionUnit, unit_id)
+        if unit is None:
+            return None
+        return ProductionUnitRef(
+            id=unit.id, kind=unit.kind, code=unit.code, name=unit.name,
+            commune_code=unit.commune_code, province_code=unit.province_code,
+            organisation_id=unit.organisation_id, farmer_id=unit.farmer_id, crop=unit.crop,
+            area_ha=unit.area_ha, attributes=dict(unit.attributes or {}), status=unit.status,
+            effective_status=rules.effective_status(unit.status, unit.valid_to, _today()))
+
+
 # --- organisations ----------------------------------------------------------------------------
 
 def organisation_scope(uow: UnitOfWork, organisation_id: int) -> Scope:
@@ -127,11 +200,19 @@ def _load_org(s: Session, org_id: int) -> Organisation:
     return org
 
 
+def _org_public(p: Principal, org: Organisation) -> OrganisationPublic:
+    public = OrganisationPublic.model_validate(org)
+    if not features.may_see_contact(p):
+        public.phone = None
+    return public
+
+
 def list_organisations(
     uow: UnitOfWork, page: PageRequest, kind: str | None = None,
     commune_code: str | None = None, province_code: str | None = None, q: str | None = None,
 ) -> Page[OrganisationPublic]:
-    """Organisations are public business information (names, kinds, communes)."""
+    """Organisations are public business information (names, kinds, communes); their contact
+    data only for those logged in."""
     stmt = select(Organisation)
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
@@ -145,13 +226,13 @@ def list_organisations(
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = uow.session.scalars(stmt.order_by(Organisation.id).limit(page.limit)
                                    .offset(page.offset)).all()
-        return Page(items=[OrganisationPublic.model_validate(o) for o in rows], total=total,
+        return Page(items=[_org_public(uow.principal, o) for o in rows], total=total,
                     limit=page.limit, offset=page.offset)
 
 
 def get_organisation(uow: UnitOfWork, org_id: int) -> OrganisationPublic:
     with uow:
-        return OrganisationPublic.model_validate(_load_org(uow.session, org_id))
+        return _org_public(uow.principal, _load_org(uow.session, org_id))
 
 
 def create_organisation(uow: UnitOfWork, data: OrganisationCreate) -> OrganisationPublic:
@@ -828,10 +909,10 @@ def production_unit_history(uow: UnitOfWork, unit_id: int) -> list[VersionPublic
 
 def organisation_history(uow: UnitOfWork, org_id: int) -> list[VersionPublic]:
     with uow:
-        authenticated = uow.principal.is_authenticated
+        contact = features.may_see_contact(uow.principal)
 
         def hide(props: dict[str, Any]) -> dict[str, Any]:
-            if not authenticated:
+            if not contact:
                 props.pop("phone", None)
             return props
 

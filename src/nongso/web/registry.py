@@ -15,6 +15,13 @@ from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.registry import services
 from nongso.registry.features import COLLECTIONS, get_collection
+from nongso.registry.kinds import (
+    BUSINESS_KINDS,
+    INFRASTRUCTURE_KINDS,
+    PRODUCER_ORGANISATION_KINDS,
+    SOIL_TYPES,
+    UNIT_KINDS,
+)
 from nongso.registry.messages import (
     CROP_LABELS,
     FLAG_LABELS,
@@ -23,13 +30,6 @@ from nongso.registry.messages import (
     STATION_LABELS,
     STATUS_LABELS,
     label,
-)
-from nongso.registry.models import (
-    BUSINESS_KINDS,
-    INFRASTRUCTURE_KINDS,
-    PRODUCER_ORGANISATION_KINDS,
-    SOIL_TYPES,
-    UNIT_KINDS,
 )
 from nongso.units import services as units
 from nongso.web import nav
