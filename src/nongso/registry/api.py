@@ -29,6 +29,7 @@ from nongso.registry.schemas import (
     FeatureRef,
     ImportReport,
     InfrastructureCreate,
+    InfrastructureDetail,
     InfrastructureKind,
     InfrastructurePublic,
     InfrastructureUpdate,
@@ -240,9 +241,10 @@ def create_infrastructure(body: InfrastructureCreate, uow: UowDep,
     return row
 
 
-@router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructurePublic)
-def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructurePublic:
-    return services.get_infrastructure(uow, infra_id)
+@router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
+def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructureDetail:
+    """One record; a monitoring station lists its linked sensors (``sensors``)."""
+    return services.get_infrastructure_detail(uow, infra_id)
 
 
 @router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructurePublic)
@@ -262,10 +264,10 @@ def infrastructure_history(infra_id: int, uow: UowDep) -> list[VersionPublic]:
     return services.infrastructure_history(uow, infra_id)
 
 
-@router.get("/registry/stations/{code}", response_model=InfrastructurePublic)
-def get_station(code: Annotated[str, Path(max_length=50)], uow: UowDep) -> InfrastructurePublic:
-    """A monitoring station by its station code (e.g. TV-TANCHAU)."""
-    return services.get_station(uow, code)
+@router.get("/registry/stations/{code}", response_model=InfrastructureDetail)
+def get_station(code: Annotated[str, Path(max_length=50)], uow: UowDep) -> InfrastructureDetail:
+    """A monitoring station by its station code (e.g. TV-TANCHAU), with its linked sensors."""
+    return services.get_infrastructure_detail(uow, services.get_station(uow, code).id)
 
 
 # --- soil map units ----------
