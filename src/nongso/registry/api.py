@@ -232,13 +232,13 @@ def list_infrastructure(
                                         parse_bbox_param(bbox))
 
 
-@router.post("/registry/infrastructure", response_model=InfrastructurePublic,
+@router.post("/registry/infrastructure", response_model=InfrastructureDetail,
              status_code=status.HTTP_201_CREATED)
 def create_infrastructure(body: InfrastructureCreate, uow: UowDep,
-                          response: Response) -> InfrastructurePublic:
+                          response: Response) -> InfrastructureDetail:
     row = services.create_infrastructure(uow, body)
     _created(response, f"/api/v1/registry/infrastructure/{row.id}")
-    return row
+    return services.infrastructure_detail(uow, row)
 
 
 @router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
@@ -247,10 +247,10 @@ def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructureDetail:
     return services.get_infrastructure_detail(uow, infra_id)
 
 
-@router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructurePublic)
+@router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
 def update_infrastructure(infra_id: int, body: InfrastructureUpdate,
-                          uow: UowDep) -> InfrastructurePublic:
-    return services.update_infrastructure(uow, infra_id, body)
+                          uow: UowDep) -> InfrastructureDetail:
+    return services.infrastructure_detail(uow, services.update_infrastructure(uow, infra_id, body))
 
 
 @router.delete("/registry/infrastructure/{infra_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1400,11 +1400,16 @@ def linked_sensors(uow: UnitOfWork, infra_id: int) -> list[LinkedRecord]:
     return out
 
 
+def infrastructure_detail(uow: UnitOfWork, row: InfrastructurePublic) -> InfrastructureDetail:
+    """An infrastructure record with its linked sensors (what the API answers for one
+    record: read, created or changed)."""
+    return InfrastructureDetail(**row.model_dump(), sensors=linked_sensors(uow, row.id))
+
+
 def get_infrastructure_detail(uow: UnitOfWork, infra_id: int) -> InfrastructureDetail:
     """One infrastructure record with its linked sensors."""
     with uow:
-        row = get_infrastructure(uow, infra_id)
-        return InfrastructureDetail(**row.model_dump(), sensors=linked_sensors(uow, infra_id))
+        return infrastructure_detail(uow, get_infrastructure(uow, infra_id))
 
 
 # --- boundaries --------------------------------------------------------------------------------
