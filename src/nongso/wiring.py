@@ -1,4 +1,5 @@
-"""Which domain listens to which domain event: the one place subscriptions are made."""
+"""Which domain listens to which domain event, and which domain answers another's questions
+about its records: the one place these subscriptions are made."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ def register_handlers() -> None:
     _done = True
     from nongso.alerts import handlers as alert_handlers
     from nongso.core import events
+    from nongso.monitor import services as monitor
+    from nongso.registry import services as registry
     from nongso.trace import handlers as trace_handlers
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
+
+    # Registry <- monitoring: a monitoring station's record lists the sensors (Things) linked
+    # to it, without the registry reading or importing the monitoring domain.
+    registry.register_sensor_finder(monitor.things_of_registry_feature)
 
     # The farm diary's records become lots and EPCIS events (traceability).
     events.subscribe(events.HarvestRecorded, trace_handlers.on_harvest)

@@ -12,6 +12,8 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import monitor as demo
 from nongso.demo import services
+from nongso.monitor import services as monitor
+from nongso.registry import services as registry
 
 NOW = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)  # 09:00 in Vietnam
 
@@ -43,6 +45,17 @@ def test_history_and_replay_raise_the_alerts(platform: Platform) -> None:
     try:
         result = services.build_demo(platform.uow(SYSTEM), "82", "demo-pass", scale=0.05)
         assert result.stations == len(demo.STATIONS) and result.observations > 5000
+        # Every simulated station is linked to its monitoring-station record in the registry,
+        # and the record lists it back (through monitoring's service).
+        by_name = {st.name: st for st in demo.STATIONS}
+        things = monitor.stations(platform.uow(SYSTEM))
+        assert sorted(t.name for t in things) == sorted(by_name)
+        for t in things:
+            assert t.registry_feature_id is not None, t.name
+            record = registry.get_infrastructure_detail(platform.uow(), t.registry_feature_id)
+            assert record.kind == "monitoring_station" and record.code == \
+                by_name[t.name].registry_code
+            assert t.id in [s.id for s in record.sensors]
 
         def open_rules() -> Counter[str]:
             page = alerts.list_alerts(platform.uow(SYSTEM), PageRequest(500, 0), status="open")

@@ -108,3 +108,27 @@ def test_alert_list_and_acknowledge(actors: Actors, platform: Platform, live_ser
     expect(page.locator("#alert-status")).to_have_text("Acknowledged")
     cap = page.request.get(live_server + page.locator("#cap-xml").get_attribute("href"))
     assert cap.ok and "urn:oasis:names:tc:emergency:cap:1.2" in cap.text()
+
+
+def test_station_and_registry_record_link_each_other(actors: Actors, platform: Platform,
+                                                     live_server: str, desktop: Page) -> None:
+    from tests.monitor.test_registry_links import registry_station
+
+    record = registry_station(actors, "MAN-LIENKET")
+    station = make_station(platform, "Trạm đo mặn Liên Kết", lon=106.37, lat=10.35,
+                           extra_properties={"registryFeatureId": record})
+    page = desktop
+    page.goto(live_server + "/monitor")
+    expect(page.locator("#station-map")).to_have_attribute("data-stations", "1")
+    # The station's popup on the map links to its registry record...
+    page.locator("path.leaflet-interactive[stroke='#263238']").click()
+    link = page.locator(".leaflet-popup a.registry-link")
+    expect(link).to_have_text("Hồ sơ trạm trong sổ đăng ký")
+    link.click()
+    # ... whose page lists the sensor and links back to the station's page.
+    expect(page.locator("#page-title")).to_have_text("Công trình MAN-LIENKET")
+    sensor = page.locator(f"#sensors li[data-thing='{station.thing_id}'] a").first
+    expect(sensor).to_have_text("Trạm đo mặn Liên Kết")
+    sensor.click()
+    expect(page.locator("#page-title")).to_have_text("Trạm đo mặn Liên Kết")
+    expect(page.locator("#registry-record")).to_contain_text("MAN-LIENKET")

@@ -399,16 +399,18 @@ def test_things_link_to_registry_records_and_fields(actors: Actors, platform: Pl
 
     add_fields(platform, 106.0, 10.0, {"rice": actors.commune_a})  # far from the station
     from nongso.registry.models import ProductionUnit
+    from tests.monitor.test_registry_links import registry_station
 
     with platform.engine.connect() as c:
         unit_id = c.scalar(select(ProductionUnit.id))
-    body = _thing("Trạm đồng", registryFeatureId=4242, productionUnitIds=[unit_id])
+    record = registry_station(actors, "MAN-DONG")
+    body = _thing("Trạm đồng", registryFeatureId=record, productionUnitIds=[unit_id])
     r = actors.client.post(f"{STA}/Things", json=body, headers=actors.headers("admin"))
     assert r.status_code == 201, r.text
     props = r.json()["properties"]
-    assert props["registryFeatureId"] == 4242 and props["productionUnitIds"] == [unit_id]
+    assert props["registryFeatureId"] == record and props["productionUnitIds"] == [unit_id]
     found = actors.client.get(f"{STA}/Things", params={
-        "$filter": "properties/registryFeatureId eq 4242"}).json()["value"]
+        "$filter": f"properties/registryFeatureId eq {record}"}).json()["value"]
     assert [t["name"] for t in found] == ["Trạm đồng"]
     streams = [s for s in services.rule_streams(platform.uow(SYSTEM))
                if s.thing_id == r.json()["@iot.id"]]

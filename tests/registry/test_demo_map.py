@@ -59,8 +59,17 @@ def test_demo_map_features_are_realistic(platform: Platform) -> None:
     with path.open(encoding="utf-8") as f:
         listed = {r["code"]: r for r in csv.DictReader(f)}
     stations = {i["code"]: i for i in data.infrastructure if i["kind"] == "monitoring_station"
-                and i["subtype"] != "light_trap"}
+                and not i["attributes"].get("demo")}
     assert set(stations) == set(listed)
+    # Every simulated sensor station has its registry record: a listed one or one the demo
+    # adds at the commune centre (where the simulated station stands).
+    from nongso.demo.monitor import STATIONS
+
+    codes = {i["code"]: i for i in data.infrastructure if i["kind"] == "monitoring_station"}
+    assert all(st.registry_code in codes for st in STATIONS)
+    added = codes["MAN-VAMGIONG"]
+    assert added["attributes"]["demo"] and added["subtype"] == "salinity"
+    assert added["commune_code"] == "28648"
     tan_chau = json.loads(stations["TV-TANCHAU"]["geometry"])["coordinates"]
     assert abs(tan_chau[0] - 105.24) < 0.02 and abs(tan_chau[1] - 10.80) < 0.02
     assert stations["TV-TANCHAU"]["province_code"] == "91"

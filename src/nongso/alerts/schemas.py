@@ -127,6 +127,7 @@ class StationStatusPublic(BaseModel):
     latest: list[dict[str, Any]]
     alerts: int
     worst_severity: SeverityName | None
+    registry_feature_id: int | None = None  # the station's registry record (infrastructure)
 
 
 class Threshold(BaseModel):

@@ -1048,7 +1048,7 @@ def stations_with_status(uow: UnitOfWork) -> list[StationStatusPublic]:
             lat=st.lat, status=status,
             last_time=st.last_time,
             latest=[v.model_dump(mode="json") for v in st.latest], alerts=counts.get(st.id, 0),
-            worst_severity=sev,
+            worst_severity=sev, registry_feature_id=st.registry_feature_id,
         ))
     return out
 

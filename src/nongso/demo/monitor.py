@@ -53,6 +53,9 @@ STREAMS: dict[str, tuple[str, str, str, str]] = {
     "air_temperature": ("Nhiệt độ không khí", "°C", "độ C", OM + "OM_Measurement"),
     "relative_humidity": ("Độ ẩm không khí", "%", "phần trăm", OM + "OM_Measurement"),
 }
+# The registry's station type (infrastructure subtype) of each kind of demo station.
+REGISTRY_SUBTYPES = {"salinity": "salinity", "water_level": "hydrological",
+                     "light_trap": "light_trap", "weather": "weather"}
 PROPERTY_NAMES = {"salinity": "Salinity", "water_level": "Water level",
                   "light_trap_count": "Light-trap count", "air_temperature": "Air temperature",
                   "relative_humidity": "Relative humidity"}
@@ -68,29 +71,38 @@ class DemoStation:
     distance_km: float = 0.0  # salinity: from the sea along the river
     properties: dict[str, Any] = field(default_factory=dict)
     silent_since_h: float = 0.0  # > 0: stopped reporting this many hours ago
+    # The station's record in the registry (its code): the demo registry has it (from the
+    # list of real stations, or added by demo.registry at the commune centre).
+    registry_code: str = ""
 
 
 STATIONS: tuple[DemoStation, ...] = (
-    DemoStation("tram-vam-kenh", "Trạm đo mặn Vàm Kênh", "salinity", "28696", ("salinity",), 6),
-    DemoStation("tram-hoa-binh", "Trạm đo mặn Hòa Bình", "salinity", "28693", ("salinity",), 18),
+    DemoStation("tram-vam-kenh", "Trạm đo mặn Vàm Kênh", "salinity", "28696", ("salinity",), 6,
+                registry_code="MAN-VAMKENH"),
+    DemoStation("tram-hoa-binh", "Trạm đo mặn Hòa Bình", "salinity", "28693", ("salinity",), 18,
+                registry_code="MAN-HOABINH"),
     DemoStation("tram-vam-giong", "Trạm đo mặn Vàm Giồng", "salinity", "28648",
-                ("salinity",), 32),
-    DemoStation("tram-my-tho", "Trạm đo mặn Mỹ Tho", "salinity", "28261", ("salinity",), 48),
-    DemoStation("tram-dong-tam", "Trạm đo mặn Đồng Tâm", "salinity", "28270", ("salinity",), 54),
+                ("salinity",), 32, registry_code="MAN-VAMGIONG"),
+    DemoStation("tram-my-tho", "Trạm đo mặn Mỹ Tho", "salinity", "28261", ("salinity",), 48,
+                registry_code="MAN-MYTHO"),
+    DemoStation("tram-dong-tam", "Trạm đo mặn Đồng Tâm", "salinity", "28270", ("salinity",), 54,
+                registry_code="MAN-DONGTAM"),
     DemoStation("tram-tan-dien", "Trạm đo mặn Tân Điền", "salinity", "28738", ("salinity",), 10,
-                silent_since_h=8),
+                silent_since_h=8, registry_code="MAN-TANDIEN"),
     DemoStation("tram-tan-chau", "Trạm thủy văn Tân Châu", "water_level", "30376",
                 ("water_level",), properties={"floodStation": "Tân Châu",
-                                              "alertProvinceCode": "82"}),
+                                              "alertProvinceCode": "82"},
+                registry_code="TV-TANCHAU"),
     DemoStation("tram-chau-doc", "Trạm thủy văn Châu Đốc", "water_level", "30316",
                 ("water_level",), properties={"floodStation": "Châu Đốc",
-                                              "alertProvinceCode": "82"}),
+                                              "alertProvinceCode": "82"},
+                registry_code="TV-CHAUDOC"),
     DemoStation("bay-den-my-hiep", "Bẫy đèn Mỹ Hiệp", "light_trap", "30112",
-                ("light_trap_count",)),
+                ("light_trap_count",), registry_code="BD-30112"),
     DemoStation("bay-den-phong-hoa", "Bẫy đèn Phong Hòa", "light_trap", "30235",
-                ("light_trap_count",)),
+                ("light_trap_count",), registry_code="BD-30235"),
     DemoStation("kt-cao-lanh", "Trạm khí tượng Cao Lãnh", "weather", "29869",
-                ("air_temperature", "relative_humidity")),
+                ("air_temperature", "relative_humidity"), registry_code="KT-CAOLANH"),
 )
 
 
@@ -213,9 +225,12 @@ class DemoMonitoring:
     alerts: int
 
 
-def _thing_body(st: DemoStation, lon: float, lat: float) -> dict[str, Any]:
-    props = {"kind": st.kind, "communeCode": st.commune_code, "demo": True, "demoKey": st.key,
-             **st.properties}
+def _thing_body(st: DemoStation, lon: float, lat: float,
+                registry_id: int | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"kind": st.kind, "communeCode": st.commune_code, "demo": True,
+                             "demoKey": st.key, **st.properties}
+    if registry_id is not None:
+        props["registryFeatureId"] = registry_id  # the station's record in the registry
     if st.kind == "light_trap":
         props["silenceHours"] = 36  # one count a day
     return {
@@ -262,9 +277,9 @@ def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring
                 continue
             commune = units.require_commune(uow, st.commune_code)
             assert commune.lon is not None and commune.lat is not None
-            created = monitor.sta_create(uow, "Things", _thing_body(st, commune.lon,
-                                                                    commune.lat),
-                                         "http://demo/sta/v1.1")
+            created = monitor.sta_create(uow, "Things", _thing_body(
+                st, commune.lon, commune.lat, _registry_station(uow, st)),
+                "http://demo/sta/v1.1")
             monitor.register_device(uow, DeviceRegister(name=st.key,
                                                         thing_ids=[created.body["@iot.id"]]))
         streams = {(s.thing_properties.get("demoKey"), s.property_code): s.datastream_id
@@ -282,6 +297,20 @@ def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring
         n_alerts = alerts.list_alerts(uow, PageRequest(1, 0), status="open").total
         uow.commit()
     return DemoMonitoring(len(STATIONS), total, n_alerts)
+
+
+def _registry_station(uow: UnitOfWork, st: DemoStation) -> int | None:
+    """The id of the station's registry record (by its code), if the registry has it."""
+    from nongso.core.errors import NotFound
+    from nongso.registry import services as registry
+
+    if not st.registry_code:
+        return None
+    try:
+        return registry.get_station(uow, st.registry_code).id
+    except NotFound:
+        log.warning("demo station %s: no registry record %s", st.key, st.registry_code)
+        return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -537,6 +537,24 @@ def add_map_features(
               river=s["river"] or None, commune_code=s["commune_code"],
               province_code=s["province_code"], **geo_cols(geometry, bbox),
               attributes={"demo": False, "note": s["note"]})
+    # The simulated sensor stations (demo.monitor) that the list of real stations lacks: their
+    # registry record at the commune centre, where the simulated station stands, so that every
+    # simulated station is linked to a registry record.
+    from nongso.demo.monitor import REGISTRY_SUBTYPES, STATIONS
+
+    have = {i["code"] for i in out.infrastructure}
+    every_commune = {c.code: c for c in communes}
+    for st in STATIONS:
+        place = every_commune.get(st.commune_code)
+        if not st.registry_code or st.registry_code in have or place is None \
+                or place.lon is None or place.lat is None:
+            continue
+        geometry, bbox = _point(float(place.lon), float(place.lat))
+        infra(kind="monitoring_station", subtype=REGISTRY_SUBTYPES[st.kind],
+              code=st.registry_code, name=st.name, commune_code=place.code,
+              province_code=place.province_code, **geo_cols(geometry, bbox),
+              attributes={"demo": True, "note": "Trạm mô phỏng của bản demo / simulated station"})
+        have.add(st.registry_code)
 
     # Soil map units: a 6-km grid over the synthetic province outline.
     points = [boundaries.CommunePoint(c.code, c.name, float(c.lon or 0), float(c.lat or 0),

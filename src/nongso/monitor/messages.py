@@ -30,6 +30,8 @@ i18n.register({
                         "en": "No data in this period."},
     "monitor.sta": {"vi": "Dữ liệu theo chuẩn OGC SensorThings", "en": "OGC SensorThings data"},
     "monitor.alerts_here": {"vi": "Cảnh báo của trạm", "en": "Alerts of this station"},
+    "monitor.registry_record": {"vi": "Hồ sơ trạm trong sổ đăng ký",
+                                "en": "Station record in the registry"},
     "monitor.kind.salinity": {"vi": "Trạm đo mặn", "en": "Salinity station"},
     "monitor.kind.water_level": {"vi": "Trạm thủy văn", "en": "Hydrological station"},
     "monitor.kind.light_trap": {"vi": "Bẫy đèn", "en": "Light trap"},

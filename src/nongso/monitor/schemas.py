@@ -217,6 +217,8 @@ class StationPublic(BaseModel):
     last_time: dt.datetime | None
     latest: list[LatestValue]
     alerts: int = 0
+    # The station's record in the registry (infrastructure id), when the Thing is linked.
+    registry_feature_id: int | None = None
 
 
 class SeriesPoint(BaseModel):

@@ -34,7 +34,7 @@ from nongso.core.permissions import Principal, require_login, require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import ingest as ingestion
-from nongso.monitor import mqtt_config, odata, payloads, places, sta, store
+from nongso.monitor import mqtt_config, odata, payloads, sta, store
 from nongso.monitor.config import monitor_settings
 from nongso.monitor.ingest import DatastreamInfo, Prepared, Rejection, RowExtras, SeriesIn
 from nongso.monitor.models import (
@@ -76,6 +76,8 @@ from nongso.monitor.sta_write import (
     require_manage,
     require_officer,
 )
+from nongso.registry import services as registry
+from nongso.registry.schemas import FieldRef, LinkedRecord
 from nongso.units import services as units
 
 log = logging.getLogger("nongso.monitor")
@@ -1054,25 +1056,36 @@ def hourly_values(uow: UnitOfWork, datastream_id: int, since: dt.datetime
 
 
 def fields_around(uow: UnitOfWork, stream: RuleStream, radius_m: float
-                  ) -> list[places.NearbyUnit]:
-    """The fields a station watches (its linked production units), else those around it."""
-    with uow:
-        if stream.production_unit_ids:
-            return places.production_units_by_id(uow.session, stream.production_unit_ids)
-        if stream.lon is None or stream.lat is None:
-            return []
-        return places.production_units_near(uow.session, stream.lon, stream.lat, radius_m)
+                  ) -> list[FieldRef]:
+    """The fields a station watches (its linked production units), else those around it
+    (both from the registry's services)."""
+    if stream.production_unit_ids:
+        return registry.production_units_by_id(uow, stream.production_unit_ids)
+    if stream.lon is None or stream.lat is None:
+        return []
+    return registry.production_units_near(uow, stream.lon, stream.lat, radius_m)
 
 
 def fields_of(uow: UnitOfWork, *, farmer_id: int | None = None,
-              organisation_id: int | None = None) -> list[places.NearbyUnit]:
+              organisation_id: int | None = None) -> list[FieldRef]:
     """A farmer's or an organisation's fields (communes and crops), from the registry."""
+    return registry.production_units_of(uow, farmer_id=farmer_id,
+                                        organisation_id=organisation_id)
+
+
+def things_of_registry_feature(uow: UnitOfWork, registry_feature_id: int) -> list[LinkedRecord]:
+    """The Things (sensor stations) linked to a registry infrastructure record by their
+    ``registryFeatureId``, that the caller may see: for the registry's record (wired in
+    :mod:`nongso.wiring`) and the web pages."""
     with uow:
-        if farmer_id is not None:
-            return places.production_units_of_farmer(uow.session, farmer_id)
-        if organisation_id is not None:
-            return places.production_units_of_organisation(uow.session, organisation_id)
-        return []
+        rows = uow.session.execute(
+            select(Thing.id, Thing.name, Thing.kind)
+            .where(Thing.registry_feature_id == registry_feature_id,
+                   Thing.id.in_(_visible_thing_ids(uow)))
+            .order_by(Thing.id)).all()
+    return [LinkedRecord(domain="monitor", id=i, name=name, kind=kind,
+                         href=f"/monitor/stations/{i}", self_link=f"/sta/v1.1/Things({i})")
+            for i, name, kind in rows]
 
 
 def series(uow: UnitOfWork, datastream_id: int, start: dt.datetime, end: dt.datetime,
@@ -1158,7 +1171,7 @@ def stations(uow: UnitOfWork, now: dt.datetime | None = None) -> list[StationPub
                 "silent" if now - last > dt.timedelta(hours=silence_h) else "ok")
             out.append(StationPublic(
                 id=t.id, name=t.name, kind=t.kind, commune_code=t.commune_code, lon=lon, lat=lat,
-                status=status, last_time=last,
+                status=status, last_time=last, registry_feature_id=t.registry_feature_id,
                 latest=[LatestValue(datastream_id=st.datastream_id, name=st.name,
                                     property_code=st.property_code, unit=st.unit,
                                     time=st.last_time, value=st.last_result) for st in mine],
@@ -1189,6 +1202,7 @@ __all__ = [
     "create_observations",
     "daily_values",
     "fields_around",
+    "fields_of",
     "hourly_values",
     "ingest",
     "ingest_compact",
@@ -1205,4 +1219,5 @@ __all__ = [
     "sta_read",
     "sta_update",
     "stations",
+    "things_of_registry_feature",
 ]

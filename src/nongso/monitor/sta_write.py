@@ -322,6 +322,8 @@ class Writer:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
                 raise _bad(f"{loc}/properties/registryFeatureId", "Phải là số nguyên.",
                            "Must be an integer.")
+            if value is not None:
+                self._check_station(value, f"{loc}/properties/registryFeatureId")
             thing.registry_feature_id = value
         if "isPublic" in props:
             value = props.pop("isPublic")
@@ -349,13 +351,33 @@ class Writer:
                 raise _bad(f"{loc}/properties/productionUnitIds",
                            "Phải là danh sách mã thửa (số nguyên).",
                            "Must be a list of production unit ids (integers).")
-            from nongso.monitor.places import existing_production_units
+            from nongso.registry import services as registry
 
-            missing = sorted(set(ids) - existing_production_units(self.s, ids))
+            existing = registry.existing_production_units(
+                _SessionUow(self.s, self.p), ids)  # type: ignore[arg-type]
+            missing = sorted(set(ids) - existing)
             if missing:
                 raise _bad(f"{loc}/properties/productionUnitIds",
                            f"Không có thửa/vùng sản xuất mã {missing}.",
                            f"No production unit with id {missing}.")
+
+    def _check_station(self, infra_id: int, loc: str) -> None:
+        """``registryFeatureId`` must name a monitoring station of the registry (through the
+        registry's services: its tables are not read here)."""
+        from nongso.registry import services as registry
+        from nongso.registry.messages import KIND_LABELS
+
+        found = registry.infrastructure_by_id(
+            _SessionUow(self.s, self.p), [infra_id]).get(infra_id)  # type: ignore[arg-type]
+        if found is None:
+            raise _bad(loc, f"Sổ đăng ký không có công trình mã {infra_id}.",
+                       f"The registry has no infrastructure record {infra_id}.")
+        if found.kind != "monitoring_station":
+            vi, en = KIND_LABELS.get(found.kind, (found.kind, found.kind))
+            raise _bad(loc, f"Công trình {infra_id} ({found.name}) là {vi.lower()}, không phải "
+                            "trạm quan trắc.",
+                       f"Infrastructure record {infra_id} ({found.name}) is a {en.lower()}, "
+                       "not a monitoring station.")
 
     def _link_fields(self, thing: Thing) -> None:
         ids = getattr(self, "_pending_fields", None)

@@ -29,6 +29,7 @@ from nongso.registry.schemas import (
     FeatureRef,
     ImportReport,
     InfrastructureCreate,
+    InfrastructureDetail,
     InfrastructureKind,
     InfrastructurePublic,
     InfrastructureUpdate,
@@ -231,24 +232,25 @@ def list_infrastructure(
                                         parse_bbox_param(bbox))
 
 
-@router.post("/registry/infrastructure", response_model=InfrastructurePublic,
+@router.post("/registry/infrastructure", response_model=InfrastructureDetail,
              status_code=status.HTTP_201_CREATED)
 def create_infrastructure(body: InfrastructureCreate, uow: UowDep,
-                          response: Response) -> InfrastructurePublic:
+                          response: Response) -> InfrastructureDetail:
     row = services.create_infrastructure(uow, body)
     _created(response, f"/api/v1/registry/infrastructure/{row.id}")
-    return row
+    return services.infrastructure_detail(uow, row)
 
 
-@router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructurePublic)
-def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructurePublic:
-    return services.get_infrastructure(uow, infra_id)
+@router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
+def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructureDetail:
+    """One record; a monitoring station lists its linked sensors (``sensors``)."""
+    return services.get_infrastructure_detail(uow, infra_id)
 
 
-@router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructurePublic)
+@router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
 def update_infrastructure(infra_id: int, body: InfrastructureUpdate,
-                          uow: UowDep) -> InfrastructurePublic:
-    return services.update_infrastructure(uow, infra_id, body)
+                          uow: UowDep) -> InfrastructureDetail:
+    return services.infrastructure_detail(uow, services.update_infrastructure(uow, infra_id, body))
 
 
 @router.delete("/registry/infrastructure/{infra_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -262,10 +264,10 @@ def infrastructure_history(infra_id: int, uow: UowDep) -> list[VersionPublic]:
     return services.infrastructure_history(uow, infra_id)
 
 
-@router.get("/registry/stations/{code}", response_model=InfrastructurePublic)
-def get_station(code: Annotated[str, Path(max_length=50)], uow: UowDep) -> InfrastructurePublic:
-    """A monitoring station by its station code (e.g. TV-TANCHAU)."""
-    return services.get_station(uow, code)
+@router.get("/registry/stations/{code}", response_model=InfrastructureDetail)
+def get_station(code: Annotated[str, Path(max_length=50)], uow: UowDep) -> InfrastructureDetail:
+    """A monitoring station by its station code (e.g. TV-TANCHAU), with its linked sensors."""
+    return services.get_infrastructure_detail(uow, services.get_station(uow, code).id)
 
 
 # --- soil map units ----------

@@ -407,6 +407,38 @@ class FeatureRef(BaseModel):
     distance_m: float | None = None
 
 
+class FieldRef(BaseModel):
+    """A field as other domains need it (alerts: the communes and crops around a station).
+
+    ``distance_m``: from the point asked for to the centre of the field's bounding box (0 when
+    the fields were asked for by id, farmer or organisation)."""
+
+    id: int
+    commune_code: str
+    crop: str | None
+    area_ha: float | None
+    distance_m: float = 0.0
+
+
+class LinkedRecord(BaseModel):
+    """A record of another domain linked to a registry feature (monitoring: the sensor
+    stations — SensorThings Things — of a monitoring station)."""
+
+    domain: str
+    id: int
+    name: str
+    kind: str | None = None
+    href: str  # the web page
+    self_link: str | None = None  # the machine-readable record (e.g. the STA Thing)
+
+
+class InfrastructureDetail(InfrastructurePublic):
+    """One infrastructure record with what other domains link to it (a monitoring station:
+    its sensors)."""
+
+    sensors: list[LinkedRecord] = Field(default_factory=list)
+
+
 class CommuneRef(BaseModel):
     code: str
     name: str

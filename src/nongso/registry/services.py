@@ -3,10 +3,12 @@ map units, their history, boundaries, imports, exports and the map.
 
 Functions other domains rely on (stable): ``organisation_scope``, ``farmer_scope``,
 ``production_unit_scope``, ``get_production_unit``, ``get_infrastructure``, ``get_station``,
-``get_feature``, ``features_near``, ``features_in_commune``, ``communes_near``, and the
-look-ups ``organisation_ref``, ``organisation_names``, ``farmer_ref``, ``farmer_names``,
-``farmer_organisation``, ``count_members``, ``production_unit_ref`` (other domains never read
-the registry's tables).
+``get_feature``, ``features_near``, ``features_in_commune``, ``communes_near``,
+``production_units_near``, ``production_units_by_id``, ``existing_production_units``,
+``production_units_of``, ``infrastructure_by_id``, ``register_sensor_finder``,
+``linked_sensors``, and the look-ups ``organisation_ref``, ``organisation_names``,
+``farmer_ref``, ``farmer_names``, ``farmer_organisation``, ``count_members``,
+``production_unit_ref`` (other domains never read the registry's tables).
 """
 
 from __future__ import annotations
@@ -66,12 +68,15 @@ from nongso.registry.schemas import (
     FarmerUpdate,
     FeaturePublic,
     FeatureRef,
+    FieldRef,
     FlagPublic,
     ImportReport,
     ImportRowError,
     InfrastructureCreate,
+    InfrastructureDetail,
     InfrastructurePublic,
     InfrastructureUpdate,
+    LinkedRecord,
     MapCluster,
     MapData,
     MapLayer,
@@ -1373,6 +1378,118 @@ def communes_near(
                                                province_code=c.province_code,
                                                distance_m=round(distance, 1), boundary="none")
     return sorted(found.values(), key=lambda r: (r.distance_m, r.code))
+
+
+# --- fields and stations for other domains (monitoring, alerts) -----------------------------
+
+def _unit_refs(s: Session, *conds: Any) -> list[FieldRef]:
+    rows = s.execute(
+        select(ProductionUnit.id, ProductionUnit.commune_code, ProductionUnit.crop,
+               ProductionUnit.area_ha)
+        .where(ProductionUnit.status != "deleted", *conds).order_by(ProductionUnit.id)
+    ).all()
+    return [FieldRef(id=i, commune_code=c, crop=crop, area_ha=a)
+            for i, c, crop, a in rows]
+
+
+def production_units_near(uow: UnitOfWork, lon: float, lat: float,
+                          radius_m: float) -> list[FieldRef]:
+    """Fields (production units) whose bounding-box centre lies within ``radius_m`` metres of
+    the point, nearest first (the spatial index prefilters; deleted fields are left out).
+
+    Cheaper than :func:`features_near` (no geometry is read): what the alert rules use for
+    "the crops around a station"."""
+    box = _box_around(lon, lat, radius_m)
+    kx = 111_320 * math.cos(math.radians(lat))
+    out: list[FieldRef] = []
+    with uow:
+        s = uow.session
+        table = ProductionUnit.__table__
+        rows = s.execute(
+            select(ProductionUnit.id, ProductionUnit.commune_code, ProductionUnit.crop,
+                   ProductionUnit.area_ha, ProductionUnit.min_lon, ProductionUnit.min_lat,
+                   ProductionUnit.max_lon, ProductionUnit.max_lat)
+            .where(ProductionUnit.status != "deleted",
+                   spatial.bbox_filter(table, features.dialect_of(s), box))  # type: ignore[arg-type]
+        ).all()
+    for uid, commune, crop, area, x0, y0, x1, y1 in rows:
+        if x0 is None or y0 is None or x1 is None or y1 is None:
+            continue
+        d = math.hypot(((x0 + x1) / 2 - lon) * kx, ((y0 + y1) / 2 - lat) * 111_320)
+        if d <= radius_m:
+            out.append(FieldRef(id=uid, commune_code=commune, crop=crop, area_ha=area,
+                                         distance_m=d))
+    out.sort(key=lambda u: (u.distance_m, u.id))
+    return out
+
+
+def production_units_by_id(uow: UnitOfWork, ids: Sequence[int]) -> list[FieldRef]:
+    """These fields (those that exist and are not deleted), by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    with uow:
+        return _unit_refs(uow.session, ProductionUnit.id.in_(wanted))
+
+
+def existing_production_units(uow: UnitOfWork, ids: Sequence[int]) -> set[int]:
+    """Which of these ids are fields of the registry (not deleted)."""
+    return {u.id for u in production_units_by_id(uow, ids)}
+
+
+def production_units_of(uow: UnitOfWork, *, farmer_id: int | None = None,
+                        organisation_id: int | None = None) -> list[FieldRef]:
+    """A farmer's or an organisation's fields (communes and crops)."""
+    with uow:
+        if farmer_id is not None:
+            return _unit_refs(uow.session, ProductionUnit.farmer_id == farmer_id)
+        if organisation_id is not None:
+            return _unit_refs(uow.session, ProductionUnit.organisation_id == organisation_id)
+        return []
+
+
+def infrastructure_by_id(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, InfrastructurePublic]:
+    """These infrastructure records (those that exist and are not deleted), by id: what
+    monitoring checks a sensor station's ``registryFeatureId`` against."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    with uow:
+        rows = uow.session.scalars(select(Infrastructure).where(
+            Infrastructure.id.in_(wanted), Infrastructure.status != "deleted"))
+        return {r.id: _infra_public(r) for r in rows}
+
+
+LinkFinder = Callable[[UnitOfWork, int], list[LinkedRecord]]
+_sensor_finders: list[LinkFinder] = []
+
+
+def register_sensor_finder(finder: LinkFinder) -> None:
+    """How another domain finds its sensors linked to an infrastructure record (monitoring's
+    Things with that ``registryFeatureId``). Called by :mod:`nongso.wiring` only, so that the
+    registry never reads (nor imports) the monitoring domain."""
+    if finder not in _sensor_finders:
+        _sensor_finders.append(finder)
+
+
+def linked_sensors(uow: UnitOfWork, infra_id: int) -> list[LinkedRecord]:
+    """The sensor stations linked to this infrastructure record (that the caller may see)."""
+    out: list[LinkedRecord] = []
+    for finder in _sensor_finders:
+        out.extend(finder(uow, infra_id))
+    return out
+
+
+def infrastructure_detail(uow: UnitOfWork, row: InfrastructurePublic) -> InfrastructureDetail:
+    """An infrastructure record with its linked sensors (what the API answers for one
+    record: read, created or changed)."""
+    return InfrastructureDetail(**row.model_dump(), sensors=linked_sensors(uow, row.id))
+
+
+def get_infrastructure_detail(uow: UnitOfWork, infra_id: int) -> InfrastructureDetail:
+    """One infrastructure record with its linked sensors."""
+    with uow:
+        return infrastructure_detail(uow, get_infrastructure(uow, infra_id))
 
 
 # --- boundaries --------------------------------------------------------------------------------

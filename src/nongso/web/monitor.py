@@ -13,6 +13,7 @@ from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.core.pagination import PageRequest
 from nongso.monitor import runtime
+from nongso.registry import services as registry
 from nongso.units import services as units
 from nongso.web.nav import NavItem, register
 from nongso.web.render import render
@@ -32,6 +33,7 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
         "labels": {s: translate(f"monitor.status.{s}", lang)
                    for s in ("ok", "warning", "alarm", "silent", "no_data")},
         "details": "Xem biểu đồ" if lang == "vi" else "Chart",
+        "registry": translate("monitor.registry_record", lang),
         "codes": {c: translate(f"monitor.code.{c}", lang) for c in (
             "salinity", "water_level", "light_trap_count", "air_temperature",
             "relative_humidity", "soil_moisture", "ph")},
@@ -55,6 +57,11 @@ def station_page(thing_id: int, request: Request, uow: UowDep,
                "mean": "Trung bình" if lang == "vi" else "Mean",
                "band": "Thấp–cao" if lang == "vi" else "Low–high"}
     recent = alerts.list_alerts(uow, PageRequest(20, 0), thing_id=thing_id)
+    # The station's registry record, through the registry's services (this page composes).
+    registry_record = None
+    if station.registry_feature_id is not None:
+        registry_record = registry.infrastructure_by_id(
+            uow, [station.registry_feature_id]).get(station.registry_feature_id)
     return render(request, "monitor/station.html",
                   {"station": station, "charts": charts, "context_data": context,
-                   "recent": recent}, principal=principal)
+                   "recent": recent, "registry_record": registry_record}, principal=principal)

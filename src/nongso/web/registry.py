@@ -13,6 +13,7 @@ from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
+from nongso.monitor import services as monitor
 from nongso.registry import services
 from nongso.registry.features import COLLECTIONS, get_collection
 from nongso.registry.kinds import (
@@ -121,6 +122,7 @@ def record_page(
     feature = services.get_feature(uow, coll.id, feature_id)
     flags: list[dict[str, str]] = []
     history: list[Any] = []
+    sensors: list[Any] | None = None
     if coll.id in ("production_units", "planting_areas"):
         unit = services.get_production_unit(uow, feature_id)
         flags = [{"code": f.code, "message": f.message_vi if lang == "vi" else f.message_en}
@@ -128,6 +130,10 @@ def record_page(
         history = services.production_unit_history(uow, feature_id)
     elif coll.id == "infrastructure":
         history = services.infrastructure_history(uow, feature_id)
+        if feature.properties.get("kind") == "monitoring_station":
+            # The sensors linked to the station: this page composes the two domains' services
+            # (the registry never reads monitoring's tables).
+            sensors = monitor.things_of_registry_feature(uow, feature_id)
     elif coll.id == "soil_units":
         history = services.soil_unit_history(uow, feature_id)
     elif coll.id in ("organisations", "businesses"):
@@ -135,7 +141,7 @@ def record_page(
     props = feature.properties
     kind = props.get("kind") or props.get("soil_type") or props.get("level")
     return render(request, "registry/record.html", {
-        "coll": coll, "feature": feature, "flags": flags, "history": history,
+        "coll": coll, "feature": feature, "flags": flags, "history": history, "sensors": sensors,
         "kind": label(KIND_LABELS, kind, lang), "collections": COLLECTIONS,
         "crop": label(CROP_LABELS, props.get("crop"), lang),
         "status": label(STATUS_LABELS, props.get("status"), lang),

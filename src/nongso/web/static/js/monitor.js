@@ -40,7 +40,9 @@
         return esc(label) + ": <b>" + fmt(v.value, lang) + "</b> " + esc(v.unit || "");
       });
       var html = "<b>" + esc(s.name) + "</b><br>" + esc(ctx.labels[s.status] || s.status) + "<br>" +
-        lines.join("<br>") + '<br><a href="/monitor/stations/' + s.id + '">' + esc(ctx.details) + "</a>";
+        lines.join("<br>") + '<br><a href="/monitor/stations/' + s.id + '">' + esc(ctx.details) + "</a>" +
+        (s.registry_feature_id != null ? ' · <a class="registry-link" href="/registry/infrastructure/' +
+          Number(s.registry_feature_id) + '">' + esc(ctx.registry) + "</a>" : "");
       var marker = L.circleMarker([s.lat, s.lon], {
         radius: 9, color: "#263238", weight: 1.5, fillColor: COLORS[s.status] || "#fff", fillOpacity: 0.95
       }).bindPopup(html).addTo(map);
