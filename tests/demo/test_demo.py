@@ -12,7 +12,7 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import registry as demo_registry
 from nongso.demo import services
-from nongso.registry.models import ProductionUnit
+from nongso.registry.models import Organisation, ProductionUnit
 from nongso.units import services as units
 
 
@@ -58,6 +58,10 @@ def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
     with platform.uow() as uow:
         unit = uow.session.scalars(select(ProductionUnit).limit(1)).one()
         assert unit.geometry and unit.min_lon is not None and unit.area_ha
+        coop = uow.session.scalars(select(Organisation).where(
+            Organisation.kind == "cooperative").limit(1)).one()
+        # "Xã …, Tỉnh Đồng Tháp": the province by name, not by its code.
+        assert coop.address is not None and coop.address.endswith(", Tỉnh Đồng Tháp")
 
 
 def test_demo_accounts_can_log_in_with_their_scope(platform: Platform) -> None:

@@ -92,8 +92,10 @@ def _polygon(x0: float, y0: float, w: float, h: float) -> tuple[dict[str, Any], 
     return geometry, [min(lons), min(lats), max(lons), max(lats)]
 
 
-def build(communes: list[UnitPublic], seed: int = 2026, scale: float = 1.0) -> DemoRegistry:
-    """Generate the registry of the demo province (deterministic for a seed and a scale)."""
+def build(communes: list[UnitPublic], seed: int = 2026, scale: float = 1.0,
+          province_name: str | None = None) -> DemoRegistry:
+    """Generate the registry of the demo province (deterministic for a seed and a scale);
+    ``province_name`` ends the co-operatives' addresses ("Xã …, Đồng Tháp")."""
     rng = random.Random(seed)
     grid = _Grid()
     out = DemoRegistry()
@@ -115,7 +117,8 @@ def build(communes: list[UnitPublic], seed: int = 2026, scale: float = 1.0) -> D
                 name=f"HTX Nông nghiệp {short}" + (f" {n_coop + 1}" if n_coop else ""),
                 code=f"HTX-{commune.code}-{n_coop + 1}", commune_code=commune.code,
                 province_code=commune.province_code, parent_id=None,
-                address=f"{commune.name}, {commune.province_code}", phone=phone(rng),
+                address=f"{commune.name}, {province_name or commune.province_code}",
+                phone=phone(rng),
                 lat=commune.lat, lon=commune.lon, attributes={"demo": True},
             ))
             groups = []

@@ -68,7 +68,9 @@ def build_demo(
         built = False
         trace_links: list[str] = []
         if not already:
-            data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale)
+            province = units.get_unit(uow, province_code)
+            data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale,
+                                       province_name=province.name)
             org_off = s.scalar(select(func.max(Organisation.id))) or 0
             farmer_off = s.scalar(select(func.max(Farmer.id))) or 0
             unit_off = s.scalar(select(func.max(ProductionUnit.id))) or 0
