@@ -95,6 +95,54 @@ SALINITY_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# The properties of a map record, as its page names them.
+PROPERTY_LABELS: dict[str, tuple[str, str]] = {
+    "kind": ("Loại", "Type"),
+    "subtype": ("Loại trạm / công trình", "Station or structure type"),
+    "code": ("Mã", "Code"),
+    "name": ("Tên", "Name"),
+    "commune_code": ("Mã xã", "Commune code"),
+    "commune_name": ("Xã / phường", "Commune"),
+    "province_code": ("Mã tỉnh", "Province code"),
+    "location": ("Vị trí", "Location"),
+    "crop": ("Cây trồng", "Crop"),
+    "variety": ("Giống", "Variety"),
+    "area_ha": ("Diện tích tính từ bản đồ (ha)", "Area from the map (ha)"),
+    "declared_area_ha": ("Diện tích kê khai (ha)", "Declared area (ha)"),
+    "export_market": ("Thị trường xuất khẩu", "Export market"),
+    "species": ("Loài vật nuôi", "Species"),
+    "head_count": ("Số con", "Head count"),
+    "water_surface_ha": ("Diện tích mặt nước (ha)", "Water surface (ha)"),
+    "organisation_id": ("Mã tổ chức", "Organisation id"),
+    "organisation_name": ("Tổ chức", "Organisation"),
+    "parent_id": ("Thuộc (mã)", "Part of (id)"),
+    "status": ("Trạng thái", "Status"),
+    "valid_from": ("Hiệu lực từ", "Valid from"),
+    "valid_to": ("Hiệu lực đến", "Valid to"),
+    "updated_at": ("Cập nhật lúc", "Updated at"),
+    "version": ("Phiên bản", "Version"),
+    "address": ("Địa chỉ", "Address"),
+    "phone": ("Điện thoại", "Phone"),
+    "tax_code": ("Mã số thuế", "Tax code"),
+    "licence_no": ("Số giấy phép", "Licence number"),
+    "licence_expiry": ("Giấy phép hết hạn", "Licence expiry"),
+    "licence_status": ("Tình trạng giấy phép", "Licence status"),
+    "river": ("Sông", "River"),
+    "length_m": ("Chiều dài (m)", "Length (m)"),
+    "attributes": ("Thuộc tính khác", "Other attributes"),
+    "soil_type": ("Loại đất", "Soil type"),
+    "ph": ("pH", "pH"),
+    "organic_matter_pct": ("Chất hữu cơ (%)", "Organic matter (%)"),
+    "salinity_class": ("Cấp mặn", "Salinity class"),
+    "source": ("Nguồn", "Source"),
+    "farmer_id": ("Mã nông hộ", "Farmer id"),
+    "farmer_name": ("Nông hộ", "Farmer"),
+    "level": ("Cấp", "Level"),
+    "area_km2": ("Diện tích (km²)", "Area (km²)"),
+    "official_area_km2": ("Diện tích chính thức (km²)", "Official area (km²)"),
+    "synthetic": ("Ranh giới mô phỏng", "Synthesised boundary"),
+}
+
 def label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str:
     if code is None:
         return ""
