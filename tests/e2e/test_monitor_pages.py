@@ -56,6 +56,13 @@ def test_station_map_and_chart_on_a_phone(actors: Actors, platform: Platform,
     expect(chart).to_have_attribute("data-thresholds", "2")
     assert int(chart.get_attribute("data-points") or 0) >= 40
     expect(page.locator("#station-alerts")).to_contain_text("sầu riêng")
+    # Dates on the time axis as the UI writes them (dd/mm), values with a decimal comma.
+    labels = page.evaluate("""(id) => {
+        const o = echarts.getInstanceByDom(document.getElementById(id)).getOption();
+        return [o.xAxis[0].axisLabel.formatter(new Date(2026, 10, 25).getTime()),
+                o.yAxis[0].axisLabel.formatter(1.5)];
+    }""", f"chart-{_first_ds(platform, salty)}")
+    assert labels == ["25/11", "1,5"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(artifacts / f"monitor-station-phone-{leg}.png"), full_page=True)
 
@@ -74,6 +81,12 @@ def test_flood_chart_shows_the_alarm_levels(actors: Actors, platform: Platform,
              if s.thing_id == flood and s.property_code == "water_level")
     chart = desktop.locator(f"#chart-{water.datastream_id}")
     expect(chart).to_have_attribute("data-thresholds", "3")
+    levels = actors.client.get(f"/api/v1/alerts/thresholds/{water.datastream_id}").json()
+    fractional = [t for t in levels if t["value"] != int(t["value"])]
+    assert fractional, levels  # Tân Châu's alarm levels are 3.5, 4.0, 4.5 m
+    for t in fractional:
+        assert f"{t['value']:g}".replace(".", ",") in t["label_vi"], t
+        assert f"{t['value']:g}" in t["label_en"], t
     expect(desktop.locator("#station-status")).to_have_text("Warning")
     desktop.screenshot(path=str(artifacts / f"monitor-flood-desktop-{platform.dialect}.png"),
                        full_page=True)

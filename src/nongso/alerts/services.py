@@ -1053,6 +1053,11 @@ def stations_with_status(uow: UnitOfWork) -> list[StationStatusPublic]:
     return out
 
 
+def _vi(value: float) -> str:
+    """A threshold as Vietnamese writes it: 1,5 (decimal comma)."""
+    return f"{value:g}".replace(".", ",")
+
+
 def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
     """The lines a station's chart draws: crop salinity limits around it, flood alarm
     levels, the light-trap minimum."""
@@ -1069,7 +1074,7 @@ def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
                               key=lambda kv: kv[1].max_safe_per_mille):
             if crop in crops:
                 out.append(Threshold(value=t.max_safe_per_mille,
-                                     label_vi=f"{t.name_vi} {t.max_safe_per_mille:g} ‰",
+                                     label_vi=f"{t.name_vi} {_vi(t.max_safe_per_mille)} ‰",
                                      label_en=f"{t.name_en} {t.max_safe_per_mille:g} ‰",
                                      kind="crop"))
     elif st.property_code == "water_level":
@@ -1077,7 +1082,7 @@ def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
         station = rules.load_flood_stations().get(name) if isinstance(name, str) else None
         if station is not None:
             for roman, level in zip(("I", "II", "III"), station.alarm_levels, strict=True):
-                out.append(Threshold(value=level, label_vi=f"Báo động {roman} {level:g} m",
+                out.append(Threshold(value=level, label_vi=f"Báo động {roman} {_vi(level)} m",
                                      label_en=f"Alarm {roman} {level:g} m", kind="alarm"))
     elif st.property_code == "light_trap_count":
         out.append(Threshold(value=100, label_vi="Ngưỡng đỉnh 100 con/đêm",

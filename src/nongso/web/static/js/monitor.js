@@ -77,18 +77,35 @@
       var lows = pts.map(function (p) { return [p.time, p.minimum]; });
       var span = pts.map(function (p) { return [p.time, p.maximum - p.minimum]; });
       var means = pts.map(function (p) { return [p.time, p.mean]; });
-      var marks = lines.map(function (t) {
+      // Close thresholds (0.5, 1, 1.5, 2 ‰) would write over each other: labels alternate ends.
+      var marks = lines.map(function (t, i) {
         return { yAxis: t.value, name: ctx.lang === "en" ? t.label_en : t.label_vi,
                  lineStyle: { color: t.kind === "alarm" ? "#c62828" : "#ef6c00", type: "dashed" },
-                 label: { formatter: ctx.lang === "en" ? t.label_en : t.label_vi, position: "insideEndTop" } };
+                 label: { formatter: ctx.lang === "en" ? t.label_en : t.label_vi,
+                          position: i % 2 ? "insideStartTop" : "insideEndTop" } };
       });
+      function two(n) { return (n < 10 ? "0" : "") + n; }
+      function when(value, withTime) {  // dd/mm (and HH:mm) in both languages, as the UI writes dates
+        var d = new Date(value);
+        return two(d.getDate()) + "/" + two(d.getMonth() + 1) + (withTime ? " " + two(d.getHours()) + ":" + two(d.getMinutes()) : "");
+      }
+      function num(v) {
+        if (v === null || v === undefined || isNaN(v)) { return "–"; }
+        var text = (Math.round(v * 100) / 100).toString();
+        return ctx.lang === "en" ? text : text.replace(".", ",");
+      }
       var top = Math.max.apply(null, pts.map(function (p) { return p.maximum; }).concat(lines.map(function (t) { return t.value; })));
       chart.setOption({
         animation: false,
         grid: { left: 44, right: 12, top: 24, bottom: 40 },
-        tooltip: { trigger: "axis" },
-        xAxis: { type: "time" },
-        yAxis: { type: "value", name: el.getAttribute("data-unit"), max: function () { return Math.ceil(top * 1.1 * 100) / 100; } },
+        tooltip: { trigger: "axis", valueFormatter: num,
+                   axisPointer: { label: { formatter: function (p) { return when(p.value, true); } } } },
+        xAxis: { type: "time", axisLabel: { formatter: function (value) {
+          var d = new Date(value);
+          return d.getHours() || d.getMinutes() ? two(d.getHours()) + ":" + two(d.getMinutes()) : when(value, false);
+        } } },
+        yAxis: { type: "value", name: el.getAttribute("data-unit"), axisLabel: { formatter: num },
+                 max: function () { return Math.ceil(top * 1.1 * 100) / 100; } },
         dataZoom: [{ type: "inside" }],
         series: [
           { name: "min", type: "line", data: lows, stack: "band", symbol: "none", lineStyle: { opacity: 0 }, areaStyle: { opacity: 0 } },
