@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from nongso.alerts import services as alerts
+from nongso.core import clock
+from nongso.core.pagination import PageRequest
+from nongso.core.permissions import SYSTEM
+from nongso.monitor import services as monitor
+from nongso.monitor.ingest import SeriesIn
+from tests.alerts.conftest import add_fields
 from tests.helpers import PASSWORD, Actors
+from tests.monitor.conftest import make_station
 
 
 def _csrf(html: str) -> str:
@@ -19,6 +28,30 @@ def test_home_shows_real_counts(actors: Actors) -> None:
     assert re.search(r'id="count-communes">102<', html)
     assert re.search(r'id="count-farmers">2<', html)
     assert re.search(r'id="count-cooperatives">2<', html)
+
+
+def test_home_shows_todays_alerts_and_stations(actors: Actors) -> None:
+    """The open warnings and the stations' states, from the alerts' services."""
+    quiet = actors.client.get("/").text
+    assert re.search(r'id="count-open-alerts">0<', quiet)
+    assert "Không có cảnh báo nào đang diễn ra." in quiet
+    now = clock.now()
+    salty = make_station(actors.platform, "Trạm đo mặn Vàm Giồng", lon=106.515, lat=10.317,
+                         commune_code=actors.commune_a)
+    add_fields(actors.platform, 106.515, 10.317, {"rice": actors.commune_a})
+    times = [now - dt.timedelta(hours=6) + dt.timedelta(minutes=30 * i) for i in range(12)]
+    monitor.ingest(actors.platform.uow(SYSTEM), [SeriesIn(salty.salinity, times, [4.0] * 12)])
+    alerts.evaluate_periodic(actors.platform.uow(SYSTEM))
+    html = actors.client.get("/").text
+    opened = alerts.list_alerts(actors.platform.uow(), PageRequest(limit=5, offset=0),
+                                status="open")
+    assert opened.total >= 1
+    assert re.search(rf'id="count-open-alerts">{opened.total}<', html)
+    assert opened.items[0].headline_vi in html and f'href="/alerts/{opened.items[0].id}"' in html
+    # 4 ‰ beside rice (safe limit 2 ‰): the station is in warning.
+    assert re.search(r'data-status="warning">1 cảnh báo<', html)
+    en = actors.client.get("/?lang=en").text
+    assert opened.items[0].headline_en in en and "Open alerts" in en
 
 
 def test_login_requires_csrf_and_sets_a_session(actors: Actors) -> None:

@@ -38,6 +38,16 @@ _CATALOG: dict[str, dict[str, str]] = {
     "home.fields": {"vi": "Thửa ruộng, vườn", "en": "Fields and orchards"},
     "home.area": {"vi": "Diện tích canh tác (ha)", "en": "Cultivated area (ha)"},
     "home.by_commune": {"vi": "Theo xã, phường", "en": "By commune"},
+    "home.today": {"vi": "Tình hình hôm nay", "en": "Today"},
+    "home.open_alerts": {"vi": "Cảnh báo đang diễn ra", "en": "Open alerts"},
+    "home.all_alerts": {"vi": "Xem tất cả cảnh báo", "en": "All alerts"},
+    "home.stations": {"vi": "Trạm quan trắc", "en": "Monitoring stations"},
+    "home.station.ok": {"vi": "bình thường", "en": "normal"},
+    "home.station.warning": {"vi": "cảnh báo", "en": "warning"},
+    "home.station.alarm": {"vi": "báo động", "en": "alarm"},
+    "home.station.silent": {"vi": "mất tín hiệu", "en": "silent"},
+    "home.station.no_data": {"vi": "chưa có số liệu", "en": "no data"},
+    "home.no_alerts": {"vi": "Không có cảnh báo nào đang diễn ra.", "en": "No open alerts."},
     "home.demo_note": {
         "vi": "Dữ liệu mô phỏng: tên người và thửa ruộng là hư cấu; địa danh và mã đơn vị "
         "hành chính là thật.",

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nongso.accounts import services as accounts
+from nongso.alerts import services as alerts
 from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError, TooManyRequests, Unauthorized
 from nongso.core.http import page_language
 from nongso.core.i18n import LANGUAGES, translate
+from nongso.core.pagination import PageRequest
 from nongso.core.permissions import ANONYMOUS
 from nongso.registry import services as registry
 from nongso.units import services as units
@@ -36,7 +38,14 @@ def home(request: Request, uow: UowDep, platform: PlatformDep, principal: Princi
     code = platform.settings.province_code
     summary = registry.province_summary(uow, code)
     province = units.get_unit(uow, code)
-    return render(request, "home.html", {"summary": summary, "province": province},
+    # Today's situation: the open warnings (public information) and the stations' states,
+    # composed here from the alerts' services.
+    open_alerts = alerts.list_alerts(uow, PageRequest(limit=5, offset=0), status="open")
+    stations: dict[str, int] = {}
+    for st in alerts.stations_with_status(uow):
+        stations[st.status] = stations.get(st.status, 0) + 1
+    return render(request, "home.html", {"summary": summary, "province": province,
+                                         "open_alerts": open_alerts, "stations": stations},
                   principal=principal)
 
 
