@@ -586,7 +586,7 @@ def sta_create(uow: UnitOfWork, path: str, body: Any, base: str) -> StaAnswer:
             raise ValidationFailed("POST phải gửi vào một tập thực thể, không phải một thực thể.",
                                    "POST goes to a collection, not to one entity.")
         now = clock.now()
-        writer = Writer(s, uow.principal, now, _all_communes_known(uow, _commune_hint(body)))
+        writer = Writer(uow, now, _all_communes_known(uow, _commune_hint(body)))
         es = target.es
         if es.name == "Observations":
             ds_id = feature_id = None
@@ -689,7 +689,7 @@ def _update_entity(uow: UnitOfWork, es: sta.EntitySet, obj: Any, body: Any, cont
     from nongso.monitor.schemas import CREATE_MODELS, EntityRef
 
     s = uow.session
-    writer = Writer(s, uow.principal, clock.now(), _communes(uow))
+    writer = Writer(uow, clock.now(), _communes(uow))
     current = editable(es, obj)
     merged = _merged(current, body, content_type, replace_all)
     navs = {k: merged.pop(k) for k in NAV_KEYS.get(es.name, ()) if k in merged}

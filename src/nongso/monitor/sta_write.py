@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from nongso.core.errors import AppError, FieldError, PermissionDenied, ValidationFailed
 from nongso.core.i18n import fold
 from nongso.core.permissions import Principal, deny, require_login
+from nongso.core.uow import UnitOfWork
 from nongso.monitor import quality
 from nongso.monitor.models import (
     Datastream,
@@ -190,10 +191,12 @@ class Created:
 class Writer:
     """One create/update/delete use case's writes (shares the session and the clock)."""
 
-    def __init__(self, session: Session, principal: Principal, now: dt.datetime,
-                 communes: Communes) -> None:
-        self.s = session
-        self.p = principal
+    def __init__(self, uow: UnitOfWork, now: dt.datetime, communes: Communes) -> None:
+        # The use case's unit of work (already open): other domains' services called with it
+        # join this transaction.
+        self.uow = uow
+        self.s = uow.session
+        self.p = uow.principal
         self.now = now
         self.communes = communes
         self.pending: list[tuple[int, list[dict[str, Any]], str]] = []
@@ -339,7 +342,7 @@ class Writer:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise _bad(f"{loc}/properties/organisationId", "Phải là số nguyên.",
                                "Must be an integer.")
-                registry.organisation_scope(_SessionUow(self.s, self.p), value)  # type: ignore[arg-type]
+                registry.organisation_scope(self.uow, value)
             thing.organisation_id = value
         props.pop("provinceCode", None)
         props.pop("deviceId", None)  # devices are linked by POST /api/v1/monitor/devices
@@ -354,7 +357,7 @@ class Writer:
             from nongso.registry import services as registry
 
             existing = registry.existing_production_units(
-                _SessionUow(self.s, self.p), ids)  # type: ignore[arg-type]
+                self.uow, ids)
             missing = sorted(set(ids) - existing)
             if missing:
                 raise _bad(f"{loc}/properties/productionUnitIds",
@@ -368,7 +371,7 @@ class Writer:
         from nongso.registry.messages import KIND_LABELS
 
         found = registry.infrastructure_by_id(
-            _SessionUow(self.s, self.p), [infra_id]).get(infra_id)  # type: ignore[arg-type]
+            self.uow, [infra_id]).get(infra_id)
         if found is None:
             raise _bad(loc, f"Sổ đăng ký không có công trình mã {infra_id}.",
                        f"The registry has no infrastructure record {infra_id}.")
@@ -532,21 +535,6 @@ def property_code(name: str, definition: str) -> str | None:
                 fold(r.name_en) in words:
             return code
     return None
-
-
-class _SessionUow:
-    """A unit of work over an open session, for calling another domain's service inside this
-    use case's transaction (its ``with`` block is then a no-op)."""
-
-    def __init__(self, session: Session, principal: Principal) -> None:
-        self.session = session
-        self.principal = principal
-
-    def __enter__(self) -> _SessionUow:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 # --------------------------------------------------------------------------------------------
