@@ -1418,7 +1418,7 @@ def production_units_near(uow: UnitOfWork, lon: float, lat: float,
         d = math.hypot(((x0 + x1) / 2 - lon) * kx, ((y0 + y1) / 2 - lat) * 111_320)
         if d <= radius_m:
             out.append(FieldRef(id=uid, commune_code=commune, crop=crop, area_ha=area,
-                                         distance_m=d))
+                                distance_m=d))
     out.sort(key=lambda u: (u.distance_m, u.id))
     return out
 
