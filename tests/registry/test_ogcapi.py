@@ -253,6 +253,8 @@ def test_item_and_html(actors: Actors, registry: dict[str, Any]) -> None:
     page = actors.client.get(f"{OGC}/collections/planting_areas/items/{area['id']}",
                              params={"f": "html", "lang": "en"})
     assert "Vùng trồng xoài số 1" in page.text and "Planting-area code" in page.text
+    # The same labelled rows as the record page, with the property names a filter uses.
+    assert '<tr data-key="crop"><th>Crop <code>crop</code></th><td>Mango</td></tr>' in page.text
     for path in ("", "/conformance", "/collections", "/collections/soil_units",
                  "/collections/soil_units/queryables", "/api"):
         r = actors.client.get(f"{OGC}{path}", params={"f": "html"})

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from nongso.core import i18n
+from nongso.core.i18n import format_date, format_datetime, format_number
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
     # production units
@@ -148,6 +152,45 @@ def label(table: dict[str, tuple[str, str]], code: str | None, lang: str) -> str
         return ""
     vi, en = table.get(code, (code, code))
     return vi if lang == "vi" else en
+
+
+_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": KIND_LABELS, "soil_type": KIND_LABELS, "subtype": STATION_LABELS,
+    "crop": CROP_LABELS, "status": STATUS_LABELS, "licence_status": STATUS_LABELS,
+    "salinity_class": SALINITY_LABELS,
+}
+
+
+def _value_text(key: str, value: Any, lang: str) -> str:
+    """A property's value as the page shows it: labels for codes, dd/mm/yyyy dates,
+    Vietnamese decimal commas."""
+    if key in _VALUE_LABELS and isinstance(value, str):
+        return label(_VALUE_LABELS[key], value, lang)
+    if isinstance(value, bool):
+        return ("Có" if value else "Không") if lang == "vi" else ("Yes" if value else "No")
+    if isinstance(value, float):
+        return format_number(value, lang, 2 if abs(value) < 1000 else 0)
+    if isinstance(value, int) and not key.endswith("_id") and key != "version":
+        return format_number(value, lang)
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            if len(value) == 10:
+                return format_date(dt.date.fromisoformat(value), lang)
+            return format_datetime(dt.datetime.fromisoformat(value.replace("Z", "+00:00")),
+                                   lang)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def property_rows(props: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
+    """(key, label, value) of the properties a record page lists, empty ones left out."""
+    return [(k, label(PROPERTY_LABELS, k, lang), _value_text(k, v, lang))
+            for k, v in props.items() if v not in (None, "", [], {}) and k != "flags"]
 
 
 MESSAGES: dict[str, dict[str, str]] = {

@@ -36,7 +36,7 @@ from nongso.registry.features import (
     FeatureRecord,
     get_collection,
 )
-from nongso.registry.messages import KIND_LABELS, label
+from nongso.registry.messages import KIND_LABELS, label, property_rows
 from nongso.web.render import render
 
 router = APIRouter(prefix="/ogcapi", include_in_schema=False)
@@ -387,7 +387,7 @@ def item(collection_id: str, feature_id: str, request: Request, uow: UowDep) -> 
     if _wants_html(request):
         lang = _lang(request)
         return render(request, "registry/ogc_item.html", {
-            "doc": doc, "coll": coll, "kind_label": lambda code: label(KIND_LABELS, code, lang),
+            "doc": doc, "coll": coll, "rows": property_rows(doc["properties"], lang),
             "geojson": json.dumps(doc["geometry"], ensure_ascii=False),
         })
     return _json(doc, GEOJSON)

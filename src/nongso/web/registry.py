@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError
 from nongso.core.http import page_language
-from nongso.core.i18n import format_date, format_datetime, format_number, translate
+from nongso.core.i18n import translate
 from nongso.monitor import services as monitor
 from nongso.registry import services
 from nongso.registry.features import COLLECTIONS, get_collection
@@ -28,11 +27,11 @@ from nongso.registry.messages import (
     CROP_LABELS,
     FLAG_LABELS,
     KIND_LABELS,
-    PROPERTY_LABELS,
     SALINITY_LABELS,
     STATION_LABELS,
     STATUS_LABELS,
     label,
+    property_rows,
 )
 from nongso.units import services as units
 from nongso.web import nav
@@ -112,45 +111,6 @@ def map_page(request: Request, uow: UowDep, platform: PlatformDep,
         "crops": [(c, label(CROP_LABELS, c, lang)) for c in MAP_CROPS],
         "kind_label": lambda k: label(KIND_LABELS, k, lang),
     }, principal=principal)
-
-
-_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "kind": KIND_LABELS, "soil_type": KIND_LABELS, "subtype": STATION_LABELS,
-    "crop": CROP_LABELS, "status": STATUS_LABELS, "licence_status": STATUS_LABELS,
-    "salinity_class": SALINITY_LABELS,
-}
-
-
-def _value_text(key: str, value: Any, lang: str) -> str:
-    """A property's value as the page shows it: labels for codes, dd/mm/yyyy dates,
-    Vietnamese decimal commas."""
-    if key in _VALUE_LABELS and isinstance(value, str):
-        return label(_VALUE_LABELS[key], value, lang)
-    if isinstance(value, bool):
-        return ("Có" if value else "Không") if lang == "vi" else ("Yes" if value else "No")
-    if isinstance(value, float):
-        return format_number(value, lang, 2 if abs(value) < 1000 else 0)
-    if isinstance(value, int) and not key.endswith("_id") and key != "version":
-        return format_number(value, lang)
-    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
-        try:
-            if len(value) == 10:
-                return format_date(dt.date.fromisoformat(value), lang)
-            return format_datetime(dt.datetime.fromisoformat(value.replace("Z", "+00:00")),
-                                   lang)
-        except ValueError:
-            return value
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def property_rows(props: dict[str, Any], lang: str) -> list[tuple[str, str, str]]:
-    """(key, label, value) of the properties a record page lists, empty ones left out."""
-    return [(k, label(PROPERTY_LABELS, k, lang), _value_text(k, v, lang))
-            for k, v in props.items() if v not in (None, "", [], {}) and k != "flags"]
 
 
 @router.get("/registry/{collection}/{feature_id}", response_class=HTMLResponse)
