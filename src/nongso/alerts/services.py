@@ -40,6 +40,7 @@ from nongso.alerts.schemas import (
 )
 from nongso.core import clock
 from nongso.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed, not_found
+from nongso.core.i18n import format_number
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import SYSTEM, Principal, require_login, require_role
 from nongso.core.settings import get_settings
@@ -1053,9 +1054,9 @@ def stations_with_status(uow: UnitOfWork) -> list[StationStatusPublic]:
     return out
 
 
-def _vi(value: float) -> str:
-    """A threshold as Vietnamese writes it: 1,5 (decimal comma)."""
-    return f"{value:g}".replace(".", ",")
+def _limit(value: float, lang: str) -> str:
+    """A threshold as the chart labels it: 1,5 ‰ in Vietnamese, 1.5 ‰ in English."""
+    return format_number(value, lang, 2, trim=True)
 
 
 def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
@@ -1074,16 +1075,18 @@ def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
                               key=lambda kv: kv[1].max_safe_per_mille):
             if crop in crops:
                 out.append(Threshold(value=t.max_safe_per_mille,
-                                     label_vi=f"{t.name_vi} {_vi(t.max_safe_per_mille)} ‰",
-                                     label_en=f"{t.name_en} {t.max_safe_per_mille:g} ‰",
+                                     label_vi=f"{t.name_vi} {_limit(t.max_safe_per_mille, 'vi')} ‰",
+                                     label_en=f"{t.name_en} {_limit(t.max_safe_per_mille, 'en')} ‰",
                                      kind="crop"))
     elif st.property_code == "water_level":
         name = st.thing_properties.get("floodStation")
         station = rules.load_flood_stations().get(name) if isinstance(name, str) else None
         if station is not None:
             for roman, level in zip(("I", "II", "III"), station.alarm_levels, strict=True):
-                out.append(Threshold(value=level, label_vi=f"Báo động {roman} {_vi(level)} m",
-                                     label_en=f"Alarm {roman} {level:g} m", kind="alarm"))
+                out.append(Threshold(value=level,
+                                     label_vi=f"Báo động {roman} {_limit(level, 'vi')} m",
+                                     label_en=f"Alarm {roman} {_limit(level, 'en')} m",
+                                     kind="alarm"))
     elif st.property_code == "light_trap_count":
         out.append(Threshold(value=100, label_vi="Ngưỡng đỉnh 100 con/đêm",
                              label_en="Peak threshold 100 a night", kind="trap"))

@@ -140,11 +140,15 @@ def format_datetime(value: dt.datetime | None, lang: str = "vi") -> str:
     return local.strftime("%d/%m/%Y %H:%M")
 
 
-def format_number(value: float | int | None, lang: str = "vi", digits: int = 0) -> str:
-    """1.234,5 in Vietnamese, 1,234.5 in English."""
+def format_number(value: float | int | None, lang: str = "vi", digits: int = 0,
+                  trim: bool = False) -> str:
+    """1.234,5 in Vietnamese, 1,234.5 in English; ``trim`` drops trailing zeros of the
+    decimals (1,5 rather than 1,50; 2 rather than 2,00)."""
     if value is None:
         return ""
     text = f"{value:,.{digits}f}"
+    if trim and digits:
+        text = text.rstrip("0").rstrip(".")
     if lang == "vi":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return text

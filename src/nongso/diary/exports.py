@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nongso.core.i18n import format_date, format_datetime
+from nongso.core.i18n import format_date, format_datetime, format_number
 from nongso.diary.schemas import (
     ActivityPublic,
     CoopSummary,
@@ -43,10 +43,7 @@ class RecordBook:
 
 
 def _n(x: float | None, digits: int = 2) -> str:
-    if x is None:
-        return ""
-    text = f"{x:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:,.0f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return format_number(x, "vi", digits, trim=True)
 
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[object]],

@@ -594,8 +594,8 @@ def compare_declared_area(
     return Flag(
         code="declared_area_mismatch",
         message_vi=(
-            f"Diện tích kê khai {_ha_vi(declared_ha)} ha {more_vi} {_pct_vi(abs(relative))} so "
-            f"với diện tích đo trên bản đồ {_ha_vi(computed_ha)} ha (ngưỡng cho phép "
+            f"Diện tích kê khai {ha_vi(declared_ha)} ha {more_vi} {_pct_vi(abs(relative))} so "
+            f"với diện tích đo trên bản đồ {ha_vi(computed_ha)} ha (ngưỡng cho phép "
             f"{_pct_vi(tolerance)})."
         ),
         message_en=(
@@ -609,7 +609,8 @@ def compare_declared_area(
     )
 
 
-def _ha_vi(x: float) -> str:
+def ha_vi(x: float) -> str:
+    """Hectares in the Vietnamese messages: 1,25 (two decimals, decimal comma)."""
     return f"{x:.2f}".replace(".", ",")
 
 

@@ -191,8 +191,8 @@ def check_planting_area(
         vi, en = crop_labels.get(crop, (crop, crop))
         group_vi = "cây lâu năm" if rule.crop_group == "perennial" else "cây hằng năm"
         raise ValidationFailed(
-            f"Vùng trồng {vi} có diện tích {_ha_vi(computed_ha)} ha, nhỏ hơn diện tích tối "
-            f"thiểu {_ha_vi(rule.min_area_ha)} ha của mã số vùng trồng {group_vi}.",
+            f"Vùng trồng {vi} có diện tích {geo.ha_vi(computed_ha)} ha, nhỏ hơn diện tích tối "
+            f"thiểu {geo.ha_vi(rule.min_area_ha)} ha của mã số vùng trồng {group_vi}.",
             f"The {en} planting area measures {computed_ha:.2f} ha, below the "
             f"{rule.min_area_ha:g} ha minimum of a planting-area code for "
             f"{rule.crop_group} crops.",
@@ -228,7 +228,7 @@ def overlap_flag(other_id: int, other_code: str | None, shared_m2: float) -> dic
     name = other_code or f"#{other_id}"
     return flag(
         "overlap",
-        f"Chồng lấn {_ha_vi(shared_m2 / 10_000)} ha với vùng trồng {name}.",
+        f"Chồng lấn {geo.ha_vi(shared_m2 / 10_000)} ha với vùng trồng {name}.",
         f"Overlaps the planting area {name} by {shared_m2 / 10_000:.2f} ha.",
         other_id=other_id, shared_ha=round(shared_m2 / 10_000, 4),
     )
@@ -266,5 +266,3 @@ def check_validity(valid_from: dt.date | None, valid_to: dt.date | None) -> None
         )
 
 
-def _ha_vi(x: float) -> str:
-    return f"{x:.2f}".replace(".", ",")
