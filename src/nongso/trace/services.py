@@ -9,13 +9,26 @@ event handlers use them, in the diary's transaction).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, text
+from sqlalchemy import (
+    Executable,
+    Integer,
+    String,
+    TextClause,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from nongso.core import audit, clock, events
@@ -1654,21 +1667,32 @@ def _snapshot_inputs(uow: UnitOfWork, lot: Lot) -> None:
 # Walking the lineage graph
 
 
+@functools.cache
+def _q_edges(forward: bool, since: bool, until: bool) -> Executable:
+    column = LineageEdge.src if forward else LineageEdge.dst
+    stmt = select(LineageEdge.src, LineageEdge.dst, LineageEdge.kind, LineageEdge.event_pk,
+                  LineageEdge.event_time).where(column.in_(bindparam("nodes", expanding=True)))
+    if since:
+        stmt = stmt.where(LineageEdge.event_time >= bindparam("since"))
+    if until:
+        stmt = stmt.where(LineageEdge.event_time < bindparam("until"))
+    return stmt
+
+
 def _edges_from_db(session: Session, forward: bool, since: dt.datetime | None,
                    until: dt.datetime | None) -> recall.EdgesOf:
+    stmt = _q_edges(forward, since is not None, until is not None)
+
     def edges_of(frontier: set[str]) -> list[recall.Edge]:
         out: list[recall.Edge] = []
-        column = LineageEdge.src if forward else LineageEdge.dst
         nodes = sorted(frontier)
         for start in range(0, len(nodes), 500):
-            stmt = select(LineageEdge.src, LineageEdge.dst, LineageEdge.kind,
-                          LineageEdge.event_pk, LineageEdge.event_time).where(
-                column.in_(nodes[start:start + 500]))
+            params: dict[str, Any] = {"nodes": nodes[start:start + 500]}
             if since is not None:
-                stmt = stmt.where(LineageEdge.event_time >= since)
+                params["since"] = since
             if until is not None:
-                stmt = stmt.where(LineageEdge.event_time < until)
-            out.extend(recall.Edge(*row) for row in session.execute(stmt))
+                params["until"] = until
+            out.extend(recall.Edge(*row) for row in session.execute(stmt, params))
         return out
 
     return edges_of
@@ -1717,16 +1741,35 @@ def _events_by_pk(session: Session, pks: Iterable[int]) -> list[Any]:
     return rows
 
 
+# The read paths of the resolver and of recall run on every scan: their statements are built
+# once (values bound as expanding parameters) and they read Core rows, which carry the same
+# attribute names as the models, instead of loading ORM objects. Building a statement and
+# loading entities cost more than the indexed queries themselves (``bench_trace``).
+
+
+@functools.cache
+def _q_by_canonical(model: Any) -> Executable:
+    table = model.__table__
+    return select(table).where(table.c.canonical.in_(bindparam("keys", expanding=True)))
+
+
+@functools.cache
+def _q_products() -> Executable:
+    table = Product.__table__
+    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
 @dataclass
 class _Known:
     """What the platform knows about canonical identifiers: lots, items, logistic units,
-    locations (one query per kind, whatever the number of identifiers)."""
+    locations (one query per kind, whatever the number of identifiers). Values are rows with
+    the columns of ``Lot``, ``Item``, ``LogisticUnit``, ``Location`` and ``Product``."""
 
-    lots: dict[str, Lot]
-    items: dict[str, Item]
-    units: dict[str, LogisticUnit]
-    locations: dict[str, Location]
-    products: dict[int, Product]
+    lots: dict[str, Any]
+    items: dict[str, Any]
+    units: dict[str, Any]
+    locations: dict[str, Any]
+    products: dict[int, Any]
 
 
 def _known(session: Session, ids: Iterable[str]) -> _Known:
@@ -1751,8 +1794,7 @@ def _known(session: Session, ids: Iterable[str]) -> _Known:
         out: dict[str, Any] = {}
         keys = wanted[model]
         for start in range(0, len(keys), 500):
-            for row in session.scalars(select(model).where(
-                    model.canonical.in_(keys[start:start + 500]))):
+            for row in session.execute(_q_by_canonical(model), {"keys": keys[start:start + 500]}):
                 out[row.canonical] = row
         return out
 
@@ -1760,8 +1802,8 @@ def _known(session: Session, ids: Iterable[str]) -> _Known:
         fetch(Location)
     product_ids = {lot.product_id for lot in lots.values()} | {
         item.product_id for item in items.values()}
-    products = {p.id: p for p in session.scalars(select(Product).where(
-        Product.id.in_(product_ids)))} if product_ids else {}
+    products = {p.id: p for p in session.execute(
+        _q_products(), {"ids": sorted(product_ids)})} if product_ids else {}
     return _Known(lots, items, units_, locations, products)
 
 
@@ -1834,6 +1876,28 @@ def _round(value: float | None) -> float | None:
     return round(value, 2) if value is not None else None
 
 
+@functools.cache
+def _resolver_queries() -> dict[str, Executable]:
+    """The resolver's own look-ups, built once (see the read paths' note below)."""
+    lots, items, products = Lot.__table__, Item.__table__, Product.__table__
+    locations, ocop = Location.__table__, OcopProduct.__table__
+    gtin, key = bindparam("gtin", type_=String), bindparam("key", type_=String)
+    id_ = bindparam("id", type_=Integer)
+    return {
+        "product": select(products).where(products.c.gtin == gtin),
+        "lot": select(lots).where(lots.c.gtin == gtin, lots.c.lot_code == key),
+        "item": select(items).where(items.c.gtin == gtin, items.c.serial == key),
+        "lot_by_id": select(lots).where(lots.c.id == id_),
+        "location": select(locations).where(locations.c.id == id_),
+        "ocop": select(ocop).where(ocop.c.product_id == id_,
+                                   ocop.c.status == "active").limit(1),
+    }
+
+
+def _q_resolve(what: str) -> Executable:
+    return _resolver_queries()[what]
+
+
 def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
                   serial: str | None = None) -> ConsumerView:
     """What a scan of a lot's (or item's) QR code shows: product, producer organisation,
@@ -1841,21 +1905,21 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
     gtin14 = _gtin_or_404(gtin)
     with uow:
         s = uow.session
-        product = s.scalar(select(Product).where(Product.gtin == gtin14))
+        product = s.execute(_q_resolve("product"), {"gtin": gtin14}).first()
         if product is None:
             raise _unknown_lot(gtin14, lot_code, serial)
-        lot: Lot | None = None
-        item: Item | None = None
+        lot: Any = None  # rows with the columns of Lot and Item (see _q_resolve)
+        item: Any = None
         if lot_code is not None:
-            lot = s.scalar(select(Lot).where(Lot.gtin == gtin14, Lot.lot_code == lot_code))
+            lot = s.execute(_q_resolve("lot"), {"gtin": gtin14, "key": lot_code}).first()
             if lot is None:
                 raise _unknown_lot(gtin14, lot_code, serial)
         if serial is not None:
-            item = s.scalar(select(Item).where(Item.gtin == gtin14, Item.serial == serial))
+            item = s.execute(_q_resolve("item"), {"gtin": gtin14, "key": serial}).first()
             if item is None:
                 raise _unknown_lot(gtin14, lot_code, serial)
             if lot is None and item.lot_id is not None:
-                lot = s.get(Lot, item.lot_id)
+                lot = s.execute(_q_resolve("lot_by_id"), {"id": item.lot_id}).first()
         status = lot.status if lot else (item.status if item else "active")
         reason = lot.status_reason if lot else None
         if status == "withdrawn":
@@ -1876,14 +1940,14 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
         if item is not None:
             start.add(item.canonical)
         timeline, points = _journey(s, start)
-        farm = s.get(Location, lot.location_id) if lot and lot.location_id else None
+        farm = s.execute(_q_resolve("location"), {"id": lot.location_id}).first() if (
+            lot and lot.location_id) else None
         if farm is not None and farm.lat is not None and farm.lon is not None and not any(
             p.label == farm.name for p in points
         ):
             points.insert(0, MapPoint(lat=_round(farm.lat) or 0, lon=_round(farm.lon) or 0,
                                       label=farm.name))
-        ocop = s.scalar(select(OcopProduct).where(OcopProduct.product_id == product.id,
-                                                  OcopProduct.status == "active").limit(1))
+        ocop = s.execute(_q_resolve("ocop"), {"id": product.id}).first()
         certifications = list(lot.certifications) if lot else []
         query = (f"/epcis/events?MATCH_anyEPCClass={lot.epc_class}" if lot else
                  f"/epcis/events?MATCH_anyEPC={item.epc}" if item else "/epcis/events")
@@ -1904,35 +1968,38 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
         )
 
 
-def _closure(session: Session, start: set[str], *, forward: bool, max_depth: int,
-             kinds: Sequence[str] = ()) -> recall.Walk:
+@functools.cache
+def _q_closure(forward: bool, seeds: int) -> TextClause:
+    near, far = ("src", "dst") if forward else ("dst", "src")
+    starts = " UNION ALL ".join(f"SELECT CAST(:s{n} AS VARCHAR(300)) AS node, 0 AS depth"
+                                for n in range(seeds))
+    return text(
+        f"WITH RECURSIVE walk(node, depth) AS ({starts} "
+        f"UNION SELECT e.{far}, w.depth + 1 FROM walk w CROSS JOIN trace_lineage e "
+        f"WHERE e.{near} = w.node AND w.depth < :max_depth) "
+        f"SELECT e.src, e.dst, e.kind, e.event_pk, e.event_time, MIN(w.depth) AS depth "
+        f"FROM walk w CROSS JOIN trace_lineage e WHERE e.{near} = w.node "
+        f"AND w.depth < :max_depth "
+        f"GROUP BY e.id, e.src, e.dst, e.kind, e.event_pk, e.event_time")
+
+
+def _closure(session: Session, start: set[str], *, forward: bool, max_depth: int) -> recall.Walk:
     """The lineage upstream (or downstream) of ``start`` in one recursive query.
 
     For the consumer page, whose graphs are small: the depth bound ends cycles. Recalls, whose
     graphs may be large and cyclic, walk level by level instead (:func:`recall.walk`).
+    ``walk CROSS JOIN trace_lineage`` keeps SQLite's planner from scanning the whole lineage
+    index and probing the walk (it keeps the written join order); PostgreSQL reads it as an
+    inner join.
     """
-    near, far = ("src", "dst") if forward else ("dst", "src")
     params: dict[str, Any] = {"max_depth": max_depth}
-    seeds = []
     for n, node in enumerate(sorted(start)):
         params[f"s{n}"] = node
-        seeds.append(f"SELECT CAST(:s{n} AS VARCHAR(300)) AS node, 0 AS depth")
-    kind_filter = ""
-    if kinds:
-        kind_filter = " AND e.kind IN (" + ", ".join(f":k{n}" for n in range(len(kinds))) + ")"
-        params.update({f"k{n}": k for n, k in enumerate(kinds)})
-    sql = text(
-        f"WITH RECURSIVE walk(node, depth) AS ({' UNION ALL '.join(seeds)} "
-        f"UNION SELECT e.{far}, w.depth + 1 FROM trace_lineage e JOIN walk w "
-        f"ON e.{near} = w.node WHERE w.depth < :max_depth{kind_filter}) "
-        f"SELECT e.src, e.dst, e.kind, e.event_pk, e.event_time, MIN(w.depth) AS depth "
-        f"FROM trace_lineage e JOIN walk w ON e.{near} = w.node "
-        f"WHERE w.depth < :max_depth{kind_filter} "
-        f"GROUP BY e.id, e.src, e.dst, e.kind, e.event_pk, e.event_time")
     result = recall.Walk()
     for node in start:
         result.depth[node] = 0
-    for src, dst, kind, event_pk, event_time, depth in session.execute(sql, params):
+    for src, dst, kind, event_pk, event_time, depth in session.execute(
+            _q_closure(forward, len(start)), params):
         time = event_time if isinstance(event_time, dt.datetime) else dt.datetime.fromisoformat(
             str(event_time))
         if time.tzinfo is None:
@@ -1944,21 +2011,30 @@ def _closure(session: Session, start: set[str], *, forward: bool, max_depth: int
     return result
 
 
+@functools.cache
+def _q_journey_events(with_pks: bool, limit: int) -> Executable:
+    mentions = select(EventRef.event_pk).where(
+        EventRef.value.in_(bindparam("values", expanding=True)),
+        EventRef.field.notin_(("bizTransaction", "source", "destination")))
+    return select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
+                  EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.biz_location,
+                  EpcisEvent.read_point, EpcisEvent.document).where(
+        or_(EpcisEvent.id.in_(mentions),
+            EpcisEvent.id.in_(bindparam("pks", expanding=True)))
+        if with_pks else EpcisEvent.id.in_(mentions),
+        or_(EpcisEvent.biz_step.is_(None),
+            EpcisEvent.biz_step.notin_(bindparam("skip", expanding=True))),
+    ).order_by(EpcisEvent.event_time.desc(), EpcisEvent.id.desc()).limit(limit)
+
+
 def _events_of_journey(session: Session, nodes: Iterable[str], event_pks: set[int],
                        skip_steps: Sequence[str], limit: int) -> list[Any]:
     """The events that mention the nodes (and the lineage's own events), in one query."""
-    values = sorted(n for n in nodes if not n.startswith("tx:"))
-    mentions = select(EventRef.event_pk).where(
-        EventRef.value.in_(values),
-        EventRef.field.notin_(("bizTransaction", "source", "destination")))
-    stmt = select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
-                  EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.biz_location,
-                  EpcisEvent.read_point, EpcisEvent.document).where(
-        or_(EpcisEvent.id.in_(mentions), EpcisEvent.id.in_(sorted(event_pks)))
-        if event_pks else EpcisEvent.id.in_(mentions),
-        or_(EpcisEvent.biz_step.is_(None), EpcisEvent.biz_step.notin_(skip_steps)),
-    ).order_by(EpcisEvent.event_time.desc(), EpcisEvent.id.desc()).limit(limit)
-    return list(session.execute(stmt))
+    params: dict[str, Any] = {"values": sorted(n for n in nodes if not n.startswith("tx:")),
+                              "skip": list(skip_steps)}
+    if event_pks:
+        params["pks"] = sorted(event_pks)
+    return list(session.execute(_q_journey_events(bool(event_pks), limit), params))
 
 
 def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], list[MapPoint]]:
@@ -1967,8 +2043,10 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
     if not start:
         return [], []
     back = _closure(session, start, forward=False, max_depth=12)
-    ahead = _closure(session, start, forward=True, max_depth=4,
-                     kinds=("aggregation", "association"))
+    # Forward only into packs, level by level: a kind filter inside the recursive query makes
+    # SQLite build a Bloom filter over the whole lineage index on every call.
+    ahead = recall.walk(start, _edges_from_db(session, True, None, None), forward=True,
+                        max_depth=4, follow=lambda e: e.kind in ("aggregation", "association"))
     nodes = set(back.depth) | set(ahead.depth)
     # Routine storage checks and sensor readings are for inspectors, not the consumer page.
     rows = _events_of_journey(session, nodes, {e.event_pk for e in back.edges},
