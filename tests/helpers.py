@@ -97,7 +97,7 @@ def count_queries(engine: Engine) -> Iterator[QueryCounter]:
         event.remove(engine, "before_cursor_execute", _on)
 
 
-def assert_problem(response: Any, status: int, lang: str = "vi") -> dict[str, Any]:
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
     """A problem+json answer (RFC 9457) with the expected status and a message."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")

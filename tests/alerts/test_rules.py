@@ -75,7 +75,8 @@ def test_salinity_thresholds_are_the_reference_facts() -> None:
     assert THRESHOLDS["rice"].name_vi == "Lúa"
     assert "2–3 ‰" in THRESHOLDS["citrus"].note
     for threshold in THRESHOLDS.values():
-        assert "agronomy.md" in threshold.source
+        assert "Salinity of irrigation water" in threshold.source
+        assert "shared/reference" not in threshold.source
 
 
 def test_flood_stations_are_the_reference_facts() -> None:
@@ -178,7 +179,7 @@ def test_salinity_intrusion_puts_crops_at_risk() -> None:
     assert rice.headline_vi == "Mặn 2,60 ‰ tại Cầu Quan: nguy hại cho lúa"
     assert rice.headline_en == "Salinity 2.60 ‰ at Cầu Quan: rice at risk"
     assert "1,3 lần" in rice.description_vi and "2,00 ‰" in rice.description_vi
-    assert "agronomy.md" in rice.source
+    assert "Salinity of irrigation water" in rice.source
 
 
 def test_rice_is_safe_until_the_water_passes_2_per_mille() -> None:
@@ -444,7 +445,7 @@ def test_sowing_advice_for_each_peak() -> None:
         "Đỉnh rầy nâu vào đèn 21/03/2025: gieo né rầy từ 25/03/2025 đến 31/03/2025"
     )
     assert first.values == (TriggerValue(date(2025, 3, 21), 1500, "light_trap_count"),)
-    assert "agronomy.md" in first.source and "né rầy" in first.source
+    assert "né rầy" in first.source and "Mekong Delta" in first.source
     assert bph_sowing_advice("X", []) == []
 
 

@@ -73,7 +73,8 @@ def test_unknown_property_is_a_clear_error() -> None:
 
 def test_ec_to_salinity() -> None:
     assert EC_MS_PER_CM_PER_PER_MILLE == 1.56
-    assert "agronomy.md" in EC_MS_PER_CM_PER_PER_MILLE_SOURCE
+    assert "1.56 mS/cm" in EC_MS_PER_CM_PER_PER_MILLE_SOURCE
+    assert "shared/reference" not in EC_MS_PER_CM_PER_PER_MILLE_SOURCE
     assert "Mekong Delta" in EC_MS_PER_CM_PER_PER_MILLE_SOURCE
     assert ec_to_salinity(1.56) == pytest.approx(1.0)
     assert ec_to_salinity(3.12) == pytest.approx(2.0)  # rice's limit

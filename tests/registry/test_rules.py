@@ -39,7 +39,8 @@ def test_area_on_vn2000_utm() -> None:
 def test_planting_area_minimum() -> None:
     defaults = rules.default_area_rules()
     assert defaults["durian"].min_area_ha == 1.0 and defaults["rice"].min_area_ha == 0.1
-    assert "agronomy.md" in defaults["mango"].source
+    assert "export planting-area codes" in defaults["mango"].source
+    assert all("shared/reference" not in r.source for r in defaults.values())
     rules.check_planting_area("durian", 1.0, defaults, CROP_LABELS)
     rules.check_planting_area("rice", 0.1, defaults, CROP_LABELS)
     rules.check_planting_area("cacao", 0.01, defaults, CROP_LABELS)  # no rule, no minimum

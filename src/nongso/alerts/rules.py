@@ -63,7 +63,8 @@ __all__ = [
 ]
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data"
-AGRONOMY_SOURCE: Final = "/work/shared/reference/agronomy.md"
+AGRONOMY_SOURCE: Final = "Mekong Delta agronomic practice (primary document not yet cited)"
+"""Source of the pest and disease figures, for which no public document is cited yet."""
 
 RULE_SALINITY: Final = "salinity.crop_risk"
 RULE_FLOOD_LEVEL: Final = "flood.alarm_level"
@@ -398,8 +399,8 @@ def salinity_risk(
 # Flood alarm levels
 
 DEFAULT_HYSTERESIS_M: Final = 0.05
-"""An alarm level clears only when the water falls 5 cm below it (agronomy.md: "use a
-hysteresis, e.g. 5 cm"), so a level oscillating around a threshold does not flap."""
+"""An alarm level clears only when the water falls 5 cm below it (a platform default, set in
+``rule_settings.csv``), so a level oscillating around a threshold does not flap."""
 
 _FLOOD_SEVERITY: Final[Mapping[int, Severity]] = {
     0: "info",
@@ -526,7 +527,7 @@ def _flood_change(
         description_vi=description_vi,
         description_en=description_en,
         values=(TriggerValue(at, value, "water_level_m"),),
-        source=f"{station.source}; hysteresis: {AGRONOMY_SOURCE} (Flood alarm levels)",
+        source=f"{station.source}; hysteresis: Nông Số platform default",
     )
 
 
@@ -681,12 +682,12 @@ def bph_light_trap_peaks(
 ) -> list[TrapPeak]:
     """Peaks of brown planthopper (rầy nâu) in daily light-trap counts, oldest first.
 
-    The rule (agronomy.md, Pests: trap catches peak roughly monthly, one generation takes
+    The rule (Mekong Delta practice: trap catches peak roughly monthly, one generation takes
     22–28 days in the delta; the province sows "right after the trap peak"). Day ``d`` is a
     peak when all of these hold:
 
     1. its count is at least ``min_count`` (a platform default of 100 insects a night, to tune
-       per trap: agronomy.md gives no trap figure);
+       per trap: no published trap figure is cited);
     2. it is the highest count of the ``lookback_days`` before it (strictly) and of the
        ``confirm_days`` after it (or equal to none of them): a local maximum;
     3. it is at least ``baseline_ratio`` times the baseline, the median count of the
@@ -773,7 +774,8 @@ def bph_sowing_advice(trap: str, peaks: Iterable[TrapPeak]) -> list[RuleResult]:
                     "comes after about 22–28 days."
                 ),
                 values=(TriggerValue(peak.day, peak.count, "light_trap_count"),),
-                source=f"{AGRONOMY_SOURCE} (Pests — brown planthopper, 'né rầy')",
+                source=("Brown planthopper, 'né rầy' (sow right after the trap peak): "
+                        f"{AGRONOMY_SOURCE}"),
                 onset=peak.sowing_start,
                 expires=peak.sowing_end,
             )
@@ -817,8 +819,8 @@ def rice_blast_weather(
     min_humidity_pct: float = 90.0,
 ) -> list[RuleResult]:
     """Warnings for runs of at least ``min_days`` consecutive calendar days favouring rice
-    blast (đạo ôn): night minimum 20–26 °C and relative humidity ≥ 90 % (agronomy.md: "for
-    several days (about a week)"). Days may be measured or forecast.
+    blast (đạo ôn): night minimum 20–26 °C and relative humidity ≥ 90 % "for several
+    days (about a week)". Days may be measured or forecast.
 
     A missing day, a missing or out-of-range value breaks a run. Severity: moderate, severe
     from 7 days (about a week). One result per run, oldest first, with the days listed.
@@ -874,7 +876,7 @@ def rice_blast_weather(
                     "nitrogen, spray when the disease appears on susceptible varieties."
                 ),
                 values=values,
-                source=f"{AGRONOMY_SOURCE} (Pests — rice blast, Pyricularia oryzae)",
+                source=f"Rice blast (Pyricularia oryzae), weather favouring it: {AGRONOMY_SOURCE}",
                 onset=first,
                 expires=last,
             )

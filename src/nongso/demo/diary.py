@@ -1,11 +1,12 @@
 """Demo farm diaries: seasons and activities for the demo plots (deterministic per seed).
 
-Figures from ../shared/reference/agronomy.md: rice seasons (Đông Xuân sown Nov–Dec and
-harvested Feb–Mar, crossing the year; Hè Thu Apr–May → Jul–Aug; Thu Đông Aug–Sep → Nov–Dec),
-yields of the old Đồng Tháp province (Đông Xuân 7.07 t/ha, Hè Thu 5.65, Thu Đông 5.42),
-fertiliser timing and doses of the extension advice, brown planthopper spray threshold
-1,000/m². A few records break the rules on purpose (a banned ingredient, an overdose, a
-harvest inside the pre-harvest interval) so that the flags show.
+Public figures for the Mekong Delta (their primary documents are not cited yet): rice seasons
+(Đông Xuân sown Nov–Dec and harvested Feb–Mar, crossing the year; Hè Thu Apr–May → Jul–Aug;
+Thu Đông Aug–Sep → Nov–Dec), yields of the old Đồng Tháp province in 2013 (Đông Xuân
+7.07 t/ha, Hè Thu 5.65, Thu Đông 5.42), fertiliser timing and doses of the extension advice,
+brown planthopper spray threshold 1,000/m². A few records break the rules on purpose (a
+banned ingredient, an overdose, a harvest inside the pre-harvest interval) so that the flags
+show.
 
 The rows are generated plot by plot (:func:`generate`) and written in large batches by
 :func:`load`, so that the same code builds the small demo and the 10-million-row benchmark.
@@ -77,7 +78,8 @@ CATALOGUE: list[InputCreate] = [
 DEALERS = ["Đại lý VTNN Hai Lúa", "Cửa hàng Vật tư Nông nghiệp Ba Thành",
            "Đại lý Phân bón – Thuốc BVTV Tư Hiền", "Đại lý VTNN Năm Phước"]
 BANNED = "Lem Lép 50SC (carbendazim)"
-# Season kind: (sowing month, day range), days to harvest, mean yield t/ha (agronomy.md).
+# Season kind: (sowing month, day range), days to harvest, mean yield t/ha (old Đồng Tháp
+# province, 2013).
 RICE = {"dong_xuan": ((11, 15, 30), 95, 7.07), "he_thu": ((4, 10, 30), 92, 5.65),
         "thu_dong": ((8, 5, 25), 90, 5.42)}
 BUYER_KINDS = ("buyer",)

@@ -1,8 +1,8 @@
 """Demo registry data: co-operatives, co-op groups, farmers and their fields.
 
 Fields are rectangles laid out in a global 1.2-km grid on UTM zone 48N (EPSG:32648) near each
-commune's official centroid, so that no two fields overlap by construction. Sizes come from
-../shared/reference/agronomy.md (rice plots 0.3–5 ha; fruit orchards ≥ 0.3 ha).
+commune's official centroid, so that no two fields overlap by construction. Sizes are demo
+settings with no published source cited (rice plots 0.3–5 ha; fruit orchards ≥ 0.3 ha).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Đông Xuân is sown in November–January and harvested in February–April: it always belongs to
 the crop year that starts in the autumn ("Đông Xuân 2025-2026" even when sown on 5 January
-2026). Thu Đông crosses a year only when its harvest falls in the next year. Source of the
-calendar: ../shared/reference/agronomy.md (Mekong Delta rice seasons).
+2026). Thu Đông crosses a year only when its harvest falls in the next year. The calendar is
+the Mekong Delta's usual rice seasons (primary document not yet cited).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def conversion_factor(info: DatastreamInfo) -> float | None:
     """Divide what the device sends by this to get the datastream's unit (None: as sent).
 
     Salinity sensors that report electrical conductivity: ‰ = EC (mS/cm) ÷ 1.56, or
-    EC (µS/cm) ÷ 1560 (agronomy.md: 1 ‰ = 1 g/L ≈ 1.56 mS/cm).
+    EC (µS/cm) ÷ 1560 (Mekong Delta rule of thumb: 1 ‰ = 1 g/L ≈ 1.56 mS/cm).
     """
     unit = (info.input_unit or "").strip().replace("μ", "µ")
     if not unit or info.property_code != "salinity":

@@ -99,8 +99,8 @@ EC_MS_PER_CM_PER_PER_MILLE: Final = 1.56
 """Electrical conductivity of water with 1 ‰ (1 g/L) salinity, in mS/cm: 1 ‰ ≈ 1.56 mS/cm."""
 
 EC_MS_PER_CM_PER_PER_MILLE_SOURCE: Final = (
-    "Rule of thumb used in the Mekong Delta; /work/shared/reference/agronomy.md "
-    "(Salinity — when a crop is at risk: 1 ‰ = 1 g/L ≈ 1.56 mS/cm)"
+    "Rule of thumb used in the Mekong Delta (1 ‰ = 1 g/L ≈ 1.56 mS/cm); "
+    "primary document not yet cited"
 )
 
 

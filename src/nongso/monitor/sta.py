@@ -651,7 +651,8 @@ def datastream_properties(d: Datastream) -> Json:
         props["inputUnit"] = d.input_unit
         if factor is not None:
             props["conversion"] = (
-                f"‰ = {d.input_unit} ÷ {factor:g} (1 ‰ = 1 g/L ≈ 1.56 mS/cm, agronomy.md)")
+                f"‰ = {d.input_unit} ÷ {factor:g} "
+                "(1 ‰ = 1 g/L ≈ 1.56 mS/cm, Mekong Delta rule of thumb)")
     return props
 
 
