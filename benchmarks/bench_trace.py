@@ -430,7 +430,8 @@ def _resolve_all(platform: Platform, targets: list[tuple[str, str]]) -> tuple[
     return times, steps, disk_kib
 
 
-def measure_resolution(platform: Platform, loader: Loader, samples: int) -> dict[str, Any]:
+def measure_resolution(platform: Platform, loader: Loader, samples: int,
+                       seed: int = 11) -> dict[str, Any]:
     """Resolutions of random lots, half of them bagged rice (the longest journeys).
 
     Three passes: (1) lots resolved for the first time, with whatever part of the database
@@ -443,7 +444,7 @@ def measure_resolution(platform: Platform, loader: Loader, samples: int) -> dict
 
     from nongso.app import create_app
 
-    rng = random.Random(11)
+    rng = random.Random(seed)
 
     def draw() -> list[tuple[str, str]]:
         return [rng.choice(loader.samples["bagged"]) for _ in range(samples // 2)] + [
@@ -539,6 +540,7 @@ def main() -> None:
                         help="fraction of 1,000,000 lots / 5,000,000 events")
     parser.add_argument("--database-url", default=os.environ.get("NONGSO_BENCH_DATABASE_URL"))
     parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=11, help="which lots are resolved")
     args = parser.parse_args()
     lots = max(LOTS_PER_JOURNEY * 10, round(1_000_000 * args.scale))
     platform = fresh_platform(args.database_url)
@@ -572,7 +574,7 @@ def main() -> None:
     if loader.event_pk <= 200_000:
         verified = services.verify_log(platform.uow(SYSTEM)).ok
     proofs = check_proofs(platform, loader, 100)
-    resolution = measure_resolution(platform, loader, args.samples)
+    resolution = measure_resolution(platform, loader, args.samples, args.seed)
     recall = measure_recall(platform, loader, max(20, args.samples // 10))
     capture = measure_capture(platform, loader, 20)
     emit("trace", scale=args.scale, database=platform.dialect, lots=loader.lot_pk,
