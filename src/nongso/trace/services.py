@@ -1878,7 +1878,7 @@ def _round(value: float | None) -> float | None:
 
 @functools.cache
 def _resolver_queries() -> dict[str, Executable]:
-    """The resolver's own look-ups, built once (see the read paths' note below)."""
+    """The resolver's own look-ups, built once (see the read paths' note above)."""
     lots, items, products = Lot.__table__, Item.__table__, Product.__table__
     locations, ocop = Location.__table__, OcopProduct.__table__
     gtin, key = bindparam("gtin", type_=String), bindparam("key", type_=String)
