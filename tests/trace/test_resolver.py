@@ -148,3 +148,24 @@ def test_a_gtin_alone_is_not_an_error_page(journey: Journey, path: str) -> None:
     r = journey.client.get(path, headers=HTML)
     assert r.status_code in (200, 404)
     assert "Traceback" not in r.text
+
+
+def test_timeline_steps_name_the_product_and_quantity(journey: Journey) -> None:
+    """Each step names what it made or moved (the product of the lot's GTIN) and how much."""
+    from nongso.trace.models import Product
+
+    j = journey
+    with j.d.platform.uow() as uow:
+        names = {p.gtin: p.name for p in uow.session.query(Product)}
+    view = j.client.get(_path(j.packed), headers={"Accept": "application/json"}).json()
+    harvests = [s for s in view["timeline"] if s["step"] == "commissioning"]
+    assert sorted((s["product"], s["quantity"]) for s in harvests) == sorted([
+        (names[j.harvest_a.gtin], "5.000 kg"), (names[j.harvest_b.gtin], "3.000 kg")])
+    by_label = {s["label_vi"]: (s["product"], s["quantity"]) for s in view["timeline"]}
+    assert by_label["Sấy"] == (names[j.dried.gtin], "6.800 kg")
+    assert by_label["Xay xát"] == (names[j.rice.gtin], "4.250 kg")
+    assert by_label["Đóng gói"] == (names[j.packed.gtin], "4.000 kg")
+    assert by_label["Xếp vào kiện hàng"] == (names[j.packed.gtin], "4.000 kg")
+    # The pallet's moves name the logistic unit (its label), without a quantity.
+    pallet = [s for s in view["timeline"] if s["step"] == "receiving" and s["quantity"] is None]
+    assert pallet and pallet[0]["product"] == j.pallet.label

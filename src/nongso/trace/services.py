@@ -2053,23 +2053,26 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
                               _ROUTINE_STEPS, limit=200)
     ordered = sorted(rows, key=lambda r: (r.event_time, r.id))[-60:]
     places = {p for r in ordered for p in (r.biz_location, r.read_point) if p}
-    known = _known(session, places | nodes)
+    # A lot's product is named by the GTIN in its identifier: the lots themselves are not
+    # looked up (one random index read each when the database is on disk).
+    known = _known(session, places | {n for n in nodes if "/10/" not in n})
+    events_ = [(row, epcis_json_loads(row.document)) for row in ordered]
+    lot_classes = {epcis.normalise_id(element["epcClass"]) for _, event in events_
+                   for element in _quantity_elements(event)}
+    products = _products_by_gtin(session, {g for g in map(_gtin_of_lot, lot_classes) if g})
     steps: list[TimelineStep] = []
     points: list[MapPoint] = []
-    for row in ordered:
-        event = epcis_json_loads(row.document)
+    for row, event in events_:
         vi, en = step_label(row.biz_step, event.get("nongso:processKind"))
         if row.event_type == "AggregationEvent" and row.biz_step == "packing":
             vi, en = "Xếp vào kiện hàng", "Packed into a logistic unit"
         place = known.locations.get(_place_of(event, row) or "")
         product = None
         quantity = None
-        for element in (event.get("outputQuantityList") or event.get("quantityList") or
-                        event.get("childQuantityList") or []):
-            lot = known.lots.get(epcis.normalise_id(element["epcClass"]))
-            if lot is not None:
-                p = known.products.get(lot.product_id)
-                product = p.name if p else None
+        for element in _quantity_elements(event):
+            p = products.get(_gtin_of_lot(epcis.normalise_id(element["epcClass"])) or "")
+            if p is not None:
+                product = p.name
                 if "quantity" in element:
                     quantity = _quantity_text(element["quantity"], element.get("uom"))
                 break
@@ -2089,6 +2092,31 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
             points.append(MapPoint(lat=_round(place.lat) or 0, lon=_round(place.lon) or 0,
                                    label=place.name))
     return steps, points
+
+
+def _quantity_elements(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a timeline step names: the outputs, the quantities or the packed children."""
+    return list(event.get("outputQuantityList") or event.get("quantityList") or
+                event.get("childQuantityList") or [])
+
+
+def _gtin_of_lot(canonical: str) -> str | None:
+    """``https://id.gs1.org/01/{gtin}/10/{lot}`` → the GTIN-14; anything else → ``None``."""
+    head, sep, _ = canonical.partition("/10/")
+    gtin = head.rpartition("/01/")[2]
+    return gtin if sep and len(gtin) == 14 and gtin.isdigit() else None
+
+
+@functools.cache
+def _q_products_by_gtin() -> Executable:
+    table = Product.__table__
+    return select(table).where(table.c.gtin.in_(bindparam("gtins", expanding=True)))
+
+
+def _products_by_gtin(session: Session, gtins: set[str]) -> dict[str, Any]:
+    if not gtins:
+        return {}
+    return {p.gtin: p for p in session.execute(_q_products_by_gtin(), {"gtins": sorted(gtins)})}
 
 
 _UNITS = {"KGM": "kg", "TNE": "t", "GRM": "g", "LTR": "L", "H87": "", "EA": ""}
