@@ -18,7 +18,7 @@ from sqlalchemy.dialects import sqlite
 
 from nongso.core import migrate
 from nongso.trace import services
-from nongso.trace.models import Item, Location, LogisticUnit, Lot
+from nongso.trace.models import Item, Location, LogisticUnit, Lot, Product
 
 LOT = "https://id.gs1.org/01/08930000000017/10/L1"
 
@@ -74,9 +74,13 @@ def test_journey_events_search_the_indexes(engine: Any, with_pks: bool) -> None:
     assert _full_passes(plan) == [], plan
 
 
-@pytest.mark.parametrize("model", [Lot, Item, LogisticUnit, Location])
-def test_known_identifiers_are_looked_up_by_index(engine: Any, model: Any) -> None:
-    plan = _plan(engine, services._q_by_canonical(model), keys=[LOT])
+@pytest.mark.parametrize("model,column,value", [
+    (Lot, "canonical", LOT), (Item, "canonical", LOT), (LogisticUnit, "canonical", LOT),
+    (Location, "canonical", LOT), (Product, "id", 1), (Product, "gtin", "08930000000017"),
+])
+def test_known_identifiers_are_looked_up_by_index(engine: Any, model: Any, column: str,
+                                                  value: Any) -> None:
+    plan = _plan(engine, services._q_rows_in(model, column), values=[value])
     assert _full_passes(plan) == [], plan
 
 
@@ -99,4 +103,3 @@ def test_the_check_sees_a_full_pass(engine: Any) -> None:
         "WHERE w.depth < :max_depth) SELECT e.src, MIN(w.depth) FROM trace_lineage e "
         "JOIN walk w ON e.dst = w.node WHERE w.depth < :max_depth GROUP BY e.id, e.src")
     assert _full_passes(_plan(engine, before, s0=LOT, max_depth=12)) != []
-

@@ -152,11 +152,13 @@ def test_a_gtin_alone_is_not_an_error_page(journey: Journey, path: str) -> None:
 
 def test_timeline_steps_name_the_product_and_quantity(journey: Journey) -> None:
     """Each step names what it made or moved (the product of the lot's GTIN) and how much."""
+    from sqlalchemy import select
+
     from nongso.trace.models import Product
 
     j = journey
     with j.d.platform.uow() as uow:
-        names = {p.gtin: p.name for p in uow.session.query(Product)}
+        names = {p.gtin: p.name for p in uow.session.scalars(select(Product))}
     view = j.client.get(_path(j.packed), headers={"Accept": "application/json"}).json()
     harvests = [s for s in view["timeline"] if s["step"] == "commissioning"]
     assert sorted((s["product"], s["quantity"]) for s in harvests) == sorted([

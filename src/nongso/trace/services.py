@@ -48,7 +48,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
 from nongso.trace import catalogue, epcis, merkle, qr, recall, store
 from nongso.trace.checkpoint import CheckpointError, verify_signed_note
-from nongso.trace.digital_link import build_digital_link
+from nongso.trace.digital_link import build_digital_link, parse_digital_link
 from nongso.trace.epcis import EpcisError, Issue
 from nongso.trace.event_hash import EventHashError, document_event_hashes, event_hash
 from nongso.trace.gs1 import (
@@ -1748,15 +1748,10 @@ def _events_by_pk(session: Session, pks: Iterable[int]) -> list[Any]:
 
 
 @functools.cache
-def _q_by_canonical(model: Any) -> Executable:
+def _q_rows_in(model: Any, column: str) -> Executable:
+    """The rows of ``model`` whose ``column`` is one of the bound ``values``."""
     table = model.__table__
-    return select(table).where(table.c.canonical.in_(bindparam("keys", expanding=True)))
-
-
-@functools.cache
-def _q_products() -> Executable:
-    table = Product.__table__
-    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    return select(table).where(table.c[column].in_(bindparam("values", expanding=True)))
 
 
 @dataclass
@@ -1794,7 +1789,8 @@ def _known(session: Session, ids: Iterable[str]) -> _Known:
         out: dict[str, Any] = {}
         keys = wanted[model]
         for start in range(0, len(keys), 500):
-            for row in session.execute(_q_by_canonical(model), {"keys": keys[start:start + 500]}):
+            for row in session.execute(_q_rows_in(model, "canonical"),
+                                       {"values": keys[start:start + 500]}):
                 out[row.canonical] = row
         return out
 
@@ -1803,7 +1799,7 @@ def _known(session: Session, ids: Iterable[str]) -> _Known:
     product_ids = {lot.product_id for lot in lots.values()} | {
         item.product_id for item in items.values()}
     products = {p.id: p for p in session.execute(
-        _q_products(), {"ids": sorted(product_ids)})} if product_ids else {}
+        _q_rows_in(Product, "id"), {"values": sorted(product_ids)})} if product_ids else {}
     return _Known(lots, items, units_, locations, products)
 
 
@@ -2059,7 +2055,10 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
     events_ = [(row, epcis_json_loads(row.document)) for row in ordered]
     lot_classes = {epcis.normalise_id(element["epcClass"]) for _, event in events_
                    for element in _quantity_elements(event)}
-    products = _products_by_gtin(session, {g for g in map(_gtin_of_lot, lot_classes) if g})
+    gtins = {c: _gtin_of_lot(c) for c in lot_classes}
+    products = {p.gtin: p for p in session.execute(
+        _q_rows_in(Product, "gtin"), {"values": sorted({g for g in gtins.values() if g})})
+    } if any(gtins.values()) else {}
     steps: list[TimelineStep] = []
     points: list[MapPoint] = []
     for row, event in events_:
@@ -2070,7 +2069,7 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
         product = None
         quantity = None
         for element in _quantity_elements(event):
-            p = products.get(_gtin_of_lot(epcis.normalise_id(element["epcClass"])) or "")
+            p = products.get(gtins.get(epcis.normalise_id(element["epcClass"])) or "")
             if p is not None:
                 product = p.name
                 if "quantity" in element:
@@ -2101,22 +2100,12 @@ def _quantity_elements(event: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _gtin_of_lot(canonical: str) -> str | None:
-    """``https://id.gs1.org/01/{gtin}/10/{lot}`` → the GTIN-14; anything else → ``None``."""
-    head, sep, _ = canonical.partition("/10/")
-    gtin = head.rpartition("/01/")[2]
-    return gtin if sep and len(gtin) == 14 and gtin.isdigit() else None
-
-
-@functools.cache
-def _q_products_by_gtin() -> Executable:
-    table = Product.__table__
-    return select(table).where(table.c.gtin.in_(bindparam("gtins", expanding=True)))
-
-
-def _products_by_gtin(session: Session, gtins: set[str]) -> dict[str, Any]:
-    if not gtins:
-        return {}
-    return {p.gtin: p for p in session.execute(_q_products_by_gtin(), {"gtins": sorted(gtins)})}
+    """The GTIN of a lot's Digital Link (``…/01/{gtin}/10/{lot}``); anything else → ``None``."""
+    try:
+        link = parse_digital_link(canonical)
+    except GS1Error:
+        return None
+    return link.gtin if link.lot is not None and link.serial is None else None
 
 
 _UNITS = {"KGM": "kg", "TNE": "t", "GRM": "g", "LTR": "L", "H87": "", "EA": ""}
@@ -2254,8 +2243,6 @@ def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
         if data.kind == "lot" and value.isdigit():
             lot = s.get(Lot, int(value))
         if lot is None and data.kind == "lot" and "/01/" in value:
-            from nongso.trace.digital_link import parse_digital_link
-
             try:
                 link = parse_digital_link(value)
             except GS1Error as exc:
