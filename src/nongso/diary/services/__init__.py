@@ -51,6 +51,7 @@ from nongso.diary.services.downloads import (
     coop_input_use_xlsx,
     season_record_book,
 )
+
 # (a test recomputes a season's figures with it to compare them with the stored ones)
 from nongso.diary.services.figures import _refresh_seasons as _refresh_seasons
 from nongso.diary.services.figures import rules_base_unit
