@@ -15,11 +15,10 @@
 | ``compliance`` | the rules, a season's compliance report, certification, flagged seasons |
 | ``to_trace`` | the contract with traceability: events, the inputs a season used |
 | ``views`` | the farmer's phone page, the co-operative's season, commune/province figures |
-| ``downloads`` | record book (Excel, PDF) and co-operative sheets (gathered here, written by
-  the pure ``diary.exports``) |
+| ``downloads`` | record book (Excel, PDF), co-op sheets; written by the pure ``diary.exports`` |
 | ``imports`` | the Excel import (read by the pure ``diary.excel``) |
 | ``figures`` | a season's figures and flags, recomputed from its activities on every write |
-| ``_common`` | what every use case shares: scope and permission checks, errors, time |
+| ``_common`` | what the use cases share: scope and permission checks, errors, time, paging |
 
 Permissions (checked in each use case, on the scope columns every diary row carries):
 - a farmer reads and writes his own plots' diary;

@@ -1,6 +1,7 @@
 """What every use case of the diary shares: the scope and permission checks on the scope
 columns every diary row carries, the error for a bad field, the organisation look-up through the
-registry's services, and time (a time without a zone is Vietnam time; nothing in the future).
+registry's services, time (a time without a zone is Vietnam time; nothing in the future) and
+one page of a list with its total.
 """
 
 from __future__ import annotations
