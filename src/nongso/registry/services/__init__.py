@@ -18,6 +18,7 @@ module                   use cases
 ``exports``              GeoJSON / CSV / Excel, the planting-area-code list
 ``boundaries``           administrative boundaries (synthetic, imported) and the basemap
 ``map``                  what the map page shows
+``ogc``                  the registry's collections as OGC API – Features providers
 =======================  ====================================================================
 
 Functions other domains rely on (stable): ``organisation_scope``, ``farmer_scope``,
@@ -27,11 +28,23 @@ Functions other domains rely on (stable): ``organisation_scope``, ``farmer_scope
 ``production_units_of``, ``infrastructure_by_id``, ``register_sensor_finder``,
 ``linked_sensors``, the look-ups ``organisation_ref``, ``organisation_names``,
 ``farmer_ref``, ``farmer_names``, ``farmer_organisation``, ``count_members``,
-``production_unit_ref``.
+``production_unit_ref``, and ``register_provider`` with ``FunctionProvider``, ``ItemsQuery``,
+``FeaturePage``, ``FeatureRecord``, ``Queryable`` (another domain's OGC API collection,
+registered by :mod:`nongso.wiring`).
 """
 
 from __future__ import annotations
 
+from nongso.registry.providers import (
+    CollectionProvider,
+    FeaturePage,
+    FeatureRecord,
+    FunctionProvider,
+    ItemsQuery,
+    Queryable,
+    register_provider,
+)
+from nongso.registry.services import ogc as _ogc  # noqa: F401  (publishes the collections)
 from nongso.registry.services._common import (
     VN,
     can_manage_unit,
@@ -130,7 +143,8 @@ from nongso.registry.services.summary import province_summary
 
 __all__ = [
     "EXPORT_LIMIT", "MAP_FEATURE_LIMIT", "MAP_LAYERS", "MAP_POLYGON_ZOOM", "VN",
-    "ImportRefused", "LinkFinder",
+    "CollectionProvider", "FeaturePage", "FeatureRecord", "FunctionProvider", "ImportRefused",
+    "ItemsQuery", "LinkFinder", "Queryable",
     "area_rules", "boundaries_geojson", "can_manage_unit", "can_see_farmer", "can_write_unit",
     "collection_extent", "communes_near", "count_members", "create_farmer",
     "create_infrastructure", "create_organisation", "create_production_unit",
@@ -146,7 +160,7 @@ __all__ = [
     "map_data", "organisation_history", "organisation_names", "organisation_ref",
     "organisation_scope", "production_unit_history", "production_unit_ref",
     "production_unit_scope", "production_units_by_id", "production_units_near",
-    "production_units_of", "province_summary", "query_features",
+    "production_units_of", "province_summary", "query_features", "register_provider",
     "register_sensor_finder", "set_area_rule", "soil_unit_history", "synthesize_boundaries",
     "update_farmer", "update_infrastructure", "update_organisation", "update_production_unit",
     "update_soil_unit",
