@@ -6,7 +6,8 @@
 collection's queryables (a mapping ``name → column expression``), SQLite first and portable to
 PostgreSQL. The ``bbox`` and ``datetime`` parameters are read by
 :mod:`~nongso.registry.cql.params`; bounding-box conditions are in
-:mod:`~nongso.registry.cql.boxes`; the errors (HTTP 400) in :mod:`~nongso.registry.cql.errors`.
+:mod:`~nongso.registry.cql.boxes`, ``LIKE`` in :mod:`~nongso.registry.cql.like`; the errors
+(HTTP 400) in :mod:`~nongso.registry.cql.errors`.
 
 Supported: ``=`` ``<>`` ``<`` ``<=`` ``>`` ``>=``, ``AND`` ``OR`` ``NOT``, ``[NOT] LIKE``,
 ``[NOT] IN (…)``, ``[NOT] BETWEEN … AND …``, ``IS [NOT] NULL``, ``INCLUDE``/``EXCLUDE``, literal

@@ -5,8 +5,8 @@ The tree comes from :mod:`nongso.registry.cql.parse` (pygeofilter's AST classes)
 predicates are compiled in two stages (see :mod:`nongso.registry.cql`): an SQL prefilter on the
 rows' bounding boxes, then the exact test with shapely in :meth:`CompiledFilter.refine`.
 
-One cohesive thing (the compiler: logic, comparisons, spatial predicates, their residual
-three-valued evaluation, LIKE), hence its length.
+One cohesive thing (the compiler: logic, comparisons, spatial predicates and their residual
+three-valued evaluation); ``LIKE`` patterns are :mod:`nongso.registry.cql.like`.
 """
 
 from __future__ import annotations
@@ -26,21 +26,15 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     ARRAY,
     JSON,
-    Boolean,
     DateTime,
-    String,
     and_,
     false,
-    literal,
     not_,
     or_,
     true,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from nongso.registry.cql.boxes import (
@@ -53,6 +47,7 @@ from nongso.registry.cql.boxes import (
     columns_tuple,
 )
 from nongso.registry.cql.errors import MAX_DEPTH, FilterError
+from nongso.registry.cql.like import case_sensitive_like
 from nongso.registry.cql.parse import Unsupported, parse_cql2_text
 from nongso.registry.geo import BBox, GeoError, validate_geometry
 
@@ -410,12 +405,7 @@ class _Compiler:
                 operator="LIKE",
             )
         self.value(name, column, node.pattern, "LIKE")
-        tokens = _like_tokens(node.pattern, name)
-        expression: ColumnElement[bool] = _CaseSensitiveLike(
-            column,
-            literal(_sql_like_pattern(tokens), String()),
-            literal(_glob_pattern(tokens), String()),
-        )
+        expression = case_sensitive_like(column, node.pattern, name)
         return not_(expression) if node.not_ else expression
 
     def in_(self, node: ast.In) -> ColumnElement[bool]:
@@ -760,78 +750,3 @@ def _unsupported(node: Any) -> FilterError:
         f"The operator '{name}' is not supported in filters.",
         operator=name,
     )
-
-
-# LIKE ------------------------------------------------------------------------------------
-
-_LikeToken = tuple[Literal["any", "one", "char"], str]
-
-
-def _like_tokens(pattern: str, name: str) -> list[_LikeToken]:
-    tokens: list[_LikeToken] = []
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                raise FilterError(
-                    f"Mẫu LIKE cho «{name}» kết thúc bằng ký tự thoát «\\».",
-                    f"The LIKE pattern for '{name}' ends with the escape character '\\'.",
-                    queryable=name,
-                    operator="LIKE",
-                )
-            tokens.append(("char", escaped))
-        elif ch == "%":
-            tokens.append(("any", ch))
-        elif ch == "_":
-            tokens.append(("one", ch))
-        else:
-            tokens.append(("char", ch))
-    return tokens
-
-
-def _sql_like_pattern(tokens: Sequence[_LikeToken]) -> str:
-    out: list[str] = []
-    for kind, ch in tokens:
-        if kind == "any":
-            out.append("%")
-        elif kind == "one":
-            out.append("_")
-        else:
-            out.append("\\" + ch if ch in "%_\\" else ch)
-    return "".join(out)
-
-
-def _glob_pattern(tokens: Sequence[_LikeToken]) -> str:
-    out: list[str] = []
-    for kind, ch in tokens:
-        if kind == "any":
-            out.append("*")
-        elif kind == "one":
-            out.append("?")
-        else:
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-    return "".join(out)
-
-
-class _CaseSensitiveLike(FunctionElement[bool]):
-    """``column LIKE pattern ESCAPE '\\'``; ``column GLOB pattern`` on SQLite."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "cql_like"
-
-
-@compiles(_CaseSensitiveLike)
-def _compile_like(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
-    column, like_pattern, _ = list(element.clauses)
-    return (
-        f"({compiler.process(column, **kw)} LIKE {compiler.process(like_pattern, **kw)} "
-        "ESCAPE '\\')"
-    )
-
-
-@compiles(_CaseSensitiveLike, "sqlite")
-def _compile_like_sqlite(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
-    column, _, glob_pattern = list(element.clauses)
-    return f"({compiler.process(column, **kw)} GLOB {compiler.process(glob_pattern, **kw)})"
