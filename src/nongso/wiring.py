@@ -1,5 +1,30 @@
-"""Which domain listens to which domain event, and which domain answers another's questions
-about its records: the one place these subscriptions are made."""
+"""Which domain listens to which domain event, which domain answers another's questions about
+its records, and which domains publish collections at ``/ogcapi``: the one place these
+subscriptions are made.
+
+Publishing another domain's records (monitoring stations, lots, open-data layers) as an OGC
+API – Features collection needs no change to the OGC code: register a provider here, made of
+the domain's service functions (see :mod:`nongso.registry.providers` for the whole interface)::
+
+    registry.register_provider(registry.FunctionProvider(
+        id="stations",                               # /ogcapi/collections/stations
+        title_vi="Trạm quan trắc", title_en="Monitoring stations",
+        description_vi="…", description_en="…",
+        queryables=(registry.Queryable("code", "string", "Mã trạm", "Station code"),),
+        get_items=monitor.station_features,          # (uow, ItemsQuery) -> FeaturePage
+        get_item=monitor.station_feature,            # (uow, id) -> FeatureRecord | None
+        get_extent=monitor.stations_extent,          # (uow) -> (BBox | None, (from, to))
+        geometry_format="geometry-point", temporal=False,
+        record_path="/monitor/stations/{id}",        # the record's web page, if any
+    ))
+
+``get_items`` receives the parsed request (``bbox``, ``interval`` from ``datetime``, ``filter``
+in CQL2 text, ``equals`` for the queryables used as query parameters, ``limit``, and ``after``
+or ``offset`` from the ``cursor`` of a next link) and answers public properties only, for
+``uow.principal``. A part it does not support must be refused with
+``nongso.registry.cql.ParameterError`` (400), never ignored; ``numberMatched`` only when it
+cost nothing. Collections are listed in the order they are registered, after the registry's.
+"""
 
 from __future__ import annotations
 

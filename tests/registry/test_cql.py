@@ -408,6 +408,24 @@ def test_other_filter_errors() -> None:
     assert "sâu" in filter_error(deep).message_vi
 
 
+def test_numbers_out_of_range_are_errors() -> None:
+    err = filter_error("area_ha > 1e400")
+    assert "quá lớn" in err.message_vi and "too large" in err.message_en
+    assert filter_error("S_INTERSECTS(geometry, POINT(1e400 10))").status == 400
+
+
+def test_deep_nesting_is_refused_before_parsing(engine: Engine) -> None:
+    # Far beyond what the compiler accepts: refused with the same error, never parsed (the
+    # parser recurses in native code).
+    for text in ("(" * 5_000 + "crop = 'x'" + ")" * 5_000,
+                 "crop = " + "-" * 9_000 + "1",
+                 "area_ha = " + "(" * 4_000 + "1" + ")" * 4_000):
+        err = filter_error(text)
+        assert "sâu" in err.message_vi and "deeply" in err.message_en
+    # Parentheses inside strings and quoted names do not count.
+    assert run(engine, "crop = '" + "(" * 5_000 + "' OR \"crop\" = 'xoài'") == [3]
+
+
 def test_long_flat_chains_compile(engine: Engine) -> None:
     text = " OR ".join(f"score = {i}" for i in range(500))
     assert run(engine, text) == [1, 2, 3, 4, 5, 6]

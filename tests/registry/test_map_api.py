@@ -68,10 +68,10 @@ def test_zoomed_in_features_with_filters(actors: Actors) -> None:
 
 def test_too_many_features_fall_back_to_counts(actors: Actors, platform: Platform,
                                                monkeypatch: Any) -> None:
-    from nongso.registry import services
+    from nongso.registry.services import map as map_service
 
     seed(actors)
-    monkeypatch.setattr(services, "MAP_FEATURE_LIMIT", 3)
+    monkeypatch.setattr(map_service, "MAP_FEATURE_LIMIT", 3)
     lon, lat = TAN_PHUOC_1
     body = actors.client.get(MAP, params={"bbox": f"{lon},{lat - 0.01},{lon + 0.05},{lat + 0.01}",
                                           "zoom": 16, "layers": "production_units"}).json()

@@ -4,9 +4,11 @@ versioned history and the administrative boundaries of the map.
 Every map feature table keeps its *current* state (ids never change: other domains reference
 ``production_units.id``, ``organisations.id``, ``farmers.id``); each change also writes a row to
 ``registry_versions`` (see :mod:`nongso.registry.versioning`), which is what the map shows
-"as of" a date. Spatial tables carry their bounding box in plain columns; a spatial index over
-those columns (SQLite R*Tree virtual table kept by triggers, PostgreSQL GiST on a ``box``
-expression) is created by the migration and used by :mod:`nongso.registry.spatial`.
+"as of" a date; that table's model, :class:`~nongso.registry.versioning.FeatureVersion`, lives
+with the versioning code and is re-exported here. Spatial tables carry their bounding box in
+plain columns; a spatial index over those columns (SQLite R*Tree virtual table kept by
+triggers, PostgreSQL GiST on a ``box`` expression) is created by the migration and used by
+:mod:`nongso.registry.spatial`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from nongso.registry.kinds import (  # re-exported: the tables' vocabularies
     STATUSES,
     UNIT_KINDS,
 )
-from nongso.registry.versioning import Versioned
+from nongso.registry.versioning import FeatureVersion, Versioned  # the version table
 
 __all__ = [
     "BUSINESS_KINDS", "INFRASTRUCTURE_KINDS", "ORGANISATION_KINDS", "PRODUCER_ORGANISATION_KINDS",
@@ -195,45 +197,6 @@ class SoilUnit(Versioned, Audited, Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-
-
-class FeatureVersion(Base):
-    """One version of a map feature, valid from ``valid_from`` until ``valid_to`` (exclusive).
-
-    The current version has ``valid_to`` NULL. A deletion closes the current version and adds a
-    ``change="delete"`` row with an empty interval. Never updated except to close a version.
-    """
-
-    __tablename__ = "registry_versions"
-    __table_args__ = (
-        UniqueConstraint("collection", "feature_id", "version",
-                         name="uq_registry_versions_feature_version"),
-        Index("ix_registry_versions_asof", "collection", "valid_from", "valid_to"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    collection: Mapped[str] = mapped_column(String(30))
-    feature_id: Mapped[int] = mapped_column(index=True)
-    version: Mapped[int]
-    change: Mapped[str] = mapped_column(String(10))  # create, update, delete
-    kind: Mapped[str | None] = mapped_column(String(30))
-    code: Mapped[str | None] = mapped_column(String(50))
-    name: Mapped[str | None] = mapped_column(String(300))
-    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
-    province_code: Mapped[str | None] = mapped_column(String(10))
-    crop: Mapped[str | None] = mapped_column(String(50))
-    status: Mapped[str | None] = mapped_column(String(20))
-    organisation_id: Mapped[int | None]
-    geometry: Mapped[str | None] = mapped_column(Text)
-    min_lon: Mapped[float | None]
-    min_lat: Mapped[float | None]
-    max_lon: Mapped[float | None]
-    max_lat: Mapped[float | None]
-    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    valid_from: Mapped[dt.datetime]
-    valid_to: Mapped[dt.datetime | None]
-    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200), default="system")
 
 
 class AdminBoundary(Audited, Base):

@@ -13,6 +13,12 @@ A parameter the API does not define is refused with 400, never ignored. ``number
 given only when it costs nothing (the whole result fits in the first page).
 
 Anonymous callers get public properties only (no farmer, no phone numbers).
+
+The collections are :class:`~nongso.registry.providers.CollectionProvider` objects from the
+provider registry (:mod:`nongso.registry.providers`): the registry's own tables and whatever
+other domains publish through :mod:`nongso.wiring`. This module knows no table: it parses and
+checks the request, asks the provider, and renders GeoJSON, JSON, HTML and the OpenAPI
+definition.
 """
 
 from __future__ import annotations
@@ -26,17 +32,17 @@ from fastapi.responses import Response
 
 from nongso.core import clock
 from nongso.core.deps import UowDep
-from nongso.core.errors import NotFound
 from nongso.core.http import page_language, request_language
-from nongso.registry import cql, services
-from nongso.registry.features import (
-    COLLECTIONS,
-    Collection,
-    FeatureQuery,
-    FeatureRecord,
-    get_collection,
-)
+from nongso.registry import cql
+from nongso.registry import services as _services  # noqa: F401  (publishes the registry's collections)
 from nongso.registry.messages import KIND_LABELS, label, property_rows
+from nongso.registry.providers import (
+    CollectionProvider,
+    FeatureRecord,
+    ItemsQuery,
+    get_provider,
+    providers,
+)
 from nongso.web.render import render
 
 router = APIRouter(prefix="/ogcapi", include_in_schema=False)
@@ -159,10 +165,10 @@ def api_definition(request: Request) -> Response:
 
 # --- collections ----------
 
-def _collection_doc(request: Request, uow: UowDep, coll: Collection) -> dict[str, Any]:
+def _collection_doc(request: Request, uow: UowDep, coll: CollectionProvider) -> dict[str, Any]:
     base = _base(request)
     lang = _lang(request)
-    box, span = services.collection_extent(uow, coll.id)
+    box, span = coll.extent(uow)
     extent: dict[str, Any] = {"spatial": {
         "bbox": [[round(box.min_lon, 6), round(box.min_lat, 6), round(box.max_lon, 6),
                   round(box.max_lat, 6)]] if box else [[102.1, 8.1, 117.9, 23.4]],
@@ -199,7 +205,7 @@ def collections(request: Request, uow: UowDep) -> Response:
     body = {
         "links": [_link(f"{base}/collections", "self", JSON_TYPE, "Collections"),
                   _link(f"{base}/collections?f=html", "alternate", HTML, "Collections")],
-        "collections": [_collection_doc(request, uow, c) for c in COLLECTIONS.values()],
+        "collections": [_collection_doc(request, uow, c) for c in providers()],
     }
     if _wants_html(request):
         return render(request, "registry/ogc_collections.html", {"doc": body})
@@ -209,7 +215,7 @@ def collections(request: Request, uow: UowDep) -> Response:
 @router.get("/collections/{collection_id}")
 def collection(collection_id: str, request: Request, uow: UowDep) -> Response:
     _check_params(request, frozenset({"f", "lang"}))
-    coll = get_collection(collection_id)
+    coll = get_provider(collection_id)
     body = _collection_doc(request, uow, coll)
     if _wants_html(request):
         return render(request, "registry/ogc_collection.html",
@@ -217,7 +223,7 @@ def collection(collection_id: str, request: Request, uow: UowDep) -> Response:
     return _json(body)
 
 
-def queryables_schema(base: str, coll: Collection, lang: str) -> dict[str, Any]:
+def queryables_schema(base: str, coll: CollectionProvider, lang: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "geometry": {"title": "Hình học" if lang == "vi" else "Geometry",
                      "format": coll.geometry_format,
@@ -245,7 +251,7 @@ def queryables_schema(base: str, coll: Collection, lang: str) -> dict[str, Any]:
 @router.get("/collections/{collection_id}/queryables")
 def queryables(collection_id: str, request: Request) -> Response:
     _check_params(request, frozenset({"f", "lang"}))
-    coll = get_collection(collection_id)
+    coll = get_provider(collection_id)
     body = queryables_schema(_base(request), coll, _lang(request))
     if _wants_html(request):
         return render(request, "registry/ogc_queryables.html", {"doc": body, "coll": coll})
@@ -270,7 +276,7 @@ def _int_param(request: Request, name: str, low: int, high: int, default: int | 
     return value
 
 
-def _items_query(request: Request, coll: Collection) -> FeatureQuery:
+def _items_query(request: Request, coll: CollectionProvider) -> ItemsQuery:
     names = {q.name for q in coll.queryables}
     _check_params(request, ITEM_PARAMETERS | names)
     params = request.query_params
@@ -289,15 +295,13 @@ def _items_query(request: Request, coll: Collection) -> FeatureQuery:
     raw_datetime = params.get("datetime")
     after, offset = _cursor(params.get("cursor"))
     bbox = cql.parse_bbox(params["bbox"]) if "bbox" in params else None
-    return FeatureQuery(
+    return ItemsQuery(
         bbox=bbox,
         interval=cql.parse_datetime_interval(raw_datetime) if raw_datetime else None,
         filter=params.get("filter") or None,
         equals={k: v for k, v in params.items() if k in names},
         limit=_int_param(request, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT) or DEFAULT_LIMIT,
         after=after, offset=offset,
-        # A bbox query's pages follow the spatial index (fast first page of a dense box).
-        spatial_order=bbox is not None and after is None,
     )
 
 
@@ -313,7 +317,7 @@ def _cursor(raw: str | None) -> tuple[int | None, int | None]:
     return (None, int(text)) if raw.startswith("o") else (int(text), None)
 
 
-def _feature_doc(base: str, coll: Collection, f: FeatureRecord) -> dict[str, Any]:
+def _feature_doc(base: str, coll: CollectionProvider, f: FeatureRecord) -> dict[str, Any]:
     href = f"{base}/collections/{coll.id}/items/{f.id}"
     doc: dict[str, Any] = {
         "type": "Feature", "id": f.id, "geometry": f.geometry, "properties": f.properties,
@@ -329,10 +333,10 @@ def _feature_doc(base: str, coll: Collection, f: FeatureRecord) -> dict[str, Any
 
 @router.get("/collections/{collection_id}/items")
 def items(collection_id: str, request: Request, uow: UowDep) -> Response:
-    coll = get_collection(collection_id)
+    coll = get_provider(collection_id)
     q = _items_query(request, coll)
     html = _wants_html(request)
-    page = services.query_features(uow, coll.id, q)
+    page = coll.items(uow, q)
     base = _base(request)
     href = f"{base}/collections/{coll.id}/items"
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "f")]
@@ -374,21 +378,15 @@ def items(collection_id: str, request: Request, uow: UowDep) -> Response:
 @router.get("/collections/{collection_id}/items/{feature_id}")
 def item(collection_id: str, feature_id: str, request: Request, uow: UowDep) -> Response:
     _check_params(request, frozenset({"f", "lang"}))
-    coll = get_collection(collection_id)
-    if not feature_id.isdigit():
-        raise NotFound(f"Không tìm thấy đối tượng «{feature_id[:40]}».",
-                       f"Feature '{feature_id[:40]}' was not found.")
-    feature = services.get_feature(uow, coll.id, int(feature_id))
-    base = _base(request)
-    b = feature.bbox
-    record = FeatureRecord(feature.id, feature.geometry, feature.properties,
-                           (b[0], b[1], b[2], b[3]) if b else None)
-    doc = _feature_doc(base, coll, record)
+    coll = get_provider(collection_id)
+    record = coll.item(uow, feature_id)
+    doc = _feature_doc(_base(request), coll, record)
     if _wants_html(request):
         lang = _lang(request)
         return render(request, "registry/ogc_item.html", {
             "doc": doc, "coll": coll, "rows": property_rows(doc["properties"], lang),
             "geojson": json.dumps(doc["geometry"], ensure_ascii=False),
+            "record_href": coll.record_href(record.id),
         })
     return _json(doc, GEOJSON)
 
@@ -426,8 +424,9 @@ def openapi_document(base: str) -> dict[str, Any]:
         "/collections": {"get": {"summary": "Collections", "operationId": "getCollections",
                                  "parameters": common, "responses": ok_json}},
     }
-    for coll in COLLECTIONS.values():
+    for coll in providers():
         path = f"/collections/{coll.id}"
+        title_en = coll.title("en")
         properties = [
             param(q.name, {"type": "string", "format": "date"} if q.type == "date"
                   else ({"type": q.type, "enum": list(q.enum)} if q.enum else {"type": q.type}),
@@ -453,21 +452,21 @@ def openapi_document(base: str) -> dict[str, Any]:
                   "CRS of the geometries in the filter"),
             *common, *properties,
         ]
-        paths[path] = {"get": {"summary": coll.title_en, "operationId": f"describe_{coll.id}",
+        paths[path] = {"get": {"summary": title_en, "operationId": f"describe_{coll.id}",
                                "parameters": common, "responses": ok_json}}
         paths[f"{path}/queryables"] = {"get": {
-            "summary": f"Queryables of {coll.title_en}", "operationId": f"queryables_{coll.id}",
+            "summary": f"Queryables of {title_en}", "operationId": f"queryables_{coll.id}",
             "parameters": common,
             "responses": {"200": {"description": "OK", "content": {SCHEMA_TYPE: {}, HTML: {}}}}}}
         paths[f"{path}/items"] = {"get": {
-            "summary": f"Features of {coll.title_en}", "operationId": f"items_{coll.id}",
+            "summary": f"Features of {title_en}", "operationId": f"items_{coll.id}",
             "parameters": items_params,
             "responses": {"200": {"description": "A page of features",
                                   "content": {GEOJSON: {}, HTML: {}}},
                           "400": {"description": "Bad parameter",
                                   "content": {"application/problem+json": {}}}}}}
         paths[f"{path}/items/{{featureId}}"] = {"get": {
-            "summary": f"One feature of {coll.title_en}", "operationId": f"item_{coll.id}",
+            "summary": f"One feature of {title_en}", "operationId": f"item_{coll.id}",
             "parameters": [{"name": "featureId", "in": "path", "required": True,
                             "schema": {"type": "integer"}}, *common],
             "responses": {"200": {"description": "The feature",

@@ -1,4 +1,5 @@
-"""Versioned history of map features: every change writes a row to ``registry_versions``.
+"""Versioned history of map features: the ``registry_versions`` table
+(:class:`FeatureVersion`) and the session hooks that write a row to it on every change.
 
 Models that inherit :class:`Versioned` get, at flush time and in the same transaction:
 
@@ -14,6 +15,10 @@ or what the use case set with :func:`set_effective`) until the next version's ``
 
 Bulk loaders that insert rows with ``insert()`` (the demo, file imports) bypass the ORM and call
 :func:`bulk_versions` themselves.
+
+This module imports no other registry module but :mod:`nongso.registry.extents` (the models
+import the :class:`Versioned` mixin from here; the version table lives here too), so that
+``models → versioning`` is not a cycle.
 """
 
 from __future__ import annotations
@@ -24,11 +29,26 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, event, func, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    JSON,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nongso.core import clock
+from nongso.core.db import Base, utcnow
+from nongso.registry import extents
 
 VERSION_COLUMNS = ("kind", "code", "name", "commune_code", "province_code", "crop", "status",
                    "organisation_id")
@@ -40,9 +60,51 @@ _PENDING = "registry_versions_pending"
 
 
 class Versioned:
-    """Mixin: changes to this model are kept as versions (see the module docstring)."""
+    """Mixin: changes to this model are kept as versions (see the module docstring).
+
+    ``__versioned_collection__`` names the feature's collection in the versions table; it is
+    the model's table name."""
 
     __versioned_collection__: ClassVar[str] = ""
+
+
+class FeatureVersion(Base):
+    """One version of a map feature, valid from ``valid_from`` until ``valid_to`` (exclusive).
+
+    The current version has ``valid_to`` NULL. A deletion closes the current version and adds a
+    ``change="delete"`` row with an empty interval. Never updated except to close a version.
+    """
+
+    __tablename__ = "registry_versions"
+    __table_args__ = (
+        UniqueConstraint("collection", "feature_id", "version",
+                         name="uq_registry_versions_feature_version"),
+        Index("ix_registry_versions_asof", "collection", "valid_from", "valid_to"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection: Mapped[str] = mapped_column(String(30))
+    feature_id: Mapped[int] = mapped_column(index=True)
+    version: Mapped[int]
+    change: Mapped[str] = mapped_column(String(10))  # create, update, delete
+    kind: Mapped[str | None] = mapped_column(String(30))
+    code: Mapped[str | None] = mapped_column(String(50))
+    name: Mapped[str | None] = mapped_column(String(300))
+    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    province_code: Mapped[str | None] = mapped_column(String(10))
+    crop: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str | None] = mapped_column(String(20))
+    organisation_id: Mapped[int | None]
+    geometry: Mapped[str | None] = mapped_column(Text)
+    min_lon: Mapped[float | None]
+    min_lat: Mapped[float | None]
+    max_lon: Mapped[float | None]
+    max_lat: Mapped[float | None]
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    valid_from: Mapped[dt.datetime]
+    valid_to: Mapped[dt.datetime | None]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200), default="system")
 
 
 def set_effective(session: Session, when: dt.datetime | None) -> None:
@@ -112,11 +174,9 @@ def bulk_versions(
 ) -> int:
     """Write the versions of rows inserted in bulk (with their ids and ``version``); returns
     how many. ``valid_from`` is one time or a function of the row; ``valid_to`` closes them
-    (an earlier version of a feature)."""
-    from nongso.registry import features
-    from nongso.registry.models import FeatureVersion
-
-    features.invalidate_extents(collection)
+    (an earlier version of a feature). The collection's table is noted as changed: its cached
+    extents are forgotten when the session commits."""
+    extents.mark_changed(session, collection)
     default = _effective(session)
     now = clock.now()
     actor = _actor(session)
@@ -182,8 +242,6 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     pending: list[tuple[Any, str, int]] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    from nongso.registry.models import FeatureVersion
-
     when = _effective(session)
     now = clock.now()
     actor = _actor(session)

@@ -1,42 +1,12 @@
-"""OGC API – Features query parameters: CQL2-text ``filter`` (Part 3), ``bbox``, ``datetime``.
+"""The compiler of CQL2 filters into SQLAlchemy conditions, SQLite first (portable to
+PostgreSQL), over a collection's queryables (a mapping ``name → column expression``).
 
-:func:`compile_filter` parses a CQL2-text filter with pygeofilter's grammar and transformer and
-compiles the tree into a SQLAlchemy boolean expression over the collection's queryables (a
-mapping ``name → column expression``), portable to SQLite and PostgreSQL.
+The tree comes from :mod:`nongso.registry.cql.parse` (pygeofilter's AST classes). Spatial
+predicates are compiled in two stages (see :mod:`nongso.registry.cql`): an SQL prefilter on the
+rows' bounding boxes, then the exact test with shapely in :meth:`CompiledFilter.refine`.
 
-Supported: ``=`` ``<>`` ``<`` ``<=`` ``>`` ``>=``, ``AND`` ``OR`` ``NOT``, ``[NOT] LIKE``,
-``[NOT] IN (…)``, ``[NOT] BETWEEN … AND …``, ``IS [NOT] NULL``, ``INCLUDE``/``EXCLUDE``, literal
-strings, numbers, booleans, ``DATE('…')`` and ``TIMESTAMP('…')``; spatial predicates
-``S_INTERSECTS`` (also ``BBOX(geometry, …)``), ``S_WITHIN``, ``S_CONTAINS`` and ``S_DISJOINT``
-between the geometry queryable and a WKT, ``BBOX(minx, miny, maxx, maxy)`` or ``ENVELOPE``
-literal. Everything else (temporal ``T_*`` and array ``A_*`` operators, functions such as
-``CASEI``, arithmetic, ``S_DWITHIN``…) is refused with :class:`FilterError`: no part of a filter
-is ever silently ignored.
-
-Spatial predicates are compiled in two stages. The SQL expression only *prefilters* on the
-bounding-box columns of the rows (``minx``/``miny``/``maxx``/``maxy``, which an ordinary
-B-tree index or a spatial index serves); it keeps every row that may match. The exact test is
-done in Python by :meth:`CompiledFilter.refine` with shapely on the rows the query returned.
-Spatial predicates may appear anywhere in the filter (under ``OR``, inside ``NOT (…)``): a
-top-level conjunct that mixes spatial and other predicates is compiled into
-
-* an SQL *over-approximation* kept in ``where`` (every row for which the conjunct is TRUE
-  satisfies it: a spatial atom is replaced by its bounding-box prefilter where it counts
-  positively and by FALSE where it counts negatively, NOT swapping the two), and
-* a *residual* tree evaluated in Python on each candidate row, in SQL's three-valued logic,
-  whose non-spatial leaves are computed by the database itself (selected as boolean columns,
-  :attr:`CompiledFilter.columns`) so that their semantics are exactly SQL's, and whose spatial
-  leaves are computed with shapely.
-
-A row is kept when the whole filter is TRUE (UNKNOWN, e.g. a row without geometry, is not).
-
-Deviations from ``pygeofilter.parsers.cql2_text.parse`` (whose grammar file and transformer are
-reused unchanged otherwise): ``AND`` binds tighter than ``OR`` as CQL2 requires (pygeofilter
-reads ``a OR b AND c`` as ``(a OR b) AND c``), and ``NOT`` applies to any parenthesised group
-(``NOT (a = 1 AND b = 2)``, a syntax error in pygeofilter 0.4). ``LIKE`` follows CQL2: ``%``
-any sequence, ``_`` one character, ``\\`` escapes, case-sensitive on both databases (``GLOB``
-on SQLite, whose ``LIKE`` ignores ASCII case). Property names are case-sensitive and, a
-pygeofilter grammar limit, at least two characters long (or double-quoted).
+One cohesive thing (the compiler: logic, comparisons, spatial predicates and their residual
+three-valued evaluation); ``LIKE`` patterns are :mod:`nongso.registry.cql.like`.
 """
 
 from __future__ import annotations
@@ -44,232 +14,44 @@ from __future__ import annotations
 import datetime as dt
 import math
 import operator
-import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, Final, Literal
 
 import shapely
-from lark import Lark, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from pygeofilter import ast, values
-from pygeofilter.parsers.cql2_text import parser as _pgf_parser
-from shapely.geometry import MultiPolygon, box, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     ARRAY,
     JSON,
-    Boolean,
     DateTime,
-    String,
     and_,
     false,
-    literal,
     not_,
     or_,
     true,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from nongso.core.errors import AppError
+from nongso.registry.cql.boxes import (
+    BBoxColumns,
+    ColumnLike,
+    bbox_condition,
+    bbox_from_numbers,
+    bbox_geometry,
+    clause,
+    columns_tuple,
+)
+from nongso.registry.cql.errors import MAX_DEPTH, FilterError
+from nongso.registry.cql.like import case_sensitive_like
+from nongso.registry.cql.parse import Unsupported, parse_cql2_text
 from nongso.registry.geo import BBox, GeoError, validate_geometry
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_FILTER_LENGTH",
-    "BBoxColumns",
-    "CompiledFilter",
-    "FilterError",
-    "ParameterError",
-    "Queryables",
-    "SpatialCondition",
-    "bbox_condition",
-    "bbox_geometry",
-    "compile_ast",
-    "compile_filter",
-    "parse_bbox",
-    "parse_cql2_text",
-    "parse_datetime_interval",
-]
-
-MAX_FILTER_LENGTH: Final = 20_000
-MAX_DEPTH: Final = 100
-"""Deepest nesting of NOT / parenthesised groups compiled (deeper is refused, not crashed)."""
-
-ColumnLike = ColumnElement[Any] | QueryableAttribute[Any]
 Queryables = Mapping[str, ColumnLike]
-
-
-class FilterError(AppError, ValueError):
-    """A ``filter`` that cannot be parsed or compiled (HTTP 400, OGC InvalidParameterValue).
-
-    ``position`` is the 1-based column of a syntax error, ``queryable`` the property concerned,
-    ``operator`` the unsupported operator, when known.
-    """
-
-    status = 400
-    code = "invalid-filter"
-    title_vi = "Bộ lọc không hợp lệ"
-    title_en = "Invalid filter"
-
-    def __init__(
-        self,
-        message_vi: str,
-        message_en: str,
-        *,
-        position: int | None = None,
-        queryable: str | None = None,
-        operator: str | None = None,
-    ) -> None:
-        extra: dict[str, Any] = {}
-        if position is not None:
-            extra["position"] = position
-        if queryable is not None:
-            extra["queryable"] = queryable
-        if operator is not None:
-            extra["operator"] = operator
-        super().__init__(message_vi, message_en, extra=extra)
-        self.position = position
-        self.queryable = queryable
-        self.operator = operator
-
-
-class ParameterError(AppError, ValueError):
-    """A wrong ``bbox`` or ``datetime`` query parameter (HTTP 400)."""
-
-    status = 400
-    code = "invalid-parameter"
-    title_vi = "Tham số không hợp lệ"
-    title_en = "Invalid parameter"
-
-    def __init__(self, message_vi: str, message_en: str, *, parameter: str) -> None:
-        super().__init__(message_vi, message_en, extra={"parameter": parameter})
-        self.parameter = parameter
-
-
-# ------------------------------------------------------------------------------------------
-# Parsing
-
-
-@v_args(meta=False, inline=True)
-class _Transformer(_pgf_parser.CQLTransformer):  # type: ignore[misc]
-    """pygeofilter's transformer without its debugging ``print`` calls."""
-
-    def wkt__geometry_with_srid(self, srid: Any, geometry: dict[str, Any]) -> dict[str, Any]:
-        geometry["crs"] = {
-            "type": "name",
-            "properties": {"name": f"urn:ogc:def:crs:EPSG::{srid}"},
-        }
-        return geometry
-
-    def wkt__multipoint_2(self, *coordinates: Any) -> dict[str, Any]:
-        return {"type": "MultiPoint", "coordinates": coordinates}
-
-
-_CONDITION_RULES: Final = """?condition: and_condition
-          | condition "OR"i and_condition                                -> or_
-
-?and_condition: not_condition
-              | and_condition "AND"i not_condition                       -> and_
-
-?not_condition: primary_condition
-              | "NOT"i not_condition                                     -> not_
-
-?primary_condition: predicate
-                  | "(" condition ")"
-
-"""
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    directory = os.path.dirname(_pgf_parser.__file__)
-    with open(os.path.join(directory, "grammar.lark"), encoding="utf-8") as f:
-        grammar = f.read()
-    start, end = grammar.find("?condition:"), grammar.find("?predicate:")
-    if start < 0 or end < start:  # pragma: no cover - a pygeofilter upgrade changed the grammar
-        raise RuntimeError("pygeofilter's CQL2 grammar changed: review nongso.registry.cql")
-    grammar = grammar[:start] + _CONDITION_RULES + grammar[end:]
-    return Lark(
-        grammar,
-        parser="lalr",
-        maybe_placeholders=False,
-        transformer=_Transformer(),
-        import_paths=[os.path.dirname(directory)],
-    )
-
-
-def parse_cql2_text(text: str) -> ast.Node:
-    """Parse CQL2 text into a pygeofilter AST; syntax errors → :class:`FilterError`."""
-    if len(text) > MAX_FILTER_LENGTH:
-        raise FilterError(
-            f"Bộ lọc quá dài (tối đa {MAX_FILTER_LENGTH} ký tự).",
-            f"The filter is too long (at most {MAX_FILTER_LENGTH} characters).",
-        )
-    if not text.strip():
-        raise FilterError("Bộ lọc rỗng.", "The filter is empty.")
-    try:
-        node = _parser().parse(text)
-    except UnexpectedInput as exc:
-        raise _syntax_error(text, exc) from None
-    except Exception as exc:  # a literal the transformer rejects (e.g. a bad timestamp)
-        raise FilterError(
-            f"Giá trị không hợp lệ trong bộ lọc: {exc}.", f"Invalid value in the filter: {exc}."
-        ) from exc
-    if not isinstance(node, ast.Node):
-        raise FilterError(
-            "Bộ lọc phải là một điều kiện (ví dụ crop = 'lúa'), không phải một giá trị.",
-            "The filter must be a condition (e.g. crop = 'rice'), not a value.",
-        )
-    return node
-
-
-def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
-    column = getattr(exc, "column", None)
-    column = column if isinstance(column, int) and column > 0 else None
-    if isinstance(exc, UnexpectedEOF) or (
-        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
-    ):
-        found_vi, found_en = "bộ lọc kết thúc quá sớm", "the filter ends too early"
-        column = len(text) + 1
-    elif isinstance(exc, UnexpectedToken):
-        found_vi = f"không mong đợi «{exc.token}»"
-        found_en = f"unexpected '{exc.token}'"
-    elif isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream or 0
-        snippet = text[pos : pos + 20]
-        found_vi, found_en = f"không hiểu «{snippet}»", f"cannot read '{snippet}'"
-    else:
-        found_vi, found_en = "cú pháp sai", "syntax error"
-    where_vi = f" tại vị trí {column}" if column else ""
-    where_en = f" at position {column}" if column else ""
-    return FilterError(
-        f"Lỗi cú pháp CQL2 trong bộ lọc{where_vi}: {found_vi}.",
-        f"CQL2 syntax error in the filter{where_en}: {found_en}.",
-        position=column,
-    )
-
-
-# ------------------------------------------------------------------------------------------
-# Result
-
-
-@dataclass(frozen=True)
-class BBoxColumns:
-    """The four columns holding each row's bounding box (lon/lat degrees)."""
-
-    minx: ColumnLike
-    miny: ColumnLike
-    maxx: ColumnLike
-    maxy: ColumnLike
 
 
 SpatialOp = Literal["intersects", "within", "contains", "disjoint"]
@@ -623,12 +405,7 @@ class _Compiler:
                 operator="LIKE",
             )
         self.value(name, column, node.pattern, "LIKE")
-        tokens = _like_tokens(node.pattern, name)
-        expression: ColumnElement[bool] = _CaseSensitiveLike(
-            column,
-            literal(_sql_like_pattern(tokens), String()),
-            literal(_glob_pattern(tokens), String()),
-        )
+        expression = case_sensitive_like(column, node.pattern, name)
         return not_(expression) if node.not_ else expression
 
     def in_(self, node: ast.In) -> ColumnElement[bool]:
@@ -787,7 +564,7 @@ def _under(columns: BBoxColumns, condition: SpatialCondition) -> ColumnElement[b
 
 def _prefilter(columns: BBoxColumns, condition: SpatialCondition) -> ColumnElement[bool]:
     """A condition on the bounding boxes that every matching row satisfies."""
-    minx, miny, maxx, maxy = (_clause(c) for c in _columns_tuple(columns))
+    minx, miny, maxx, maxy = (clause(c) for c in columns_tuple(columns))
     g = BBox(*condition.geometry.bounds)
     effective = condition.op
     if condition.negated:
@@ -803,14 +580,7 @@ def _prefilter(columns: BBoxColumns, condition: SpatialCondition) -> ColumnEleme
     return true()  # disjoint: overlapping boxes may still be disjoint
 
 
-def _columns_tuple(columns: BBoxColumns) -> tuple[ColumnLike, ColumnLike, ColumnLike, ColumnLike]:
-    return columns.minx, columns.miny, columns.maxx, columns.maxy
 
-
-def _clause(column: ColumnLike) -> ColumnElement[Any]:
-    if isinstance(column, QueryableAttribute):
-        return column.__clause_element__()
-    return column
 
 
 _CRS84: Final = {
@@ -886,7 +656,7 @@ def _box(op_name: str, numbers: Sequence[Any]) -> BaseGeometry:
             f"BBOX in '{op_name}' needs 4 (or 6) numbers: minx, miny, maxx, maxy.",
             operator=op_name,
         )
-    b = _bbox_from_numbers([float(n) for n in numbers], "filter")
+    b = bbox_from_numbers([float(n) for n in numbers], "filter")
     return bbox_geometry(b)
 
 
@@ -947,6 +717,8 @@ def _type_names(expected: type[Any]) -> tuple[str, str]:
 
 
 def _operator_name(node: Any) -> str:
+    if isinstance(node, Unsupported):
+        return node.name
     if isinstance(node, ast.BBox):
         return "BBOX"
     if isinstance(node, ast.SpatialComparisonPredicate):
@@ -977,229 +749,4 @@ def _unsupported(node: Any) -> FilterError:
         f"Phép «{name}» chưa được hỗ trợ trong bộ lọc.",
         f"The operator '{name}' is not supported in filters.",
         operator=name,
-    )
-
-
-# LIKE ------------------------------------------------------------------------------------
-
-_LikeToken = tuple[Literal["any", "one", "char"], str]
-
-
-def _like_tokens(pattern: str, name: str) -> list[_LikeToken]:
-    tokens: list[_LikeToken] = []
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == "\\":
-            escaped = next(chars, None)
-            if escaped is None:
-                raise FilterError(
-                    f"Mẫu LIKE cho «{name}» kết thúc bằng ký tự thoát «\\».",
-                    f"The LIKE pattern for '{name}' ends with the escape character '\\'.",
-                    queryable=name,
-                    operator="LIKE",
-                )
-            tokens.append(("char", escaped))
-        elif ch == "%":
-            tokens.append(("any", ch))
-        elif ch == "_":
-            tokens.append(("one", ch))
-        else:
-            tokens.append(("char", ch))
-    return tokens
-
-
-def _sql_like_pattern(tokens: Sequence[_LikeToken]) -> str:
-    out: list[str] = []
-    for kind, ch in tokens:
-        if kind == "any":
-            out.append("%")
-        elif kind == "one":
-            out.append("_")
-        else:
-            out.append("\\" + ch if ch in "%_\\" else ch)
-    return "".join(out)
-
-
-def _glob_pattern(tokens: Sequence[_LikeToken]) -> str:
-    out: list[str] = []
-    for kind, ch in tokens:
-        if kind == "any":
-            out.append("*")
-        elif kind == "one":
-            out.append("?")
-        else:
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-    return "".join(out)
-
-
-class _CaseSensitiveLike(FunctionElement[bool]):
-    """``column LIKE pattern ESCAPE '\\'``; ``column GLOB pattern`` on SQLite."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "cql_like"
-
-
-@compiles(_CaseSensitiveLike)
-def _compile_like(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
-    column, like_pattern, _ = list(element.clauses)
-    return (
-        f"({compiler.process(column, **kw)} LIKE {compiler.process(like_pattern, **kw)} "
-        "ESCAPE '\\')"
-    )
-
-
-@compiles(_CaseSensitiveLike, "sqlite")
-def _compile_like_sqlite(element: _CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
-    column, _, glob_pattern = list(element.clauses)
-    return f"({compiler.process(column, **kw)} GLOB {compiler.process(glob_pattern, **kw)})"
-
-
-# ------------------------------------------------------------------------------------------
-# bbox and datetime parameters
-
-
-def parse_bbox(text: str) -> BBox:
-    """The ``bbox`` parameter: ``minx,miny,maxx,maxy`` or ``minx,miny,minz,maxx,maxy,maxz``.
-
-    Longitudes −180…180, latitudes −90…90, ``miny ≤ maxy``; ``minx > maxx`` means the box
-    crosses the antimeridian (OGC API – Features). Heights are dropped.
-    """
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) not in (4, 6):
-        raise ParameterError(
-            f"bbox phải có 4 số (minx,miny,maxx,maxy) hoặc 6 số, nhận {len(parts)} giá trị.",
-            f"bbox must have 4 numbers (minx,miny,maxx,maxy) or 6, got {len(parts)} values.",
-            parameter="bbox",
-        )
-    numbers: list[float] = []
-    for p in parts:
-        try:
-            n = float(p)
-        except ValueError:
-            n = math.nan
-        if not math.isfinite(n):
-            raise ParameterError(
-                f"bbox: «{p}» không phải số.", f"bbox: '{p}' is not a number.", parameter="bbox"
-            )
-        numbers.append(n)
-    return _bbox_from_numbers(numbers, "bbox")
-
-
-def _bbox_from_numbers(numbers: Sequence[float], parameter: str) -> BBox:
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    minx, miny, maxx, maxy = numbers
-    problem: tuple[str, str] | None = None
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-        problem = ("kinh độ phải trong −180…180", "longitudes must be within −180…180")
-    elif not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-        problem = ("vĩ độ phải trong −90…90", "latitudes must be within −90…90")
-    elif miny > maxy:
-        problem = ("miny phải nhỏ hơn hoặc bằng maxy", "miny must not exceed maxy")
-    if problem is not None:
-        message = (f"{parameter}: {problem[0]}.", f"{parameter}: {problem[1]}.")
-        if parameter == "filter":
-            raise FilterError(*message, operator="BBOX")
-        raise ParameterError(*message, parameter=parameter)
-    return BBox(minx, miny, maxx, maxy)
-
-
-def bbox_condition(columns: BBoxColumns, b: BBox) -> ColumnElement[bool]:
-    """Rows whose bounding box overlaps ``b`` (antimeridian-crossing boxes handled)."""
-    minx, miny, maxx, maxy = (_clause(c) for c in _columns_tuple(columns))
-    lat = and_(miny <= b.max_lat, maxy >= b.min_lat)
-    if b.min_lon <= b.max_lon:
-        return and_(minx <= b.max_lon, maxx >= b.min_lon, lat)
-    return and_(or_(maxx >= b.min_lon, minx <= b.max_lon), lat)
-
-
-def bbox_geometry(b: BBox) -> BaseGeometry:
-    """The box as a polygon (two, for a box crossing the antimeridian)."""
-    if b.min_lon <= b.max_lon:
-        return box(b.min_lon, b.min_lat, b.max_lon, b.max_lat)
-    return MultiPolygon(
-        [box(b.min_lon, b.min_lat, 180, b.max_lat), box(-180, b.min_lat, b.max_lon, b.max_lat)]
-    )
-
-
-_RFC3339: Final = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?)?$"
-)
-
-
-def parse_datetime_interval(
-    text: str, *, default_tz: dt.tzinfo = dt.UTC
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The ``datetime`` parameter → ``(start, end)``, aware, in UTC; ``None`` = open (``..``).
-
-    An instant gives ``(t, t)``; a date alone stands for the whole day (``2025-01-01`` →
-    00:00:00 to 23:59:59.999999). Times without an offset, and dates, are read in
-    ``default_tz``. ``start > end`` is an error, and so is ``../..``.
-    """
-    value = text.strip()
-    parts = value.split("/")
-    if len(parts) == 1:
-        if parts[0] in ("", ".."):
-            raise _datetime_error(text, "thiếu thời điểm", "no instant given")
-        return (
-            _parse_instant(parts[0], default_tz, text, end_of_day=False),
-            _parse_instant(parts[0], default_tz, text, end_of_day=True),
-        )
-    if len(parts) != 2:
-        raise _datetime_error(text, "chỉ được có một dấu «/»", "there must be at most one '/'")
-    raw_start, raw_end = (p.strip() for p in parts)
-    start_open, end_open = raw_start in ("", ".."), raw_end in ("", "..")
-    if start_open and end_open:
-        raise _datetime_error(
-            text, "khoảng thời gian phải có ít nhất một đầu", "an interval needs at least one end"
-        )
-    start = None if start_open else _parse_instant(raw_start, default_tz, text, end_of_day=False)
-    end = None if end_open else _parse_instant(raw_end, default_tz, text, end_of_day=True)
-    if start is not None and end is not None and start > end:
-        raise _datetime_error(
-            text, "thời điểm đầu sau thời điểm cuối", "the start is after the end"
-        )
-    return start, end
-
-
-def _parse_instant(raw: str, default_tz: dt.tzinfo, text: str, *, end_of_day: bool) -> dt.datetime:
-    m = _RFC3339.match(raw)
-    if m is None:
-        raise _datetime_error(
-            text,
-            f"«{raw[:40]}» không đúng RFC 3339 (ví dụ 2025-01-01T00:00:00Z)",
-            f"'{raw[:40]}' is not RFC 3339 (e.g. 2025-01-01T00:00:00Z)",
-        )
-    try:
-        day = dt.date.fromisoformat(m.group("date"))
-        if m.group("time") is None:
-            moment = dt.datetime.combine(day, dt.time(), tzinfo=default_tz)
-            if end_of_day:
-                moment += dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-            return moment.astimezone(dt.UTC)
-        clock = dt.time.fromisoformat(m.group("time"))
-        fraction = (m.group("fraction") or ".0")[1:7].ljust(6, "0")
-        zone = m.group("zone")
-        tz: dt.tzinfo = default_tz
-        if zone is not None and zone.upper() != "Z":
-            sign = 1 if zone[0] == "+" else -1
-            hours, minutes = int(zone[1:3]), int(zone[4:6])
-            tz = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-        elif zone is not None:
-            tz = dt.UTC
-        moment = dt.datetime.combine(day, clock.replace(microsecond=int(fraction)), tzinfo=tz)
-    except ValueError as exc:
-        raise _datetime_error(
-            text, f"«{raw[:40]}» không phải ngày giờ có thật ({exc})", f"'{raw[:40]}': {exc}"
-        ) from None
-    return moment.astimezone(dt.UTC)
-
-
-def _datetime_error(text: str, vi: str, en: str) -> ParameterError:
-    return ParameterError(
-        f"Tham số datetime «{text[:80]}» không hợp lệ: {vi}.",
-        f"Invalid datetime parameter '{text[:80]}': {en}.",
-        parameter="datetime",
     )
