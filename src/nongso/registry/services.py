@@ -46,7 +46,8 @@ from nongso.registry import (
     spatial,
     versioning,
 )
-from nongso.registry.messages import CROP_LABELS, KIND_LABELS
+from nongso.registry.messages import CROP_LABELS as CROP_LABELS  # re-exported (see the end)
+from nongso.registry.messages import KIND_LABELS as KIND_LABELS  # re-exported (see the end)
 from nongso.registry.models import (
     AdminBoundary,
     Farmer,
@@ -1938,3 +1939,24 @@ def _map_feature(collection: str, f: features.FeatureRecord) -> FeaturePublic:
     props = {k: f.properties[k] for k in _MAP_KEYS if f.properties.get(k) not in (None, [], "")}
     geometry = geo.to_geojson(shape(f.geometry), precision=6) if f.geometry else None
     return FeaturePublic(id=f.id, collection=collection, geometry=geometry, properties=props)
+
+
+# The registry's pure vocabulary that the pages and other domains use (with CROP_LABELS and
+# KIND_LABELS above): the import contracts (pyproject.toml) let them import only this module
+# and ``schemas``.
+from nongso.registry.features import COLLECTIONS as COLLECTIONS  # noqa: E402
+from nongso.registry.features import get_collection as get_collection  # noqa: E402
+from nongso.registry.geo import parse_geojson_geometry as parse_geojson_geometry  # noqa: E402
+from nongso.registry.kinds import BUSINESS_KINDS as BUSINESS_KINDS  # noqa: E402
+from nongso.registry.kinds import INFRASTRUCTURE_KINDS as INFRASTRUCTURE_KINDS  # noqa: E402
+from nongso.registry.kinds import (  # noqa: E402
+    PRODUCER_ORGANISATION_KINDS as PRODUCER_ORGANISATION_KINDS,
+)
+from nongso.registry.kinds import SOIL_TYPES as SOIL_TYPES  # noqa: E402
+from nongso.registry.kinds import UNIT_KINDS as UNIT_KINDS  # noqa: E402
+from nongso.registry.messages import FLAG_LABELS as FLAG_LABELS  # noqa: E402
+from nongso.registry.messages import SALINITY_LABELS as SALINITY_LABELS  # noqa: E402
+from nongso.registry.messages import STATION_LABELS as STATION_LABELS  # noqa: E402
+from nongso.registry.messages import STATUS_LABELS as STATUS_LABELS  # noqa: E402
+from nongso.registry.messages import label as label  # noqa: E402
+from nongso.registry.messages import property_rows as property_rows  # noqa: E402
