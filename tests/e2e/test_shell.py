@@ -41,8 +41,12 @@ def test_login_language_and_home_on_a_phone(
 
     page.click("#menu summary")
     page.click("nav >> text=Administrative units")
+    expect(page.locator("#unit-results")).not_to_contain_text("Phường Cao Lãnh")
     page.fill("#unit-search", "cao lanh")
+    # The page's own script swaps the results in as one types, and the address keeps the query.
     expect(page.locator("#unit-results")).to_contain_text("Phường Cao Lãnh")
+    expect(page).to_have_url(live_server + "/units?q=cao%20lanh")
+    assert page.locator("#unit-search").input_value() == "cao lanh"
     page.screenshot(path=str(artifacts / f"units-search-en-{leg}.png"), full_page=True)
 
     page.click("#lang-vi")
