@@ -128,7 +128,7 @@ def test_signed_webhook_email_sms_and_inbox(platform: Platform, actors: Actors,
     # Not for this alert: another crop, another commune.
     services.create_subscription(platform.uow(commune_a), SubscriptionCreate(
         channel="email", address="lua@example.org", crop="rice", commune_code=actors.commune_b))
-    _salinity_alert(platform, actors, 1.6)  # durian 3.2x: extreme; rice not at risk
+    alert_id = _salinity_alert(platform, actors, 1.6)  # durian 3.2x: extreme; rice not at risk
     report = services.dispatch(platform.uow(SYSTEM))
     assert (report.sent, report.failed) == (4, 0)
 
@@ -149,7 +149,7 @@ def test_signed_webhook_email_sms_and_inbox(platform: Platform, actors: Actors,
     assert str(make_header(decode_header(mail["Subject"]))) == f"[Nông Số] {headline}"
     text = mail.get_payload(decode=True).decode()
     assert text.splitlines()[0] == headline
-    assert "CAP: http://127.0.0.1:8000/api/v1/alerts/1/cap.xml" in text.splitlines()
+    assert f"CAP: http://127.0.0.1:8000/api/v1/alerts/{alert_id}/cap.xml" in text.splitlines()
 
     ((phone, text),) = sms.sent
     assert phone == "0900 000 123" and len(text) <= 320 and "CẢNH BÁO" in text
