@@ -20,12 +20,17 @@ setup-test:
 test: setup-test
 	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
-## make check: ruff, mypy --strict on src/, alembic check
+## make check: ruff, mypy --strict on src/, alembic check, the import contracts (lint-imports),
+## the declared dependencies (deptry: the code, then the tests against the dev group too)
 check: setup
 	.venv/bin/ruff check src tests scripts benchmarks
 	.venv/bin/mypy
 	@d=$$(mktemp -d); export NONGSO_DATABASE_URL=sqlite:///$$d/check.db; \
 	  $(PY) -m nongso.cli db upgrade >/dev/null && $(PY) -m nongso.cli db check
+	.venv/bin/lint-imports --no-cache --no-logo
+	.venv/bin/deptry src scripts benchmarks
+	.venv/bin/deptry tests --exclude '^\.venv' --known-first-party tests --known-first-party nongso \
+	  --ignore DEP002,DEP004
 
 ## make bench: benchmarks, one JSON line each
 bench: setup

@@ -14,6 +14,7 @@ from nongso.core import migrate
 from nongso.core.platform import Platform
 from nongso.core.settings import Settings
 from nongso.units import services as units
+from nongso.wiring import register_handlers
 
 
 def fresh_platform(url: str | None = None) -> Platform:
@@ -21,6 +22,7 @@ def fresh_platform(url: str | None = None) -> Platform:
     if url is None:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='nongso-bench-')) / 'bench.db'}"
     migrate.upgrade(url)
+    register_handlers()
     platform = Platform.create(Settings(database_url=url))
     units.load_reference_data(platform.uow())
     return platform

@@ -46,8 +46,7 @@ fi
 
 say "copy front-end libraries into src/nongso/web/static/vendor"
 vendor=src/nongso/web/static/vendor
-rm -rf "$vendor"; mkdir -p "$vendor"/{htmx,leaflet,leaflet.markercluster,echarts}
-cp node_modules/htmx.org/dist/htmx.min.js "$vendor/htmx/"
+rm -rf "$vendor"; mkdir -p "$vendor"/{leaflet,leaflet.markercluster,echarts}
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
       node_modules/leaflet/dist/images "$vendor/leaflet/"
 cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \

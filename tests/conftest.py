@@ -31,6 +31,7 @@ from nongso.core import migrate  # noqa: E402
 from nongso.core.platform import Platform  # noqa: E402
 from nongso.core.settings import Settings  # noqa: E402
 from nongso.units import services as units  # noqa: E402
+from nongso.wiring import register_handlers  # noqa: E402
 from tests.helpers import Actors  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -84,6 +85,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="session")
 def _platform(db_url: str) -> Iterator[Platform]:
+    register_handlers()  # what the entry points (app, ``nongso`` command) do first
     platform = Platform.create(Settings(database_url=db_url, var_dir=_VAR))
     units.load_reference_data(platform.uow())
     yield platform

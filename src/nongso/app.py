@@ -29,6 +29,7 @@ from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import trace as trace_pages
+from nongso.wiring import register_handlers
 
 log = logging.getLogger("nongso")
 
@@ -36,6 +37,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
 def create_app(platform: Platform | None = None) -> FastAPI:
+    register_handlers()
     platform = platform or Platform.create()
     settings = platform.settings
     app = FastAPI(

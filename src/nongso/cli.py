@@ -13,6 +13,7 @@ from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
+from nongso.wiring import register_handlers
 
 app = typer.Typer(help="Nông Số — nền tảng nông nghiệp số", no_args_is_help=True)
 db_app = typer.Typer(help="Cơ sở dữ liệu / database", no_args_is_help=True)
@@ -24,6 +25,13 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
 app.command("demo")(demo_command)
+
+
+@app.callback()
+def main() -> None:
+    """Nông Số — nền tảng nông nghiệp số."""
+    # Every command works on the connected domains (events, finders, authentication).
+    register_handlers()
 
 
 @db_app.command("upgrade")
@@ -57,9 +65,9 @@ def serve(
     """Chạy máy chủ web và API / serve the web UI and the API."""
     import uvicorn
 
-    from nongso.alerts.worker import start_background
     from nongso.app import create_app
     from nongso.core.platform import Platform
+    from nongso.wiring import start_background
 
     platform = Platform.create()
     # The alerts worker, and the MQTT bridge when NONGSO_MQTT_URL is set (the app starts and

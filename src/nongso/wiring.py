@@ -1,6 +1,10 @@
 """Which domain listens to which domain event, which domain answers another's questions about
 its records, and which domains publish collections at ``/ogcapi``: the one place these
-subscriptions are made.
+subscriptions are made and which background services run together (core and the
+domains import no other domain's internals; see the import contracts in ``pyproject.toml``).
+
+The entry points call :func:`register_handlers` before they do anything else:
+``nongso.app.create_app``, the ``nongso`` command (``nongso.cli``) and the test fixtures.
 
 Publishing another domain's records (monitoring stations, lots, open-data layers) as an OGC
 API – Features collection needs no change to the OGC code: register a provider here, made of
@@ -28,20 +32,32 @@ cost nothing. Collections are listed in the order they are registered, after the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nongso.alerts.worker import AlertsWorker
+    from nongso.core.platform import Platform
+    from nongso.monitor.bridge import MqttBridge
+
 _done = False
 
 
 def register_handlers() -> None:
-    """Subscribe every domain's handlers to the bus (idempotent)."""
+    """Subscribe every domain's handlers to the bus and install the cross-domain hooks
+    (idempotent)."""
     global _done
     if _done:
         return
     _done = True
+    from nongso.accounts import services as accounts
     from nongso.alerts import handlers as alert_handlers
-    from nongso.core import events
+    from nongso.core import deps, events
     from nongso.monitor import services as monitor
     from nongso.registry import services as registry
     from nongso.trace import handlers as trace_handlers
+
+    # Core <- accounts: who is calling (bearer token, device key, web session).
+    deps.register_authenticator(accounts.authenticate)
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
@@ -56,3 +72,37 @@ def register_handlers() -> None:
     events.subscribe(events.SaleRecorded, trace_handlers.on_sale)
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
+
+
+class Background:
+    """The background services of a serving process: the alerts worker, and the MQTT bridge
+    when a broker URL is given."""
+
+    def __init__(self, worker: AlertsWorker, bridge: MqttBridge | None) -> None:
+        self.worker = worker
+        self.bridge = bridge
+
+    def stop(self) -> None:
+        from nongso.monitor import runtime
+
+        if self.bridge is not None:
+            self.bridge.stop()
+            runtime.set_bridge(None)
+        self.worker.stop()
+
+
+def start_background(platform: Platform, mqtt_url: str | None, *,
+                     evaluate_s: float | None = None, client_id: str | None = None,
+                     prefix: str | None = None) -> Background:
+    """Start the alerts worker and, with ``mqtt_url``, the MQTT bridge (which wakes the worker
+    after every stored batch). The app does not wait for the broker."""
+    from nongso.alerts.channels import alert_settings
+    from nongso.alerts.worker import AlertsWorker
+    from nongso.monitor import runtime
+
+    worker = AlertsWorker(platform, evaluate_s=evaluate_s or alert_settings().worker_interval_s)
+    worker.start()
+    runtime.on_flush(worker.wake)
+    bridge = runtime.start_bridge(platform, mqtt_url, client_id=client_id, prefix=prefix) \
+        if mqtt_url else None
+    return Background(worker, bridge)

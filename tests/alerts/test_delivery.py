@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
+from email.header import decode_header, make_header
 from typing import Any, ClassVar
 
 import pytest
@@ -127,7 +128,7 @@ def test_signed_webhook_email_sms_and_inbox(platform: Platform, actors: Actors,
     # Not for this alert: another crop, another commune.
     services.create_subscription(platform.uow(commune_a), SubscriptionCreate(
         channel="email", address="lua@example.org", crop="rice", commune_code=actors.commune_b))
-    _salinity_alert(platform, actors, 1.6)  # durian 3.2x: extreme; rice not at risk
+    alert_id = _salinity_alert(platform, actors, 1.6)  # durian 3.2x: extreme; rice not at risk
     report = services.dispatch(platform.uow(SYSTEM))
     assert (report.sent, report.failed) == (4, 0)
 
@@ -144,9 +145,11 @@ def test_signed_webhook_email_sms_and_inbox(platform: Platform, actors: Actors,
     ((sender, to, raw),) = mailbox.messages
     mail = message_from_bytes(raw)
     assert sender == "canh-bao@nongso.test" and to == ["canbo.xa@example.org"]
-    assert "Mặn 1,60 ‰ tại Vàm Kênh" in str(mail["Subject"]) or "Vàm Kênh" in mail.get_payload(
-        decode=True).decode()
-    assert "/cap.xml" in mail.get_payload(decode=True).decode()
+    headline = "CẢNH BÁO: Mặn 1,60 ‰ tại Vàm Kênh: nguy hại cho sầu riêng"
+    assert str(make_header(decode_header(mail["Subject"]))) == f"[Nông Số] {headline}"
+    text = mail.get_payload(decode=True).decode()
+    assert text.splitlines()[0] == headline
+    assert f"CAP: http://127.0.0.1:8000/api/v1/alerts/{alert_id}/cap.xml" in text.splitlines()
 
     ((phone, text),) = sms.sent
     assert phone == "0900 000 123" and len(text) <= 320 and "CẢNH BÁO" in text

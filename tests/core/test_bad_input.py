@@ -52,7 +52,7 @@ def test_oversized_body_is_refused(actors: Actors) -> None:
     r = actors.client.post(FARMERS, content=big.encode(), headers={
         **actors.headers("admin"), "Content-Type": "application/json"})
     body = assert_problem(r, 413)
-    assert "MB" in body["detail"]
+    assert body["detail"] == "Nội dung gửi lên vượt quá giới hạn 10 MB."
     assert _farmer_count(actors) == 2
 
 
@@ -69,10 +69,11 @@ def test_oversized_chunked_body_is_refused(actors: Actors) -> None:
 
 
 def test_invalid_unit_codes(actors: Actors) -> None:
-    for code in ("abc", "123", "1234567"):
-        r = actors.client.get(f"/api/v1/units/{code}")
-        assert r.status_code in (404, 422), (code, r.text)
-        assert r.headers["content-type"].startswith("application/problem+json")
+    for code in ("abc", "1234567"):  # not a unit code at all
+        body = assert_problem(actors.client.get(f"/api/v1/units/{code}"), 422)
+        assert body["errors"] == [{"loc": "path/code", "message": "Không đúng định dạng."}]
+    body = assert_problem(actors.client.get("/api/v1/units/123"), 404)  # a code, no such unit
+    assert body["detail"] == "Không tìm thấy đơn vị hành chính «123»."
     body = assert_problem(actors.client.get("/api/v1/units/99999"), 404)
     assert "99999" in body["detail"]
 

@@ -39,6 +39,7 @@ class TestPlotsApi(ApiCrudContract):
     denied = "commune_b"
     reader = "admin"
     update_field = "name"
+    denied_write_status = 404  # another commune's plots are not visible to its officer
 
     def make_payload(self, actors: Actors, n: int) -> dict[str, Any]:
         return {"farmer_id": actors.farmer_a.id, "code": f"P-{n:04d}", "name": f"Ruộng {n}",
@@ -133,7 +134,8 @@ def test_bad_activities_are_refused_and_nothing_is_stored(diary: Diary, case: st
     elif case == "wrong_dimension":
         r = post(d, spray(d, inputs=[{"input_id": d.pymetrozine.id, "quantity": 1,
                                       "unit": "L"}]))
-        assert "kg" in assert_problem(r, 422)["detail"]
+        assert assert_problem(r, 422)["detail"] == ("«Rầy Sạch 50WG» tính theo kg; "
+                                                    "không đổi được từ L.")
     elif case == "unknown_input":
         r = post(d, spray(d, inputs=[{"input_id": 987654, "quantity": 1, "unit": "kg"}]))
         assert "987654" in assert_problem(r, 422)["detail"]

@@ -13,6 +13,7 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import services as demo
 from nongso.registry.models import ProductionUnit
+from nongso.units import services as units
 from tests.helpers import PASSWORD, Actors
 from tests.registry.shapes import TAN_PHUOC_1, rect
 
@@ -30,20 +31,22 @@ def _wait_loaded(page: Page, after: int) -> int:
     return int(page.get_attribute("#map-status", "data-count") or "0")
 
 
-def _a_planting_area(platform: Platform) -> tuple[int, str, str, float, float]:
+def _a_planting_area(platform: Platform) -> tuple[int, str, str, float, float, str]:
     with platform.uow() as uow:
         unit = uow.session.scalars(select(ProductionUnit).where(
             ProductionUnit.kind == "planting_area", ProductionUnit.version == 1)
             .order_by(ProductionUnit.id)).first()
         assert unit is not None and unit.geometry and unit.code and unit.crop
         c = shape(json.loads(unit.geometry)).representative_point()
-        return unit.id, unit.code, unit.crop, c.x, c.y
+        facts = unit.id, unit.code, unit.crop, c.x, c.y, unit.commune_code
+    commune = units.get_unit(platform.uow(), facts[5]).name
+    return (*facts[:5], commune)
 
 
 def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: str,
                                              desktop: Page, artifacts: Path) -> None:
     demo.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.03)
-    unit_id, code, crop, lon, lat = _a_planting_area(platform)
+    unit_id, code, crop, lon, lat, commune = _a_planting_area(platform)
     leg = platform.dialect
     page = desktop
     page.goto(live_server + "/map")
@@ -82,7 +85,7 @@ def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: st
     page.mouse.click(point[0], point[1])
     popup = page.locator(f"#popup-production_units-{unit_id}")
     expect(popup).to_contain_text(code)
-    expect(popup).to_contain_text("Xã")
+    expect(popup).to_contain_text(commune)
     page.wait_for_function(  # panned so that the whole popup shows, fade-in done
         "(() => { const p = document.querySelector('.leaflet-popup');"
         " const m = document.getElementById('map').getBoundingClientRect();"

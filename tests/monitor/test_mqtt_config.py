@@ -99,10 +99,10 @@ def _client(port: int, user: str, password: str) -> tuple[mqtt.Client, list[obje
 def test_devices_log_in_with_their_key_and_publish_only_their_topics(
         own_broker: tuple[int, object, object]) -> None:
     port, a, b = own_broker
-    received: list[str] = []
+    received: list[tuple[str, bytes]] = []
     platform_client, rc = _client(port, mqtt_config.PLATFORM_USER, "platform-pass")
     assert not rc[0].is_failure  # type: ignore[attr-defined]
-    platform_client.on_message = lambda cl, ud, m: received.append(m.topic)
+    platform_client.on_message = lambda cl, ud, m: received.append((m.topic, m.payload))
     subscribed: list[object] = []
     platform_client.on_subscribe = lambda *args: subscribed.append(args)
     platform_client.subscribe([(t, 1) for t in mqtt_config.subscriptions()])
@@ -117,11 +117,15 @@ def test_devices_log_in_with_their_key_and_publish_only_their_topics(
     theirs = mqtt_config.device_topic(b.device_name)  # type: ignore[attr-defined]
     their_ds = mqtt_config.datastream_topic(b.salinity)  # type: ignore[attr-defined]
     my_ds = mqtt_config.datastream_topic(a.water)  # type: ignore[attr-defined]
+    body = b'{"obs": []}'
     for topic in (theirs, their_ds, mine, my_ds):
-        device.publish(topic, b'{"obs": []}', qos=1).wait_for_publish(5)
-    wait_for(lambda: len(received) >= 2, 10, "the allowed messages")
-    time.sleep(0.5)  # let a wrongly allowed message arrive, if the ACL were wrong
-    assert sorted(received) == sorted([mine, my_ds])
+        device.publish(topic, body, qos=1).wait_for_publish(5)
+    # Then a sentinel on the device's own topic: the broker routes one client's messages in
+    # the order they came, so a wrongly allowed message would arrive before the sentinel.
+    device.publish(mine, b"sentinel", qos=1).wait_for_publish(5)
+    wait_for(lambda: (mine, b"sentinel") in received, 10, "the sentinel")
+    assert received[-1] == (mine, b"sentinel")
+    assert sorted(received[:-1]) == sorted([(mine, body), (my_ds, body)])
     for c in (device, platform_client):
         c.loop_stop()
         c.disconnect()

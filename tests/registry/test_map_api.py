@@ -79,12 +79,18 @@ def test_too_many_features_fall_back_to_counts(actors: Actors, platform: Platfor
 
 
 def test_map_bad_input(actors: Actors) -> None:
-    for params in ({"bbox": PROVINCE, "zoom": 30}, {"bbox": "1,2", "zoom": 9},
-                   {"bbox": PROVINCE, "zoom": 9, "layers": "farmers"},
-                   {"bbox": PROVINCE, "zoom": 9, "as_of": "hôm qua"}):
-        r = actors.client.get(MAP, params=params)
-        assert r.status_code in (400, 404, 422), (params, r.text)
-        assert r.headers["content-type"].startswith("application/problem+json")
+    body = assert_problem(actors.client.get(MAP, params={"bbox": PROVINCE, "zoom": 30}), 422)
+    assert body["errors"] == [{"loc": "query/zoom", "message": "Giá trị quá lớn."}]
+    body = assert_problem(actors.client.get(MAP, params={"bbox": "1,2", "zoom": 9}), 400)
+    assert body["parameter"] == "bbox"
+    assert body["detail"] == ("bbox phải có 4 số (minx,miny,maxx,maxy) hoặc 6 số, "
+                              "nhận 2 giá trị.")
+    body = assert_problem(actors.client.get(
+        MAP, params={"bbox": PROVINCE, "zoom": 9, "layers": "farmers"}), 404)
+    assert body["detail"] == "Không tìm thấy tập dữ liệu «farmers»."
+    body = assert_problem(actors.client.get(
+        MAP, params={"bbox": PROVINCE, "zoom": 9, "as_of": "hôm qua"}), 400)
+    assert body["parameter"] == "datetime" and "«hôm qua»" in body["detail"]
     assert_problem(actors.client.get(MAP, params={"bbox": PROVINCE}), 422)
 
 

@@ -27,6 +27,7 @@ class TestFarmersApi(ApiCrudContract):
     writer = "commune_a"
     denied = "commune_b"
     reader = "commune_a"
+    denied_write_status = 404  # another commune's farmers are not visible to its officer
 
     def make_payload(self, actors: Actors, n: int) -> dict[str, Any]:
         return {"full_name": f"Nông dân số {n}", "commune_code": actors.commune_a,

@@ -112,8 +112,9 @@ class TestProductsApi(ApiCrudContract):
         assert is_valid_gtin(first["gtin"]) and first["gtin"] != second["gtin"]
         r = actors.client.post(self.path, headers=actors.headers("admin"), json={
             **self.make_payload(actors, 3), "gtin": "8930000000013"})
-        assert r.status_code == 422
-        assert "check digit" in r.json()["detail"] or "kiểm tra" in r.json()["detail"]
+        body = assert_problem(r, 422)
+        assert body["detail"] == "Số kiểm tra của GTIN 8930000000013 sai: phải là 9, không phải 3."
+        assert [e["loc"] for e in body["errors"]] == ["gtin"]
         r = actors.client.post(self.path, headers=actors.headers("admin"), json={
             **self.make_payload(actors, 3), "gtin": first["gtin"]})
         assert_problem(r, 409)

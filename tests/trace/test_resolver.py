@@ -145,9 +145,17 @@ def test_resolution_costs_a_bounded_number_of_queries(journey: Journey) -> None:
 
 @pytest.mark.parametrize("path", ["/01/9528200000015", "/01/09528200000015"])
 def test_a_gtin_alone_is_not_an_error_page(journey: Journey, path: str) -> None:
+    from sqlalchemy import select
+
+    from nongso.trace.models import Product
+
+    with journey.d.platform.uow() as uow:
+        name = uow.session.scalar(select(Product.name).where(Product.gtin == "09528200000015"))
     r = journey.client.get(path, headers=HTML)
-    assert r.status_code in (200, 404)
-    assert "Traceback" not in r.text
+    # The product's page, without a lot (13 digits are read as the GTIN-14 with a leading 0).
+    assert r.status_code == 200, r.text
+    assert f'<h1 id="product-name">{name}</h1>' in r.text
+    assert "<code>(01)09528200000015</code>" in r.text
 
 
 def test_timeline_steps_name_the_product_and_quantity(journey: Journey) -> None:

@@ -126,8 +126,12 @@ class WebhookChannel:
                 from None
         if response.status_code >= 400:
             raise DeliveryError(f"webhook answered {response.status_code}",
-                                permanent=400 <= response.status_code < 500
-                                and response.status_code not in (408, 429))
+                                permanent=_refused_for_good(response.status_code))
+
+
+def _refused_for_good(status: int) -> bool:
+    """A 4xx answer will not change by retrying (except 408 timeout and 429 too many)."""
+    return 400 <= status < 500 and status not in (408, 429)
 
 
 class EmailChannel:
@@ -165,7 +169,9 @@ class SmsGateway(Protocol):
 
 
 class HttpSmsGateway:
-    """A provider's HTTP API: POST ``{"to": ..., "text": ...}`` with an API key header."""
+    """A provider's HTTP API: POST ``{"to": ..., "text": ...}`` with an API key header
+    (``Authorization: Bearer``). A 4xx answer (bad key, refused number) is a permanent
+    failure; a 5xx, 408 or 429 answer, or no answer, is retried."""
 
     def __init__(self, url: str, api_key: str, timeout: float = 10.0,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -181,7 +187,8 @@ class HttpSmsGateway:
         except httpx.HTTPError as exc:
             raise DeliveryError(f"SMS gateway unreachable: {exc}") from None
         if r.status_code >= 400:
-            raise DeliveryError(f"SMS gateway answered {r.status_code}")
+            raise DeliveryError(f"SMS gateway answered {r.status_code}",
+                                permanent=_refused_for_good(r.status_code))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Final, Literal, NamedTuple
 
 from nongso.core.errors import ValidationFailed
 from nongso.core.i18n import format_date, format_datetime, format_number
-from nongso.monitor.quality import physical_range
+from nongso.monitor.schemas import physical_range
 
 __all__ = [
     "AGRONOMY_SOURCE",

@@ -145,3 +145,9 @@ class EvaluationReport(BaseModel):
     cleared: int = 0
     escalated: int = 0
     deliveries: int = 0
+
+
+# The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
+# only ``services`` and ``schemas``); importing it registers the pages' texts.
+from nongso.alerts import messages  # noqa: E402, F401  (registers the texts)
+from nongso.alerts.messages import crop_name as crop_name  # noqa: E402

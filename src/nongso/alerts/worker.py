@@ -1,4 +1,5 @@
-"""The alerts worker: a background thread of ``nongso serve`` / ``nongso demo``.
+"""The alerts worker: a background thread of ``nongso serve`` / ``nongso demo`` (started with
+the MQTT bridge by ``nongso.wiring.start_background``).
 
 Every ``dispatch_s`` it sends the pending notifications; every ``evaluate_s`` it runs the
 periodic rules (silent stations, escalation of unacknowledged alerts, advisories that
@@ -60,37 +61,3 @@ class AlertsWorker:
             self.runs += 1
             self._wake.wait(self.dispatch_s)
             self._wake.clear()
-
-
-class Background:
-    """The background services of a serving process: the alerts worker, and the MQTT bridge
-    when a broker URL is given."""
-
-    def __init__(self, worker: AlertsWorker, bridge: object | None) -> None:
-        self.worker = worker
-        self.bridge = bridge
-
-    def stop(self) -> None:
-        from nongso.monitor import runtime
-
-        if self.bridge is not None:
-            self.bridge.stop()  # type: ignore[attr-defined]
-            runtime.set_bridge(None)
-        self.worker.stop()
-
-
-def start_background(platform: Platform, mqtt_url: str | None, *,
-                     evaluate_s: float | None = None, client_id: str | None = None,
-                     prefix: str | None = None) -> Background:
-    """Start the alerts worker and, with ``mqtt_url``, the MQTT bridge (which wakes the worker
-    after every stored batch). The app does not wait for the broker."""
-    from nongso.alerts.channels import alert_settings
-    from nongso.monitor import runtime
-    from nongso.monitor.cli import start_bridge
-
-    worker = AlertsWorker(platform, evaluate_s=evaluate_s or alert_settings().worker_interval_s)
-    worker.start()
-    runtime.on_flush(worker.wake)
-    bridge = start_bridge(platform, mqtt_url, client_id=client_id, prefix=prefix) \
-        if mqtt_url else None
-    return Background(worker, bridge)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -11,6 +12,18 @@ from nongso.core.pagination import PageRequest
 from nongso.core.permissions import ANONYMOUS, Principal
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
+
+Authenticator = Callable[[UnitOfWork, str | None, str | None, int | None], Principal]
+"""``(uow, bearer token, device key, web-session user id) -> principal``: who is calling."""
+
+_authenticator: Authenticator | None = None
+
+
+def register_authenticator(authenticate: Authenticator) -> None:
+    """Install the function that turns credentials into a principal (the accounts domain's,
+    registered by ``nongso.wiring``: core knows no domain)."""
+    global _authenticator
+    _authenticator = authenticate
 
 
 def get_platform(request: Request) -> Platform:
@@ -25,13 +38,13 @@ def get_principal(
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    from nongso.accounts import services as accounts  # accounts builds on core
-
+    if _authenticator is None:
+        raise RuntimeError("no authenticator registered: call nongso.wiring.register_handlers()")
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     api_key = request.headers.get("x-api-key")
     session_user = request.session.get("user_id") if "session" in request.scope else None
-    principal = accounts.authenticate(platform.uow(ANONYMOUS), bearer, api_key, session_user)
+    principal = _authenticator(platform.uow(ANONYMOUS), bearer, api_key, session_user)
     request.state.principal = principal
     return principal
 

@@ -5,9 +5,9 @@ every handler subscribed to that event type runs at once, in the same transactio
 same unit of work. So a harvest and the traceability lot it commissions are written together
 or not at all, and a handler that fails rolls the publisher's use case back.
 
-Handlers are registered by ``nongso.wiring.register_handlers()`` (called when the platform is
-created), never as an import side effect, so which domain listens to which is written in one
-place.
+Handlers are registered by ``nongso.wiring.register_handlers()`` (called by the entry points:
+``nongso.app.create_app``, the ``nongso`` command, the test fixtures), never as an import side
+effect, so which domain listens to which is written in one place.
 
 The events themselves are the contracts between domains: plain frozen dataclasses with ids and
 facts, no ORM objects.

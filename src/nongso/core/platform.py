@@ -23,9 +23,6 @@ class Platform:
     @classmethod
     def create(cls, settings: Settings | None = None) -> Platform:
         settings = settings or get_settings()
-        from nongso.wiring import register_handlers
-
-        register_handlers()
         engine = make_engine(settings.resolved_database_url(), echo=settings.sql_echo)
         return cls(settings, engine, make_session_factory(engine))
 

@@ -59,10 +59,10 @@ def demo_command(
 
 def _start_monitoring(platform: Platform, seed: int) -> tuple[Any, Any, Any]:
     """The alerts worker, the MQTT bridge (when the broker answers) and the simulator."""
-    from nongso.alerts.worker import start_background
     from nongso.demo import monitor as demo_monitor
     from nongso.monitor.bridge import parse_url, public_url
     from nongso.monitor.config import monitor_settings
+    from nongso.wiring import start_background
 
     url = platform.settings.mqtt_url or "mqtt://127.0.0.1:1883"
     broker = parse_url(url)

@@ -651,3 +651,10 @@ class ImportReport(BaseModel):
     dry_run: bool
     errors: list[ImportRowError]
     activity_ids: list[int]
+
+
+# The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
+# only ``services`` and ``schemas``); importing it registers the pages' texts.
+from nongso.diary import messages  # noqa: E402, F401  (registers the texts)
+from nongso.diary.quantities import QuantityError as QuantityError  # noqa: E402
+from nongso.diary.quantities import parse_number as parse_number  # noqa: E402

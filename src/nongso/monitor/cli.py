@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -13,30 +13,9 @@ from nongso.core.errors import AppError
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.monitor import runtime, services
-from nongso.monitor.config import monitor_settings
-
-if TYPE_CHECKING:
-    from nongso.monitor.bridge import MqttBridge
 
 app = typer.Typer(help="Cầu nối MQTT và cấu hình máy chủ MQTT / the MQTT bridge",
                   no_args_is_help=True)
-
-
-def start_bridge(platform: Platform, url: str, *, client_id: str | None = None,
-                 prefix: str | None = None) -> MqttBridge:
-    """Start the bridge in the background and register it as this process's bridge."""
-    from nongso.monitor.bridge import MqttBridge
-
-    ms = monitor_settings()
-    bridge = MqttBridge(
-        platform, url, client_id=client_id or ms.mqtt_client_id,
-        prefix=ms.mqtt_topic_prefix if prefix is None else prefix,
-        limiter=runtime.limiter(), flush_ms=ms.mqtt_flush_ms, max_batch=ms.mqtt_max_batch,
-        keepalive=ms.mqtt_keepalive_s, after_flush=runtime.after_flush,
-    )
-    bridge.start()
-    runtime.set_bridge(bridge)
-    return bridge
 
 
 @app.command("run")
@@ -55,7 +34,7 @@ def run(
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    bridge = start_bridge(platform, url, client_id=client_id)
+    bridge = runtime.start_bridge(platform, url, client_id=client_id)
     from nongso.monitor.bridge import public_url
 
     typer.echo(f"Cầu nối MQTT đang chạy ({public_url(url)}); Ctrl-C để dừng.")

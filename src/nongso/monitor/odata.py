@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -1292,86 +1293,6 @@ def _utc_pg(arg: ColumnElement[Any], compiler: SQLCompiler, kw: Any) -> str:
     return f"timezone('UTC', {sql})" if _is_aware_datetime(arg.type) else sql
 
 
-class _StrPos(FunctionElement[int]):
-    """1-based position of ``needle`` in ``haystack``, 0 when absent (case-sensitive)."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(_StrPos)
-def _strpos(element: _StrPos, compiler: SQLCompiler, **kw: Any) -> str:
-    haystack, needle = _args(element)
-    return f"POSITION({compiler.process(needle, **kw)} IN {compiler.process(haystack, **kw)})"
-
-
-@compiles(_StrPos, "sqlite")
-def _strpos_sqlite(element: _StrPos, compiler: SQLCompiler, **kw: Any) -> str:
-    haystack, needle = _args(element)
-    return f"instr({compiler.process(haystack, **kw)}, {compiler.process(needle, **kw)})"
-
-
-class _DatePart(FunctionElement[int]):
-    """A field of a date-time, in UTC."""
-
-    type = Integer()
-    inherit_cache = True
-    field: ClassVar[str] = ""
-    strftime: ClassVar[str] = ""
-
-
-class _Year(_DatePart):
-    inherit_cache = True
-    field, strftime = "YEAR", "%Y"
-
-
-class _Month(_DatePart):
-    inherit_cache = True
-    field, strftime = "MONTH", "%m"
-
-
-class _Day(_DatePart):
-    inherit_cache = True
-    field, strftime = "DAY", "%d"
-
-
-class _Hour(_DatePart):
-    inherit_cache = True
-    field, strftime = "HOUR", "%H"
-
-
-class _Minute(_DatePart):
-    inherit_cache = True
-    field, strftime = "MINUTE", "%M"
-
-
-class _Second(_DatePart):
-    inherit_cache = True
-    field, strftime = "SECOND", "%S"
-
-
-_DATE_PARTS: Mapping[str, type[_DatePart]] = {
-    "year": _Year,
-    "month": _Month,
-    "day": _Day,
-    "hour": _Hour,
-    "minute": _Minute,
-    "second": _Second,
-}
-
-
-@compiles(_DatePart)
-def _date_part(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"EXTRACT({element.field} FROM {compiler.process(arg, **kw)})"
-
-
-@compiles(_DatePart, "postgresql")
-def _date_part_pg(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST(FLOOR(EXTRACT({element.field} FROM {_utc_pg(arg, compiler, kw)})) AS INTEGER)"
-
-
 def _sqlite_time(arg: ColumnElement[Any], compiler: SQLCompiler, kw: Any) -> str:
     """A date-time argument for SQLite's date functions.
 
@@ -1384,154 +1305,75 @@ def _sqlite_time(arg: ColumnElement[Any], compiler: SQLCompiler, kw: Any) -> str
     return sql
 
 
-@compiles(_DatePart, "sqlite")
-def _date_part_sqlite(element: _DatePart, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST(strftime('{element.strftime}', {_sqlite_time(arg, compiler, kw)}) AS INTEGER)"
+# The SQL functions whose text differs between the databases, as data: one template per
+# dialect ("default" is standard SQL, used by any other dialect). In a template ``{0}`` is the
+# first argument; ``{0:utc}`` is it converted to UTC when it is a zone-aware timestamp
+# (PostgreSQL); ``{0:time}`` is it as an argument of SQLite's date functions. Each placeholder
+# renders its argument again, so bound parameters are repeated as the text needs them.
+_PARTS = (("year", "YEAR", "%Y"), ("month", "MONTH", "%m"), ("day", "DAY", "%d"),
+          ("hour", "HOUR", "%H"), ("minute", "MINUTE", "%M"), ("second", "SECOND", "%S"))
+_DATE_PARTS = tuple(name for name, _, _ in _PARTS)
+# SQLite has floor()/ceil() only when built with its math functions: casts instead.
+_SQLITE_FLOOR = ("(CASE WHEN {0} IS NULL THEN NULL WHEN {0} %s CAST({0} AS INTEGER) "
+                 "THEN CAST({0} AS INTEGER) %s ELSE CAST({0} AS INTEGER) END)")
+_SQL_TEMPLATES: Mapping[str, tuple[TypeEngine[Any], Mapping[str, str]]] = {
+    # 1-based position of the needle ({1}) in the haystack ({0}), 0 when absent (case-sensitive).
+    "strpos": (Integer(), {"default": "POSITION({1} IN {0})", "sqlite": "instr({0}, {1})"}),
+    # A field of a date-time, in UTC.
+    **{name: (Integer(), {
+        "default": f"EXTRACT({field} FROM {{0}})",
+        "postgresql": f"CAST(FLOOR(EXTRACT({field} FROM {{0:utc}})) AS INTEGER)",
+        "sqlite": f"CAST(strftime('{fmt}', {{0:time}}) AS INTEGER)",
+    }) for name, field, fmt in _PARTS},
+    "date": (Date(), {"default": "CAST({0} AS DATE)", "postgresql": "CAST({0:utc} AS DATE)",
+                      "sqlite": "date({0:time})"}),
+    # On SQLite: the text SQLAlchemy stores for a Time, HH:MM:SS.ffffff (milliseconds here).
+    "time": (Time(), {"default": "CAST({0} AS TIME)", "postgresql": "CAST({0:utc} AS TIME)",
+                      "sqlite": "(strftime('%H:%M:%S', {0:time}) "
+                                "|| substr(strftime('%f', {0:time}), 3) || '000')"}),
+    # Nearest integer, halves away from zero (OData ``round``); PostgreSQL's round(double
+    # precision) rounds halves to even, round(numeric) does not.
+    "round": (Float(), {"default": "ROUND({0})", "postgresql": "ROUND(CAST({0} AS NUMERIC))"}),
+    "floor": (Float(), {"default": "FLOOR({0})", "sqlite": _SQLITE_FLOOR % ("<", "- 1")}),
+    "ceiling": (Float(), {"default": "CEILING({0})", "sqlite": _SQLITE_FLOOR % (">", "+ 1")}),
+    # Remainder with the sign of the dividend, also for non-integers (OData ``mod``).
+    # PostgreSQL has no % for double precision; SQLite's % truncates both operands first.
+    "mod": (Float(), {"default": "MOD({0}, {1})",
+                      "postgresql": "MOD(CAST({0} AS NUMERIC), CAST({1} AS NUMERIC))",
+                      "sqlite": "({0} - {1} * CAST({0} / {1} AS INTEGER))"}),
+}
+
+_ARGUMENT_FORMS: Mapping[str, Callable[[ColumnElement[Any], SQLCompiler, Any], str]] = {
+    "": lambda arg, compiler, kw: compiler.process(arg, **kw),
+    "utc": _utc_pg,
+    "time": _sqlite_time,
+}
 
 
-class _DateOf(FunctionElement[date]):
-    type = Date()
+class _SqlFunction(FunctionElement[Any]):
+    """Base of the functions made from :data:`_SQL_TEMPLATES` (one subclass each)."""
+
     inherit_cache = True
+    templates: ClassVar[Mapping[str, str]] = {}
 
 
-@compiles(_DateOf)
-def _date_of(element: _DateOf, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST({compiler.process(arg, **kw)} AS DATE)"
+@compiles(_SqlFunction)
+def _sql_function(element: _SqlFunction, compiler: SQLCompiler, **kw: Any) -> str:
+    template = element.templates.get(compiler.dialect.name, element.templates["default"])
+    args = _args(element)
+    out: list[str] = []
+    for text, index, form, _ in string.Formatter().parse(template):
+        out.append(text)
+        if index is not None:
+            out.append(_ARGUMENT_FORMS[form or ""](args[int(index)], compiler, kw))
+    return "".join(out)
 
 
-@compiles(_DateOf, "postgresql")
-def _date_of_pg(element: _DateOf, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST({_utc_pg(arg, compiler, kw)} AS DATE)"
-
-
-@compiles(_DateOf, "sqlite")
-def _date_of_sqlite(element: _DateOf, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"date({_sqlite_time(arg, compiler, kw)})"
-
-
-class _TimeOf(FunctionElement[time]):
-    type = Time()
-    inherit_cache = True
-
-
-@compiles(_TimeOf)
-def _time_of(element: _TimeOf, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST({compiler.process(arg, **kw)} AS TIME)"
-
-
-@compiles(_TimeOf, "postgresql")
-def _time_of_pg(element: _TimeOf, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CAST({_utc_pg(arg, compiler, kw)} AS TIME)"
-
-
-@compiles(_TimeOf, "sqlite")
-def _time_of_sqlite(element: _TimeOf, compiler: SQLCompiler, **kw: Any) -> str:
-    # The text SQLAlchemy stores for a Time on SQLite: HH:MM:SS.ffffff (milliseconds here).
-    (arg,) = _args(element)
-    a, b = _sqlite_time(arg, compiler, kw), _sqlite_time(arg, compiler, kw)
-    return f"(strftime('%H:%M:%S', {a}) || substr(strftime('%f', {b}), 3) || '000')"
-
-
-class _Round(FunctionElement[float]):
-    """Nearest integer, halves away from zero (OData ``round``)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(_Round)
-def _round(element: _Round, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"ROUND({compiler.process(arg, **kw)})"
-
-
-@compiles(_Round, "postgresql")
-def _round_pg(element: _Round, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)  # round(double precision) rounds halves to even; numeric does not
-    return f"ROUND(CAST({compiler.process(arg, **kw)} AS NUMERIC))"
-
-
-class _Floor(FunctionElement[float]):
-    type = Float()
-    inherit_cache = True
-
-
-class _Ceiling(FunctionElement[float]):
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(_Floor)
-def _floor(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"FLOOR({compiler.process(arg, **kw)})"
-
-
-@compiles(_Ceiling)
-def _ceiling(element: _Ceiling, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return f"CEILING({compiler.process(arg, **kw)})"
-
-
-def _sqlite_floor_or_ceiling(
-    arg: ColumnElement[Any], compiler: SQLCompiler, kw: Any, up: bool
-) -> str:
-    # SQLite has floor()/ceil() only when built with its math functions: use casts instead.
-    x = [compiler.process(arg, **kw) for _ in range(2)]
-    cast_x = [f"CAST({compiler.process(arg, **kw)} AS INTEGER)" for _ in range(3)]
-    test, step = (">", "+ 1") if up else ("<", "- 1")
-    return (
-        f"(CASE WHEN {x[0]} IS NULL THEN NULL WHEN {x[1]} {test} {cast_x[0]} "
-        f"THEN {cast_x[1]} {step} ELSE {cast_x[2]} END)"
-    )
-
-
-@compiles(_Floor, "sqlite")
-def _floor_sqlite(element: _Floor, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return _sqlite_floor_or_ceiling(arg, compiler, kw, up=False)
-
-
-@compiles(_Ceiling, "sqlite")
-def _ceiling_sqlite(element: _Ceiling, compiler: SQLCompiler, **kw: Any) -> str:
-    (arg,) = _args(element)
-    return _sqlite_floor_or_ceiling(arg, compiler, kw, up=True)
-
-
-class _Mod(FunctionElement[float]):
-    """Remainder with the sign of the dividend, also for non-integers (OData ``mod``)."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(_Mod)
-def _mod(element: _Mod, compiler: SQLCompiler, **kw: Any) -> str:
-    a, b = _args(element)
-    return f"MOD({compiler.process(a, **kw)}, {compiler.process(b, **kw)})"
-
-
-@compiles(_Mod, "postgresql")
-def _mod_pg(element: _Mod, compiler: SQLCompiler, **kw: Any) -> str:
-    a, b = _args(element)  # there is no % for double precision
-    return (
-        f"MOD(CAST({compiler.process(a, **kw)} AS NUMERIC), "
-        f"CAST({compiler.process(b, **kw)} AS NUMERIC))"
-    )
-
-
-@compiles(_Mod, "sqlite")
-def _mod_sqlite(element: _Mod, compiler: SQLCompiler, **kw: Any) -> str:
-    a, b = _args(element)  # SQLite's % truncates both operands to integers first
-    a1, a2 = compiler.process(a, **kw), compiler.process(a, **kw)
-    b1, b2 = compiler.process(b, **kw), compiler.process(b, **kw)
-    return f"({a1} - {b1} * CAST({a2} / {b2} AS INTEGER))"
+_SQL: Mapping[str, type[_SqlFunction]] = {
+    name: cast(type[_SqlFunction], type(f"_Sql_{name}", (_SqlFunction,), {
+        "type": type_, "templates": templates, "inherit_cache": True}))
+    for name, (type_, templates) in _SQL_TEMPLATES.items()
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1814,7 +1656,7 @@ class _Compiler:
                 ints = all(isinstance(_base_type(x.type), Integer) for x in (a, b))
                 return _Val("number", a // b if ints else a / b)
             case _:
-                return _Val("number", _Mod(a, b))
+                return _Val("number", _SQL["mod"](a, b))
 
     def call(self, expr: Call) -> _Val:
         name, pos = expr.name, expr.pos
@@ -1850,7 +1692,7 @@ class _Compiler:
                 need("string")
                 text, part = (sql[1], sql[0]) if name == "substringof" else (sql[0], sql[1])
                 if name in ("substringof", "contains"):
-                    return _Val("bool", _StrPos(text, part) > 0)
+                    return _Val("bool", _SQL["strpos"](text, part) > 0)
                 if name == "startswith":
                     return _Val("bool", func.substr(text, 1, func.length(part)) == part)
                 start = func.length(text) - func.length(part) + 1
@@ -1860,7 +1702,7 @@ class _Compiler:
                 return _Val("number", func.length(sql[0], type_=Integer()))
             case "indexof":
                 need("string")
-                return _Val("number", _StrPos(sql[0], sql[1]) - 1)
+                return _Val("number", _SQL["strpos"](sql[0], sql[1]) - 1)
             case "substring":
                 need("string", index=slice(0, 1))
                 need("number", index=slice(1, None))
@@ -1874,20 +1716,19 @@ class _Compiler:
                 return _Val("string", sql[0].concat(sql[1]))
             case "year" | "month" | "day":
                 need("datetime", "date")
-                return _Val("number", _DATE_PARTS[name](sql[0]))
+                return _Val("number", _SQL[name](sql[0]))
             case "hour" | "minute" | "second":
                 need("datetime", "time")
-                return _Val("number", _DATE_PARTS[name](sql[0]))
+                return _Val("number", _SQL[name](sql[0]))
             case "date":
                 need("datetime", "date")
-                return _Val("date", _DateOf(sql[0]))
+                return _Val("date", _SQL["date"](sql[0]))
             case "time":
                 need("datetime", "time")
-                return _Val("time", _TimeOf(sql[0]))
+                return _Val("time", _SQL["time"](sql[0]))
             case "round" | "floor" | "ceiling":
                 need("number")
-                cls = {"round": _Round, "floor": _Floor, "ceiling": _Ceiling}[name]
-                return _Val("number", cls(sql[0]))
+                return _Val("number", _SQL[name](sql[0]))
         raise _compile_error(  # pragma: no cover - FUNCTIONS and this match agree
             pos, f"Hàm {name} chưa được hỗ trợ", f"Function {name} is not supported"
         )

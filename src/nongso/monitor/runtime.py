@@ -16,6 +16,7 @@ from nongso.monitor.ratelimit import RateLimiter
 from nongso.monitor.schemas import BridgeStatus
 
 if TYPE_CHECKING:
+    from nongso.core.platform import Platform
     from nongso.monitor.bridge import MqttBridge
 
 _lock = threading.Lock()
@@ -60,6 +61,23 @@ def set_bridge(bridge: MqttBridge | None) -> None:
     global _bridge
     with _lock:
         _bridge = bridge
+
+
+def start_bridge(platform: Platform, url: str, *, client_id: str | None = None,
+                 prefix: str | None = None) -> MqttBridge:
+    """Start the bridge in the background and register it as this process's bridge."""
+    from nongso.monitor.bridge import MqttBridge
+
+    ms = monitor_settings()
+    bridge = MqttBridge(
+        platform, url, client_id=client_id or ms.mqtt_client_id,
+        prefix=ms.mqtt_topic_prefix if prefix is None else prefix,
+        limiter=limiter(), flush_ms=ms.mqtt_flush_ms, max_batch=ms.mqtt_max_batch,
+        keepalive=ms.mqtt_keepalive_s, after_flush=after_flush,
+    )
+    bridge.start()
+    set_bridge(bridge)
+    return bridge
 
 
 def bridge() -> MqttBridge | None:

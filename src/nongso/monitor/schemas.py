@@ -256,3 +256,10 @@ class BridgeStatus(BaseModel):
     flushes: int = 0
     last_flush_at: dt.datetime | None = None
     last_error: str | None = None
+
+
+# The pure vocabulary other domains and the pages use (the import contracts in pyproject.toml
+# let them import only ``services`` and ``schemas``); importing it registers the pages' texts.
+from nongso.monitor import messages  # noqa: E402, F401  (registers the texts)
+from nongso.monitor.quality import PhysicalRange as PhysicalRange  # noqa: E402
+from nongso.monitor.quality import physical_range as physical_range  # noqa: E402

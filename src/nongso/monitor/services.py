@@ -34,7 +34,7 @@ from nongso.core.permissions import Principal, require_login, require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import ingest as ingestion
-from nongso.monitor import mqtt_config, odata, payloads, sta, store
+from nongso.monitor import mqtt_config, odata, payloads, runtime, sta, store
 from nongso.monitor.config import monitor_settings
 from nongso.monitor.ingest import DatastreamInfo, Prepared, Rejection, RowExtras, SeriesIn
 from nongso.monitor.models import (
@@ -54,6 +54,7 @@ from nongso.monitor.models import (
 )
 from nongso.monitor.ratelimit import RateLimiter
 from nongso.monitor.schemas import (
+    BridgeStatus,
     DeviceRegister,
     DeviceRegistered,
     FeatureOfInterestCreate,
@@ -898,6 +899,11 @@ def register_device(uow: UnitOfWork, data: DeviceRegister) -> DeviceRegistered:
     return DeviceRegistered(id=device.id, name=device.name, api_key=device.api_key,
                             mqtt_username=device.name, thing_ids=[t.id for t in things],
                             topics=topics)
+
+
+def bridge_status() -> BridgeStatus:
+    """The state of this process's MQTT bridge (``off`` when none runs): for the pages."""
+    return runtime.bridge_status()
 
 
 @dataclass(frozen=True)

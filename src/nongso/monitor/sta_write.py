@@ -55,7 +55,7 @@ from nongso.monitor.schemas import (
     ThingCreate,
 )
 from nongso.monitor.sta import ENTITY_SETS, EntitySet
-from nongso.registry import geo
+from nongso.registry import services as registry
 
 OFFICERS = ("admin", "province_officer", "commune_officer")
 
@@ -148,7 +148,7 @@ def point_of(location: Mapping[str, Any], loc: str) -> tuple[float | None, float
     if not isinstance(geometry, Mapping):
         raise _bad(loc, "Cần một hình học GeoJSON.", "A GeoJSON geometry is needed.")
     try:
-        shape = geo.parse_geojson_geometry(geometry)
+        shape = registry.parse_geojson_geometry(geometry)
     except AppError as exc:
         raise ValidationFailed(f"{loc}: {exc.message_vi}", f"{loc}: {exc.message_en}",
                                [FieldError(loc, exc.message_vi, exc.message_en)]) from None
@@ -337,8 +337,6 @@ class Writer:
         if "organisationId" in props:
             value = props.pop("organisationId")
             if value is not None:
-                from nongso.registry import services as registry
-
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise _bad(f"{loc}/properties/organisationId", "Phải là số nguyên.",
                                "Must be an integer.")
@@ -354,8 +352,6 @@ class Writer:
                 raise _bad(f"{loc}/properties/productionUnitIds",
                            "Phải là danh sách mã thửa (số nguyên).",
                            "Must be a list of production unit ids (integers).")
-            from nongso.registry import services as registry
-
             existing = registry.existing_production_units(
                 self.uow, ids)
             missing = sorted(set(ids) - existing)
@@ -367,16 +363,13 @@ class Writer:
     def _check_station(self, infra_id: int, loc: str) -> None:
         """``registryFeatureId`` must name a monitoring station of the registry (through the
         registry's services: its tables are not read here)."""
-        from nongso.registry import services as registry
-        from nongso.registry.messages import KIND_LABELS
-
         found = registry.infrastructure_by_id(
             self.uow, [infra_id]).get(infra_id)
         if found is None:
             raise _bad(loc, f"Sổ đăng ký không có công trình mã {infra_id}.",
                        f"The registry has no infrastructure record {infra_id}.")
         if found.kind != "monitoring_station":
-            vi, en = KIND_LABELS.get(found.kind, (found.kind, found.kind))
+            vi, en = registry.KIND_LABELS.get(found.kind, (found.kind, found.kind))
             raise _bad(loc, f"Công trình {infra_id} ({found.name}) là {vi.lower()}, không phải "
                             "trạm quan trắc.",
                        f"Infrastructure record {infra_id} ({found.name}) is a {en.lower()}, "

@@ -462,3 +462,11 @@ class OcopProductPublic(BaseModel):
     has_image: bool = False
     status: str
     created_at: dt.datetime
+
+
+# The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
+# only ``services`` and ``schemas``); importing it registers the pages' texts.
+from nongso.trace import messages  # noqa: E402, F401  (registers the texts)
+from nongso.trace.digital_link import DigitalLink as DigitalLink  # noqa: E402
+from nongso.trace.digital_link import parse_digital_link as parse_digital_link  # noqa: E402
+from nongso.trace.gs1 import GS1Error as GS1Error  # noqa: E402

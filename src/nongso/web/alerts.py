@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nongso.alerts import services
-from nongso.alerts.messages import crop_name
+from nongso.alerts.schemas import crop_name
 from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
 from nongso.core.http import page_language
 from nongso.units import services as units

@@ -15,11 +15,14 @@ from pydantic import ValidationError as PydanticError
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import ValidationFailed
 from nongso.core.http import page_language
-from nongso.diary import (
-    messages,  # noqa: F401  (registers the messages)
-    services,
+from nongso.diary import services
+from nongso.diary.schemas import (
+    ActivityKind,
+    BulkActivityCreate,
+    BulkInputIn,
+    QuantityError,
+    parse_number,
 )
-from nongso.diary.schemas import ActivityKind, BulkActivityCreate, BulkInputIn
 from nongso.web import nav
 from nongso.web.render import check_csrf, render
 
@@ -106,8 +109,6 @@ def coop_bulk(request: Request, uow: UowDep, principal: PrincipalDep,
               notes: Annotated[str, Form(max_length=2000)] = "",
               batch: Annotated[str, Form(max_length=36)] = "") -> Response:
     """The co-op records one activity on the ticked member plots (farmers confirm)."""
-    from nongso.diary.quantities import QuantityError, parse_number
-
     check_csrf(request, csrf)
     try:
         rate = parse_number(quantity_per_ha) if quantity_per_ha.strip() else None
@@ -137,7 +138,6 @@ def coop_purchase(request: Request, uow: UowDep, principal: PrincipalDep,
                   lot: Annotated[str, Form(max_length=50)] = "",
                   season: Annotated[str, Form(max_length=40)] = "") -> Response:
     """The co-op records inputs bought from a registry input dealer (with the lot)."""
-    from nongso.diary.quantities import QuantityError, parse_number
     from nongso.diary.schemas import PurchaseCreate
 
     check_csrf(request, csrf)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-import nongso.monitor.messages  # noqa: F401  (registers the texts)
 from nongso.alerts import services as alerts
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import not_found
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.core.pagination import PageRequest
-from nongso.monitor import runtime
+from nongso.monitor import services as monitor
 from nongso.registry import services as registry
 from nongso.units import services as units
 from nongso.web.nav import NavItem, register
@@ -39,7 +38,7 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
             "relative_humidity", "soil_moisture", "ph")},
     }
     return render(request, "monitor/map.html", {
-        "stations": stations, "bridge": runtime.bridge_status(),
+        "stations": stations, "bridge": monitor.bridge_status(),
         "stations_data": [s.model_dump(mode="json") for s in stations],
         "context_data": context}, principal=principal)
 

@@ -15,21 +15,20 @@ from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.monitor import services as monitor
 from nongso.registry import services
-from nongso.registry.features import COLLECTIONS, get_collection
-from nongso.registry.kinds import (
+from nongso.registry.services import (
     BUSINESS_KINDS,
-    INFRASTRUCTURE_KINDS,
-    PRODUCER_ORGANISATION_KINDS,
-    SOIL_TYPES,
-    UNIT_KINDS,
-)
-from nongso.registry.messages import (
+    COLLECTIONS,
     CROP_LABELS,
     FLAG_LABELS,
+    INFRASTRUCTURE_KINDS,
     KIND_LABELS,
+    PRODUCER_ORGANISATION_KINDS,
     SALINITY_LABELS,
+    SOIL_TYPES,
     STATION_LABELS,
     STATUS_LABELS,
+    UNIT_KINDS,
+    get_collection,
     label,
     property_rows,
 )

@@ -14,13 +14,14 @@ from nongso.core.deps import PageDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError, NotFound
 from nongso.core.http import page_language, request_language
 from nongso.core.pagination import PageRequest
-from nongso.trace import (
-    messages,  # noqa: F401  (registers the messages)
-    services,
+from nongso.trace import services
+from nongso.trace.schemas import (
+    ConsumerView,
+    GS1Error,
+    RecallReport,
+    RecallRequest,
+    parse_digital_link,
 )
-from nongso.trace.digital_link import parse_digital_link
-from nongso.trace.gs1 import GS1Error
-from nongso.trace.schemas import ConsumerView, RecallReport, RecallRequest
 from nongso.web import nav
 from nongso.web.render import render
 

@@ -165,3 +165,24 @@ __all__ = [
     "update_farmer", "update_infrastructure", "update_organisation", "update_production_unit",
     "update_soil_unit",
 ]
+
+# The registry's pure vocabulary that the pages and other domains use: the import contracts
+# (pyproject.toml) let them import only this package and ``schemas``.
+from nongso.registry.collections import COLLECTIONS as COLLECTIONS
+from nongso.registry.collections import get_collection as get_collection
+from nongso.registry.geo import parse_geojson_geometry as parse_geojson_geometry
+from nongso.registry.kinds import BUSINESS_KINDS as BUSINESS_KINDS
+from nongso.registry.kinds import INFRASTRUCTURE_KINDS as INFRASTRUCTURE_KINDS
+from nongso.registry.kinds import (
+    PRODUCER_ORGANISATION_KINDS as PRODUCER_ORGANISATION_KINDS,
+)
+from nongso.registry.kinds import SOIL_TYPES as SOIL_TYPES
+from nongso.registry.kinds import UNIT_KINDS as UNIT_KINDS
+from nongso.registry.messages import CROP_LABELS as CROP_LABELS
+from nongso.registry.messages import FLAG_LABELS as FLAG_LABELS
+from nongso.registry.messages import KIND_LABELS as KIND_LABELS
+from nongso.registry.messages import SALINITY_LABELS as SALINITY_LABELS
+from nongso.registry.messages import STATION_LABELS as STATION_LABELS
+from nongso.registry.messages import STATUS_LABELS as STATUS_LABELS
+from nongso.registry.messages import label as label
+from nongso.registry.messages import property_rows as property_rows
