@@ -13,7 +13,7 @@ from nongso.core import clock
 from nongso.core.permissions import require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
-from nongso.trace import epcis
+from nongso.trace import epcis, query_language
 from nongso.trace.epcis import EpcisError
 from nongso.trace.models import EpcisEvent, EventRef
 from nongso.trace.schemas import QueryResult
@@ -24,7 +24,7 @@ def _escape_like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ref_filter(match: epcis.Match) -> Any:
+def _ref_filter(match: query_language.Match) -> Any:
     conditions = []
     if match.values:
         conditions.append(EventRef.value.in_(match.values))
@@ -37,7 +37,7 @@ def _ref_filter(match: epcis.Match) -> Any:
     return EpcisEvent.id.in_(sub)
 
 
-def _query_statement(query: epcis.EventQuery) -> Any:
+def _query_statement(query: query_language.EventQuery) -> Any:
     stmt = select(EpcisEvent.id, EpcisEvent.event_time, EpcisEvent.record_time,
                   EpcisEvent.document, EpcisEvent.namespaces)
     if query.event_types:
@@ -77,10 +77,10 @@ def query_events(
 ) -> QueryResult:
     """``GET /epcis/events``: an EPCISQueryDocument page and the token of the next page."""
     require_role(uow.principal, *READ_ROLES)
-    query = epcis.parse_query(params, max_per_page=get_settings().max_page_size,
+    query = query_language.parse_query(params, max_per_page=get_settings().max_page_size,
                               path_event_type=path_event_type)
     token_text = next((v for k, v in params if k == "nextPageToken"), None)
-    token = epcis.PageToken.decode(token_text, query) if token_text else None
+    token = query_language.PageToken.decode(token_text, query) if token_text else None
     stmt = _query_statement(query)
     sort = {"eventTime": EpcisEvent.event_time, "recordTime": EpcisEvent.record_time}.get(
         query.order_by or "")
@@ -113,9 +113,9 @@ def query_events(
         last = rows[-1]
         after_time = None if sort is None else (
             last.event_time if query.order_by == "eventTime" else last.record_time)
-        next_token = epcis.PageToken(query.fingerprint(), after_time, last.id,
+        next_token = query_language.PageToken(query.fingerprint(), after_time, last.id,
                                      returned + len(rows)).encode()
-    return QueryResult(document=epcis.query_document(events, namespaces, clock.now()),
+    return QueryResult(document=query_language.query_document(events, namespaces, clock.now()),
                        next_token=next_token)
 
 
@@ -130,7 +130,7 @@ def get_event(uow: UnitOfWork, event_id: str) -> dict[str, Any]:
         raise EpcisError("NoSuchNameException", 404,
                          f"Không có sự kiện «{event_id}».", f"There is no event '{event_id}'.")
     events, namespaces = _merge_namespaces(rows)
-    return epcis.query_document(events, namespaces, clock.now())
+    return query_language.query_document(events, namespaces, clock.now())
 
 
 def event_types(uow: UnitOfWork) -> list[str]:
