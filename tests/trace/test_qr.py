@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from nongso.core.settings import get_settings
 from nongso.trace.digital_link import parse_digital_link
-from nongso.trace.qr import Label, label_sheet_pdf, qr_png, qr_svg
+from nongso.trace.exports import Label, label_sheet_pdf
+from nongso.trace.qr import qr_png, qr_svg
 from tests.helpers import assert_problem
 from tests.trace.conftest import Journey
 

@@ -17,8 +17,8 @@ from sqlalchemy import TextClause, create_engine, text
 from sqlalchemy.dialects import sqlite
 
 from nongso.core import migrate
-from nongso.trace import services
 from nongso.trace.models import Item, Location, LogisticUnit, Lot, Product
+from nongso.trace.services import lineage, resolver
 
 LOT = "https://id.gs1.org/01/08930000000017/10/L1"
 
@@ -52,7 +52,7 @@ def _full_passes(plan: list[str]) -> list[str]:
 def test_journey_closure_searches_the_lineage_index(engine: Any, forward: bool,
                                                     seeds: int) -> None:
     params: dict[str, Any] = {f"s{n}": f"{LOT}-{n}" for n in range(seeds)}
-    plan = _plan(engine, services._q_closure(forward, seeds), max_depth=12, **params)
+    plan = _plan(engine, resolver._q_closure(forward, seeds), max_depth=12, **params)
     column = "src" if forward else "dst"
     assert any(f"USING INDEX ix_trace_lineage_{column} ({column}=?)" in s for s in plan), plan
     assert _full_passes(plan) == [], plan
@@ -60,7 +60,7 @@ def test_journey_closure_searches_the_lineage_index(engine: Any, forward: bool,
 
 @pytest.mark.parametrize("forward", [False, True])
 def test_lineage_steps_search_the_index(engine: Any, forward: bool) -> None:
-    plan = _plan(engine, services._q_edges(forward, False, False), nodes=[LOT])
+    plan = _plan(engine, lineage._q_edges(forward, False, False), nodes=[LOT])
     assert _full_passes(plan) == [], plan
 
 
@@ -69,7 +69,7 @@ def test_journey_events_search_the_indexes(engine: Any, with_pks: bool) -> None:
     params: dict[str, Any] = {"values": [LOT], "skip": ["storing"]}
     if with_pks:
         params["pks"] = [1, 2]
-    plan = _plan(engine, services._q_journey_events(with_pks, 200), **params)
+    plan = _plan(engine, resolver._q_journey_events(with_pks, 200), **params)
     assert any("ix_trace_event_refs_value_field" in s for s in plan), plan
     assert _full_passes(plan) == [], plan
 
@@ -80,7 +80,7 @@ def test_journey_events_search_the_indexes(engine: Any, with_pks: bool) -> None:
 ])
 def test_known_identifiers_are_looked_up_by_index(engine: Any, model: Any, column: str,
                                                   value: Any) -> None:
-    plan = _plan(engine, services._q_rows_in(model, column), values=[value])
+    plan = _plan(engine, lineage._q_rows_in(model, column), values=[value])
     assert _full_passes(plan) == [], plan
 
 
@@ -91,7 +91,7 @@ def test_known_identifiers_are_looked_up_by_index(engine: Any, model: Any, colum
     ("lot_by_id", {"id": 1}), ("location", {"id": 1}), ("ocop", {"id": 1}),
 ])
 def test_resolver_lookups_are_searches(engine: Any, what: str, params: dict[str, Any]) -> None:
-    plan = _plan(engine, services._q_resolve(what), **params)
+    plan = _plan(engine, resolver._q_resolve(what), **params)
     assert _full_passes(plan) == [], plan
 
 

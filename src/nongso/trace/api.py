@@ -18,7 +18,7 @@ from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorize
 from nongso.core.http import request_language
 from nongso.core.pagination import Page
 from nongso.core.settings import get_settings
-from nongso.trace import services
+from nongso.trace import exports, services
 from nongso.trace.epcis import EVENT_TYPES, EpcisError, Issue
 from nongso.trace.schemas import (
     CaptureJobPublic,
@@ -498,7 +498,7 @@ def recall_excel(uow: UowDep, lang: LangDep, kind: RecallStartKind,
     report = services.recall_trace(uow, RecallRequest(kind=kind, value=value,
                                                       direction=direction, since=since,
                                                       until=until))
-    return Response(services.recall_excel(report, lang), media_type=_XLSX,
+    return Response(exports.recall_excel(report, lang), media_type=_XLSX,
                     headers={"Content-Disposition": 'attachment; filename="truy-xuat.xlsx"'})
 
 

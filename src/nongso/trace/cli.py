@@ -12,7 +12,7 @@ import typer
 
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
-from nongso.trace import services
+from nongso.trace import exports, services
 
 app = typer.Typer(help="Truy xuất nguồn gốc / traceability", no_args_is_help=True)
 
@@ -109,7 +109,7 @@ def recall(
         raise typer.BadParameter(str(exc.errors()[0]["msg"])) from exc
     report = services.recall_trace(Platform.create().uow(SYSTEM), request)
     if xlsx is not None:
-        _write(xlsx, services.recall_excel(report))
+        _write(xlsx, exports.recall_excel(report))
     else:
         typer.echo(report.model_dump_json(indent=2))
 
