@@ -71,7 +71,8 @@ def _refresh_chunk(s: Session, ids: list[int]) -> None:
             select(Activity.season_id, Activity.quantity_base, Activity.moisture_pct)
             .where(Activity.season_id.in_(ids), Activity.kind == "harvest",
                    Activity.status != "planned")).all():
-        weights[sid].append((kg, wet))
+        if sid is not None:
+            weights[sid].append((kg, wet))
     nutrients = {sid: (n or 0.0, p or 0.0, k or 0.0) for sid, n, p, k in s.execute(
         select(Activity.season_id,
                func.sum(ActivityInput.quantity_base * func.coalesce(Input.n_pct, 0) / 100),
