@@ -271,3 +271,20 @@ def test_pages_say_what_is_simulated(demo: Platform) -> None:
         assert "Dữ liệu mẫu (demo)" in vi.text
         en = client.get(link + "?lang=en", headers={"Accept": "text/html"})
         assert "Demo data: GTINs starting with 952" in en.text
+
+
+@pytest.mark.parametrize("hour", [0, 5, 6, 9, 23])
+def test_traps_and_sowing_windows_agree_at_any_hour(hour: int) -> None:
+    """The latest confirmed flight is on record whatever the hour of the build (the morning
+    count comes at 06:00), and the diary's Đông Xuân window is one the rule finds."""
+    anchor = dt.datetime(2026, 12, 7, hour, 30, tzinfo=VN)
+    trap = next(st for st in demo_monitor.STATIONS if st.key == "bay-den-my-hiep")
+    times, counts = demo_monitor.readings(trap, anchor - dt.timedelta(days=90), anchor,
+                                          anchor, 2026)["light_trap_count"]
+    peaks = rules.bph_light_trap_peaks([(t.astimezone(VN).date(), c)
+                                        for t, c in zip(times, counts, strict=True)])
+    day = demo_calendar.count_day(anchor)
+    assert peaks[-1].day == day - dt.timedelta(days=3)
+    assert peaks[-1].sowing_end >= anchor.date()  # the advisory is current
+    window = demo_calendar.dong_xuan_window(day, 2026, dt.date(2026, 11, 1))
+    assert any((p.sowing_start, p.sowing_end) == (window.first, window.last) for p in peaks)

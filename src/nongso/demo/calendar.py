@@ -2,7 +2,8 @@
 
 - **Brown planthopper flights and the "né rầy" sowing windows.** The demo's light traps catch
   a flight every :data:`GENERATION_DAYS` days (one generation takes 22–28 days in the delta,
-  ``shared/reference/agronomy.md``), the last one three nights before "today". The province
+  ``shared/reference/agronomy.md``), the last one three nights before the latest morning
+  count (:func:`count_day`: "today" from 06:00). The province
   sows right after a confirmed peak: with the alert rule's defaults
   (``alerts.rules.bph_light_trap_peaks``: confirmed 3 days after the peak, a 7-day window
   after the confirmation) the window is days 4–10 after the peak. The diary's Đông Xuân
@@ -30,6 +31,17 @@ WINDOW_DAYS = 7  # alerts.rules.bph_light_trap_peaks: window_days
 DONG_XUAN_FROM = (11, 1)
 """Đông Xuân is sown from November (``agronomy.md``: sowing Nov–Dec): the first window that
 opens on or after 1 November of the season's first year."""
+
+
+VN = dt.timezone(dt.timedelta(hours=7))
+COUNT_HOUR = 6
+"""A trap's catch of the night is counted at 06:00 (Vietnam time), dated that morning."""
+
+
+def count_day(now: dt.datetime) -> dt.date:
+    """The day of the latest morning count at ``now``: today from 06:00, else yesterday. The
+    flights are placed from it, so that the diary and the traps agree at any hour."""
+    return (now.astimezone(VN) - dt.timedelta(hours=COUNT_HOUR)).date()
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from nongso.core import audit
+from nongso.core import audit, clock
 from nongso.core.db import sync_sequences
 from nongso.core.i18n import fold
 from nongso.core.uow import UnitOfWork
@@ -171,6 +171,10 @@ class Generator:
         # THU_DONG_SHARE plot after plot, so that small demos have the share too).
         self.rice_area = 0.0
         self.thu_dong_area = 0.0
+        # The day of the light traps' latest morning count, from which the planthopper
+        # flights (and so the "né rầy" windows) are placed, as demo.monitor does.
+        self.trap_day = demo_calendar.count_day(clock.now()) \
+            if today == clock.today_vn() else today
         self.fruit = demo_calendar.fruit_calendar()
 
     def _uuid(self, kind: str, n: int) -> str:
@@ -216,7 +220,7 @@ class Generator:
         "né rầy" window) and at least LAND_PREP_DAYS after its previous harvest."""
         earliest = after + dt.timedelta(days=rng.randint(*LAND_PREP_DAYS)) if after else None
         if kind == "dong_xuan":
-            window = demo_calendar.dong_xuan_window(self.today, year, earliest,
+            window = demo_calendar.dong_xuan_window(self.trap_day, year, earliest,
                                                     later=rng.random() < 0.3)
             first = max(window.first, earliest or window.first)
             return first + dt.timedelta(days=rng.randint(0, (window.last - first).days))

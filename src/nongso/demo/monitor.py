@@ -284,7 +284,7 @@ def readings(station: DemoStation, start: dt.datetime, end: dt.datetime, anchor:
     out: dict[str, tuple[list[dt.datetime], list[float]]] = {}
     for code in station.streams:
         if code == "light_trap_count":
-            today = anchor.astimezone(VN).date()
+            today = demo_calendar.count_day(anchor)  # the latest morning count's day
             times, values = [], []
             day = start.astimezone(VN).date()
             while day <= end.astimezone(VN).date():
