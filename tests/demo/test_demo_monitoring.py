@@ -28,12 +28,20 @@ def test_scenario_is_deterministic_and_tells_its_stories() -> None:
     assert c["salinity"][1] != a["tram-vam-kenh"]["salinity"][1][-len(c["salinity"][1]):]
     live_start = NOW - dt.timedelta(hours=6)
     by_key = {st.key: st for st in demo.STATIONS}
-    # The salt front moves inland: Mỹ Tho is fresh six hours ago and salty now.
+    # In March the stations play the dry season: the flood tide of the replay brings the salt
+    # up to Mỹ Tho (fresh at low water six hours ago, salty at high water now).
+    dry = demo.scenario_for(NOW)
+    assert dry.code == "dry" and "mùa khô 2026" in dry.label_vi
     my_tho = by_key["tram-my-tho"]
     assert demo.salinity(my_tho, live_start, NOW, 1) < 0.5 < demo.salinity(my_tho, NOW, NOW, 1)
     tan_chau = by_key["tram-tan-chau"]
-    assert demo.water_level(tan_chau, live_start, NOW, 1) < 3.5
-    assert demo.water_level(tan_chau, NOW, NOW, 1) > 4.0
+    assert demo.water_level(tan_chau, NOW, NOW, 1) < 2.0  # dry-season low water
+    # The flood scenario: Tân Châu reaches alarm level I (3.5 m) on the replay's high tide.
+    flood = demo.scenario_for(NOW, "flood")
+    assert flood.code == "flood" and "mùa lũ 2025" in flood.label_vi
+    assert demo.water_level(tan_chau, live_start, NOW, 1, flood) < 3.5
+    assert demo.water_level(tan_chau, NOW, NOW, 1, flood) >= 3.5
+    assert demo.salinity(my_tho, NOW, NOW, 1, flood) < 0.2  # the rivers are fresh
     # The silent station stops eight hours ago.
     tan_dien = a["tram-tan-dien"]["salinity"][0]
     assert max(tan_dien) <= NOW - dt.timedelta(hours=8)
@@ -69,12 +77,44 @@ def test_history_and_replay_raise_the_alerts(platform: Platform) -> None:
                              tick_s=0, now=lambda: NOW)
         assert sim.replay() == NOW
         after = open_rules()
-        assert after["flood.alarm_level"] == 2  # Tân Châu and Châu Đốc
-        assert after["water_level.rate_of_rise"] >= 1
+        # The dry season: no flood, no rise (the tide is not a flood), more salt at high water.
+        assert after["flood.alarm_level"] == 0 and after["water_level.rate_of_rise"] == 0
         assert after["pest.brown_planthopper.light_trap_peak"] == 1
         assert after["salinity.crop_risk"] > before["salinity.crop_risk"]
         alerts.evaluate_periodic(platform.uow(SYSTEM))
         assert open_rules()["station.silence"] == 1  # Tân Điền
+    finally:
+        clock.use(previous)
+
+
+def test_flood_scenario_raises_the_flood_alarms(platform: Platform) -> None:
+    fixed = clock.FixedClock(NOW)
+    previous = clock.use(fixed)
+    try:
+        services.build_demo(platform.uow(SYSTEM), "82", "demo-pass", scale=0.05,
+                            scenario="flood")
+
+        def open_rules() -> Counter[str]:
+            page = alerts.list_alerts(platform.uow(SYSTEM), PageRequest(500, 0), status="open")
+            return Counter(a.rule_id for a in page.items)
+
+        before = open_rules()
+        assert before["flood.alarm_level"] == 0 and before["salinity.crop_risk"] == 0
+        flood = demo.scenario_for(NOW, "flood")
+        sim = demo.Simulator(lambda: platform.uow(SYSTEM),
+                             demo.service_sender(lambda: platform.uow(SYSTEM)), seed=2026,
+                             tick_s=0, now=lambda: NOW, scenario=flood)
+        assert sim.replay() == NOW
+        after = open_rules()
+        assert after["flood.alarm_level"] == 2  # Tân Châu and Châu Đốc, alarm level I
+        assert after["water_level.rate_of_rise"] >= 1  # 20 cm a day over three days
+        assert after["salinity.crop_risk"] == 0
+        # The stations say which scenario they play.
+        hydrological = {st.key for st in demo.STATIONS if st.kind in ("salinity", "water_level")}
+        labels = {s.thing_properties.get("demoScenarioVi")
+                  for s in monitor.rule_streams(platform.uow(SYSTEM))
+                  if s.thing_properties.get("demoKey") in hydrological}
+        assert labels == {flood.label_vi}
     finally:
         clock.use(previous)
 

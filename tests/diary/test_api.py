@@ -395,7 +395,12 @@ def test_record_book_exports_are_readable(diary: Diary) -> None:
     general = {row[0]: row[1] for row in wb["Thông tin chung"].iter_rows(min_row=2,
                                                                           values_only=True)}
     assert general["Vụ / Season"] == "Đông Xuân 2025-2026"
-    assert general["Năng suất (t/ha) / Yield"] == "7"
+    # Weighed fresh at 24 %: the book keeps the fresh weight and reports dry paddy at 14 %.
+    assert general["Sản lượng tươi khi cân (kg) / Harvest, fresh as weighed"] == "8.400"
+    assert general["Sản lượng quy khô 14 % (kg) / Harvest, dry paddy at 14 %"] == "7.423,3"
+    assert general["Năng suất lúa khô 14 % (t/ha) / Yield, dry paddy at 14 %"] == "6,19"
+    harvest = list(wb["Thu hoạch - bán"].iter_rows(values_only=True))
+    assert harvest[1][2:5] == (8400, 24, 7423.3)
     r = d.actors.client.get(f"{API}/seasons/{d.season_a.id}/record-book.pdf", headers=h)
     assert r.headers["content-type"] == "application/pdf"
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
@@ -405,7 +410,8 @@ def test_record_book_exports_are_readable(diary: Diary) -> None:
     summary = d.actors.client.get(f"{API}/coops/{d.actors.coop_a.id}/harvest.xlsx",
                                   params={"season": "dong_xuan:2025-2026"}, headers=h)
     rows = list(load_workbook(io.BytesIO(summary.content)).active.iter_rows(values_only=True))
-    assert rows[1][0] == "Mã thửa" and rows[2][0] == "A-001" and rows[2][6] == 7.0
+    assert rows[1][0] == "Mã thửa" and rows[2][0] == "A-001"
+    assert rows[2][5:8] == (8400, pytest.approx(7423.256), pytest.approx(6.186))
     inputs = d.actors.client.get(f"{API}/coops/{d.actors.coop_a.id}/input-use.xlsx",
                                  params={"season": "dong_xuan:2025-2026"}, headers=h)
     rows = list(load_workbook(io.BytesIO(inputs.content)).active.iter_rows(values_only=True))

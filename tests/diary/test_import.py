@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from nongso.diary import excel
@@ -82,7 +83,10 @@ def test_import_good_rows_then_again_without_duplicates(diary: Diary) -> None:
     # The harvest came 53 days after a 14-day-PHI spray: no flag; the season's figures moved.
     season = d.actors.client.get(f"{API}/seasons/{d.season_a.id}",
                                  headers=d.actors.headers("farmer_a")).json()
-    assert season["harvest_kg"] == 8400 and season["yield_t_ha"] == 7.0
+    # Weighed fresh at 24.5 %: the yield is of dry paddy at 14 % (8,400 x 75.5 / 86 on 1.2 ha).
+    assert season["harvest_kg"] == 8400
+    assert season["harvest_dry_kg"] == pytest.approx(8400 * 75.5 / 86, abs=0.01)
+    assert season["yield_t_ha"] == pytest.approx(8400 * 75.5 / 86 / 1000 / 1.2, abs=0.001)
     again = _upload(d, content).json()
     assert again["rows_imported"] == 0 and again["rows_already_imported"] == 4
     assert d.activity_count() == 4

@@ -145,3 +145,30 @@ def test_excel_dates(value: object, expected: dt.datetime) -> None:
 def test_excel_bad_dates(value: str) -> None:
     with pytest.raises(ValueError):
         excel.parse_date(value)
+
+
+def test_fresh_paddy_becomes_dry_paddy_at_14_percent() -> None:
+    from nongso.diary import moisture
+
+    # 1 t weighed at 25 % moisture holds 750 kg of dry matter = 872.1 kg at 14 %.
+    assert moisture.dry_weight(1000, 25) == pytest.approx(750 / 0.86)
+    assert moisture.dry_weight(1000, 14) == pytest.approx(1000)
+    assert moisture.dry_weight(1000, 12) > 1000  # drier than the standard weighs more
+    # Rice converts only with a measured moisture; fruit counts as weighed.
+    assert moisture.standard_weight("rice", 8400, 24) == pytest.approx(8400 * 76 / 86)
+    assert moisture.standard_weight("rice", 8400, None) == 8400
+    assert moisture.standard_weight("mango", 8400, 24) == 8400
+    assert moisture.standard_total("rice", [(1000, 25), (None, 20), (500, None)]) == \
+        pytest.approx(750 / 0.86 + 500)
+    with pytest.raises(ValueError):
+        moisture.dry_weight(1000, 100)
+
+
+@given(st.floats(0, 200_000), st.floats(14, 60))
+def test_dry_weight_never_exceeds_fresh_above_the_standard(fresh: float, m: float) -> None:
+    from nongso.diary import moisture
+
+    dry = moisture.dry_weight(fresh, m)
+    assert 0 <= dry <= fresh + 1e-6
+    # The dry matter is kept: fresh x (1 - m) == dry x (1 - 14 %).
+    assert dry * 0.86 == pytest.approx(fresh * (100 - m) / 100)

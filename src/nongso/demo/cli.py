@@ -16,16 +16,28 @@ def demo_command(
     seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên (kết quả lặp lại được)")] = 2026,
     scale: Annotated[float, typer.Option(help="Hệ số quy mô dữ liệu (1 = tỉnh mẫu)")] = 1.0,
     serve: Annotated[bool, typer.Option(help="Chạy máy chủ sau khi tạo dữ liệu")] = True,
+    scenario: Annotated[str, typer.Option(
+        help="Kịch bản trạm mô phỏng: auto (lũ tháng 7–11, khô các tháng khác), dry (mùa khô, "
+             "xâm nhập mặn), flood (mùa lũ) / simulated stations' scenario")] = "auto",
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Tạo tỉnh mẫu (dữ liệu mô phỏng) và chạy máy chủ / build the demo province and serve it."""
+    from nongso.core import clock
+    from nongso.demo import monitor as demo_monitor
+
+    if scenario not in ("auto", "dry", "flood"):
+        raise typer.BadParameter("auto, dry hoặc flood / auto, dry or flood",
+                                 param_hint="--scenario")
     platform = Platform.create()
     settings = platform.settings
     migrate.upgrade(settings.resolved_database_url())
+    typer.echo("Đang tạo tỉnh mẫu / building the demo province (từng bước / step by step):")
     result = services.build_demo(
-        platform.uow(SYSTEM), settings.province_code, settings.demo_password, seed, scale
+        platform.uow(SYSTEM), settings.province_code, settings.demo_password, seed, scale,
+        scenario=scenario, progress=typer.echo,
     )
+    played = demo_monitor.scenario_for(clock.now(), scenario)
     verb = "Đã tạo" if result.built else "Đã có sẵn"
     typer.echo(
         f"{verb} tỉnh mẫu {settings.province_code}: {result.organisations} tổ chức, "
@@ -37,7 +49,7 @@ def demo_command(
         label = ROLE_LABELS[acc.role][0]
         typer.echo(f"  {acc.username:<12} {label} ({acc.role}, phạm vi {acc.scope})")
     typer.echo(f"\nQuan trắc: {result.stations} trạm mô phỏng, {result.observations} quan trắc "
-               f"lịch sử, {result.alerts} cảnh báo đang có.")
+               f"lịch sử, {result.alerts} cảnh báo đang có.\n{played.label_vi}")
     for link in result.trace_links:
         typer.echo(f"Truy xuất (mã QR của lô): {link}")
     if serve:
@@ -45,7 +57,7 @@ def demo_command(
 
         from nongso.app import create_app
 
-        background, simulator, close = _start_monitoring(platform, seed)
+        background, simulator, close = _start_monitoring(platform, seed, played)
         typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
         typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
                    "(cảnh báo mới xuất hiện trong vòng một phút)\n")
@@ -57,7 +69,7 @@ def demo_command(
             background.stop()
 
 
-def _start_monitoring(platform: Platform, seed: int) -> tuple[Any, Any, Any]:
+def _start_monitoring(platform: Platform, seed: int, scenario: Any) -> tuple[Any, Any, Any]:
     """The alerts worker, the MQTT bridge (when the broker answers) and the simulator."""
     from nongso.demo import monitor as demo_monitor
     from nongso.monitor.bridge import parse_url, public_url
@@ -85,6 +97,6 @@ def _start_monitoring(platform: Platform, seed: int) -> tuple[Any, Any, Any]:
         typer.echo(f"Cầu nối MQTT: TẮT (không kết nối được {public_url(url)}); trạm mô phỏng "
                    "gửi thẳng qua dịch vụ ghi dữ liệu. / MQTT bridge off: no broker; the "
                    "simulated stations write through the ingestion service.")
-    simulator = demo_monitor.Simulator(uow_factory, send, seed=seed)
+    simulator = demo_monitor.Simulator(uow_factory, send, seed=seed, scenario=scenario)
     simulator.start()
     return background, simulator, close

@@ -1,12 +1,28 @@
 """Demo farm diaries: seasons and activities for the demo plots (deterministic per seed).
 
-Public figures for the Mekong Delta (their primary documents are not cited yet): rice seasons
-(Đông Xuân sown Nov–Dec and harvested Feb–Mar, crossing the year; Hè Thu Apr–May → Jul–Aug;
-Thu Đông Aug–Sep → Nov–Dec), yields of the old Đồng Tháp province in 2013 (Đông Xuân
-7.07 t/ha, Hè Thu 5.65, Thu Đông 5.42), fertiliser timing and doses of the extension advice,
-brown planthopper spray threshold 1,000/m². A few records break the rules on purpose (a
-banned ingredient, an overdose, a harvest inside the pre-harvest interval) so that the flags
-show.
+Public figures for the Mekong Delta (``shared/reference/agronomy.md``): rice seasons (Đông
+Xuân sown Nov–Dec and harvested Feb–Mar, crossing the year; Hè Thu Apr–May → Jul–Aug; Thu
+Đông Aug–Sep → Nov–Dec), yields of the old Đồng Tháp province in 2013 (Đông Xuân 7.07 t/ha,
+Hè Thu 5.65, Thu Đông 5.42: dry paddy, as the statistics count it), fertiliser timing and
+doses of the extension advice, brown planthopper spray threshold 1,000/m². A few records break
+the rules on purpose (a banned ingredient, an overdose, a harvest inside the pre-harvest
+interval) so that the flags show.
+
+How the seasons follow each other on a rice plot:
+
+- Thu Đông is sown on about 0.58 of the rice area (published: 0.5–0.65 of Đông Xuân; the
+  fields inside full dyke rings), the other plots rest in the flood season;
+- every plot sows its next season 7–15 days after its own harvest (land preparation), never
+  before it, and not before the season's calendar;
+- Đông Xuân is sown in the province's "né rầy" windows, the days 4–10 after a brown
+  planthopper flight peak of the demo's own light traps (``demo.calendar``);
+- the harvest is weighed fresh (20–27 % moisture) and the diary keeps that weight and the
+  moisture; the dry weight at 14 % (``diary.moisture``) is what the reports count.
+
+Orchards are harvested in their own seasons and as often as the crop is (mango Mar–May plus
+induced off-season crops, durian May–Aug or off-season before Tết, pomelo three times a year,
+longan induced all year, dragon fruit in monthly flushes): ``demo/data/fruit_calendar.csv``,
+with sources.
 
 The rows are generated plot by plot (:func:`generate`) and written in large batches by
 :func:`load`, so that the same code builds the small demo and the 10-million-row benchmark.
@@ -24,11 +40,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from nongso.core import audit
+from nongso.core import audit, clock
 from nongso.core.db import sync_sequences
 from nongso.core.i18n import fold
 from nongso.core.uow import UnitOfWork
-from nongso.diary import rules, seasons
+from nongso.demo import calendar as demo_calendar
+from nongso.diary import moisture, rules, seasons
 from nongso.diary import services as diary
 from nongso.diary.models import Activity, ActivityInput, Flag, Input, Plot, Purchase, Season
 from nongso.diary.schemas import ActiveIngredient, InputCreate
@@ -78,10 +95,17 @@ CATALOGUE: list[InputCreate] = [
 DEALERS = ["Đại lý VTNN Hai Lúa", "Cửa hàng Vật tư Nông nghiệp Ba Thành",
            "Đại lý Phân bón – Thuốc BVTV Tư Hiền", "Đại lý VTNN Năm Phước"]
 BANNED = "Lem Lép 50SC (carbendazim)"
-# Season kind: (sowing month, day range), days to harvest, mean yield t/ha (old Đồng Tháp
-# province, 2013).
+# Season kind: (sowing month, day range), days to harvest, mean yield t/ha of dry paddy at
+# 14 % (old Đồng Tháp province, 2013). Đông Xuân sows in the "né rầy" windows instead of its
+# day range (``demo.calendar``).
 RICE = {"dong_xuan": ((11, 15, 30), 95, 7.07), "he_thu": ((4, 10, 30), 92, 5.65),
         "thu_dong": ((8, 5, 25), 90, 5.42)}
+THU_DONG_SHARE = 0.58
+"""Share of the rice area sown in Thu Đông (published 0.5–0.65 of the Đông Xuân area)."""
+LAND_PREP_DAYS = (7, 15)
+"""Days from a plot's harvest to its next sowing (straw, ploughing, levelling)."""
+FRESH_MOISTURE_PCT = (20.0, 27.0)
+"""Moisture of paddy weighed at the harvest (``agronomy.md``)."""
 BUYER_KINDS = ("buyer",)
 
 
@@ -143,6 +167,15 @@ class Generator:
         self.seed = seed
         self.ids = ids
         self.now = now
+        # The rice area seen so far and the part of it sown in Thu Đông (kept at about
+        # THU_DONG_SHARE plot after plot, so that small demos have the share too).
+        self.rice_area = 0.0
+        self.thu_dong_area = 0.0
+        # The day of the light traps' latest morning count, from which the planthopper
+        # flights (and so the "né rầy" windows) are placed, as demo.monitor does.
+        self.trap_day = demo_calendar.count_day(clock.now()) \
+            if today == clock.today_vn() else today
+        self.fruit = demo_calendar.fruit_calendar()
 
     def _uuid(self, kind: str, n: int) -> str:
         # Demo rows get ordered UUIDs (seed and kind in the high bits, a counter in the low
@@ -165,12 +198,50 @@ class Generator:
         variety = (unit.get("attributes") or {}).get("variety") or "OM5451"
         dealer = self.dealers[unit["id"] % len(self.dealers)] if self.dealers else None
         if unit["crop"] == "rice":
-            for kind, year, _month in season_list:
-                self._rice_season(plot_id, area, scope, kind, year, variety, dealer, out, rng)
+            self._rice_plot(plot_id, area, scope, season_list, variety, dealer, out, rng)
         else:
             for year in (self.today.year - 1, self.today.year):
                 self._orchard_season(plot_id, area, scope, year, variety, unit["crop"], dealer,
                                      out, rng)
+
+    def _thu_dong(self, area: float, rng: random.Random) -> bool:
+        """Whether this plot sows Thu Đông: the running share of the rice area stays near
+        THU_DONG_SHARE (with some jitter)."""
+        self.rice_area += area
+        if self.thu_dong_area + area <= (THU_DONG_SHARE + rng.uniform(-0.06, 0.06)) \
+                * self.rice_area:
+            self.thu_dong_area += area
+            return True
+        return False
+
+    def _sowing(self, kind: str, year: int, after: dt.date | None,
+                rng: random.Random) -> dt.date:
+        """The plot's sowing day of a season: in the season's calendar (Đông Xuân: in a
+        "né rầy" window) and at least LAND_PREP_DAYS after its previous harvest."""
+        earliest = after + dt.timedelta(days=rng.randint(*LAND_PREP_DAYS)) if after else None
+        if kind == "dong_xuan":
+            window = demo_calendar.dong_xuan_window(self.trap_day, year, earliest,
+                                                    later=rng.random() < 0.3)
+            first = max(window.first, earliest or window.first)
+            return first + dt.timedelta(days=rng.randint(0, (window.last - first).days))
+        (month, d0, d1), _length, _mean = RICE[kind]
+        planned = dt.date(year, month, rng.randint(d0, d1))
+        return max(planned, earliest or planned)
+
+    def _rice_plot(self, plot_id: int, area: float, scope: dict[str, Any],
+                   season_list: list[tuple[str, int, int]], variety: str, dealer: int | None,
+                   out: Batch, rng: random.Random) -> None:
+        """The plot's seasons, one after the other: each sown after the previous harvest."""
+        three_crops = self._thu_dong(area, rng)
+        harvested: dt.date | None = None
+        for kind, year, _month in season_list:
+            if kind == "thu_dong" and not three_crops:
+                continue
+            sowing = self._sowing(kind, year, harvested, rng)
+            if sowing > self.today:
+                break  # not sown yet; nor the seasons after it
+            harvested = self._rice_season(plot_id, area, scope, kind, sowing, variety, dealer,
+                                          out, rng)
 
     # --- one season ------------------------------------------------------------------------
     def _season_row(self, plot_id: int, area: float, scope: dict[str, Any], kind: str,
@@ -240,12 +311,10 @@ class Generator:
         return bought
 
     def _rice_season(self, plot_id: int, area: float, scope: dict[str, Any], kind: str,
-                     year: int, variety: str, dealer: int | None, out: Batch,
-                     rng: random.Random) -> None:
-        (month, d0, d1), length, mean = RICE[kind]
-        sowing = dt.date(year, month, rng.randint(d0, d1))
-        if sowing > self.today:
-            return
+                     sowing: dt.date, variety: str, dealer: int | None, out: Batch,
+                     rng: random.Random) -> dt.date:
+        """One rice season sown on ``sowing``; returns its harvest day."""
+        _calendar, length, mean = RICE[kind]
         harvest_day = sowing + dt.timedelta(days=length + rng.randint(-3, 5))
         season = self._season_row(plot_id, area, scope, kind, sowing, harvest_day, "rice",
                                   variety, "lua-3-vu")
@@ -307,14 +376,14 @@ class Generator:
         late = (length - rng.randint(4, 8)) if early else rng.randint(66, 74)
         a = self._activity(season, "spraying", day(late), rng, out, pest="lem lép hạt")
         self._use(a, sprays[3], rates[sprays[3]], area, bought, out)
-        yield_t = max(3.0, rng.gauss(mean, 0.45))
-        moisture = round(rng.uniform(22, 27), 1)
-        # Yields as the statistics report them: the weight harvested per hectare.
-        wet = round(yield_t * 1000 * area, 1)
-        h = self._activity(season, "harvest", harvest_day, rng, out, quantity=wet, unit="kg",
-                           quantity_base=wet, base_unit="kg", moisture_pct=moisture,
-                           notes="Gặt máy")
-        dry = round(wet * (100 - moisture) / (100 - 14), 1)
+        # The season's yield as the statistics count it (dry paddy at 14 %), weighed fresh.
+        yield_t = min(9.0, max(3.5, rng.gauss(mean, 0.45)))
+        wet_pct = round(rng.uniform(*FRESH_MOISTURE_PCT), 1)
+        wet = round(yield_t * 1000 * area * (100 - 14) / (100 - wet_pct), 1)
+        self._activity(season, "harvest", harvest_day, rng, out, quantity=wet, unit="kg",
+                       quantity_base=wet, base_unit="kg", moisture_pct=wet_pct,
+                       notes="Gặt máy, cân lúa tươi tại ruộng")
+        dry = round(moisture.dry_weight(wet, wet_pct), 1)
         self._activity(season, "drying", harvest_day + dt.timedelta(days=1), rng, out,
                        quantity=dry, unit="kg", quantity_base=dry, base_unit="kg",
                        moisture_pct=14.0, notes="Sấy về ẩm độ 14 %")
@@ -323,50 +392,64 @@ class Generator:
                            rng, out, quantity=dry, unit="kg", quantity_base=dry,
                            base_unit="kg", buyer_organisation_id=rng.choice(self.buyers),
                            price_vnd_per_kg=float(rng.randrange(6800, 8200, 50)))
-        del h
+        return harvest_day
 
     def _orchard_season(self, plot_id: int, area: float, scope: dict[str, Any], year: int,
                         variety: str, crop: str, dealer: int | None, out: Batch,
                         rng: random.Random) -> None:
+        """A year of an orchard ("niên vụ"): pruning and recovery after the last crop, then
+        for each harvest of the crop's calendar its fertiliser, sprays (the last one well
+        before the pre-harvest interval), the harvest and the sorting."""
         start = dt.date(year, 1, rng.randint(5, 25))
         if start > self.today:
             return
-        harvest_day = start + dt.timedelta(days=rng.randint(200, 230))
+        fruit = self.fruit[crop]
+        picks = demo_calendar.fruit_harvests(fruit, year, rng)
+        annual_kg = max(0.3, rng.gauss(1.0, 0.12)) * fruit.yield_t_ha_year * 1000 * area
+        harvest_day = picks[-1][0]
         season = self._season_row(plot_id, area, scope, "nien_vu", start, harvest_day, crop,
                                   variety, "cay-an-trai")
         out.seasons.append(season)
+        fungicide = "Vàng Sạch 325SC (azoxystrobin + difenoconazole)"
+        insecticide = "Sâu Xanh 1.8EC (abamectin)"
         rates = {"NPK 20-20-15": rng.uniform(250, 350), "Kali clorua 60% K2O":
-                 rng.uniform(120, 180), "Vàng Sạch 325SC (azoxystrobin + difenoconazole)":
-                 rng.uniform(0.4, 0.6), "Sâu Xanh 1.8EC (abamectin)": rng.uniform(0.5, 0.8)}
+                 rng.uniform(120, 180), fungicide: rng.uniform(0.4, 0.6),
+                 insecticide: rng.uniform(0.5, 0.8)}
         bought = self._buy(season, list(rates), rates, dealer, start, out, rng)
 
-        def day(n: int) -> dt.date:
-            return start + dt.timedelta(days=n)
+        def at_least(day: dt.date) -> dt.date:
+            return max(day, start + dt.timedelta(days=6))
 
-        self._activity(season, "pruning", start, rng, out, notes="Tỉa cành sau thu hoạch")
-        a = self._activity(season, "fertilising", day(5), rng, out, notes="Bón phục hồi")
-        self._use(a, "NPK 20-20-15", rates["NPK 20-20-15"], area, bought, out)
-        self._activity(season, "scouting", day(30), rng, out, pest="rầy bông",
-                       density_per_m2=float(rng.randint(1, 20)), growth_stage="ra đọt")
-        a = self._activity(season, "fertilising", day(60), rng, out, notes="Bón kali")
-        self._use(a, "Kali clorua 60% K2O", rates["Kali clorua 60% K2O"], area, bought, out)
-        a = self._activity(season, "spraying", day(90), rng, out, pest="thán thư")
-        self._use(a, "Vàng Sạch 325SC (azoxystrobin + difenoconazole)",
-                  rates["Vàng Sạch 325SC (azoxystrobin + difenoconazole)"], area, bought, out)
-        for n in range(3):
-            self._activity(season, "irrigation", day(110 + 20 * n), rng, out)
-        a = self._activity(season, "spraying", day(rng.randint(150, 185)), rng, out,
-                           pest="sâu đục trái")
-        self._use(a, "Sâu Xanh 1.8EC (abamectin)", rates["Sâu Xanh 1.8EC (abamectin)"], area,
-                  bought, out)
-        t_ha = {"mango": 12.0, "durian": 15.0, "pomelo": 18.0, "longan": 14.0,
-                "dragon_fruit": 25.0}.get(crop, 12.0)
-        kg = round(max(2.0, rng.gauss(t_ha, 2.0)) * 1000 * area, 1)
-        self._activity(season, "harvest", harvest_day, rng, out, quantity=kg, unit="kg",
-                       quantity_base=kg, base_unit="kg")
-        self._activity(season, "sorting", harvest_day + dt.timedelta(days=1), rng, out,
-                       quantity=round(kg * 0.9, 1), unit="kg", quantity_base=round(kg * 0.9, 1),
-                       base_unit="kg", notes="Loại 1 và loại 2")
+        self._activity(season, "pruning", start, rng, out, notes="Tỉa cành, vệ sinh vườn")
+        a = self._activity(season, "fertilising", start + dt.timedelta(days=5), rng, out,
+                           notes="Bón phục hồi")
+        self._use(a, "NPK 20-20-15", rates["NPK 20-20-15"] / 2, area, bought, out)
+        self._activity(season, "scouting", start + dt.timedelta(days=30), rng, out,
+                       pest="rầy bông", density_per_m2=float(rng.randint(1, 20)),
+                       growth_stage="ra đọt")
+        for n in range(3):  # the dry season's irrigation (Feb–Apr)
+            self._activity(season, "irrigation", dt.date(year, 2 + n, rng.randint(5, 20)),
+                           rng, out)
+        for day, share in picks:
+            a = self._activity(season, "fertilising", at_least(day - dt.timedelta(days=60)),
+                               rng, out, notes="Bón nuôi trái")
+            self._use(a, "Kali clorua 60% K2O", rates["Kali clorua 60% K2O"] * share, area,
+                      bought, out)
+            self._use(a, "NPK 20-20-15", rates["NPK 20-20-15"] * share / 2, area, bought, out)
+            a = self._activity(season, "spraying", at_least(day - dt.timedelta(days=45)), rng,
+                               out, pest="thán thư")
+            self._use(a, fungicide, rates[fungicide], area, bought, out)
+            a = self._activity(season, "spraying",
+                               at_least(day - dt.timedelta(days=rng.randint(20, 30))), rng, out,
+                               pest="sâu đục trái")
+            self._use(a, insecticide, rates[insecticide], area, bought, out)
+            kg = round(annual_kg * share * max(0.5, rng.gauss(1.0, 0.1)), 1)
+            self._activity(season, "harvest", day, rng, out, quantity=kg, unit="kg",
+                           quantity_base=kg, base_unit="kg")
+            self._activity(season, "sorting", day + dt.timedelta(days=1), rng, out,
+                           quantity=round(kg * 0.9, 1), unit="kg",
+                           quantity_base=round(kg * 0.9, 1), base_unit="kg",
+                           notes="Loại 1 và loại 2")
 
 
 def finish_seasons(out: Batch, catalogue: Catalogue, today: dt.date, flag_id: list[int],
@@ -413,6 +496,8 @@ def finish_seasons(out: Batch, catalogue: Catalogue, today: dt.date, flag_id: li
             sprays_count=sum(1 for a in done if a["kind"] == "spraying"),
             fertilising_count=sum(1 for a in done if a["kind"] == "fertilising"),
             harvest_kg=sum(a["quantity_base"] or 0 for a in harvests),
+            harvest_dry_kg=moisture.standard_total(
+                season["crop"], ((a["quantity_base"], a["moisture_pct"]) for a in harvests)),
             first_harvest_date=min((rules.local_date(a["at"]) for a in harvests), default=None),
             n_kg=n, p2o5_kg=p, k2o_kg=k,
             flags_count=sum(1 for f in flags if f.severity == "violation"),

@@ -1,23 +1,33 @@
 """Demo monitoring: simulated stations, their history, and a live simulator.
 
 Stations stand at the official centroids of real communes (names of real places, invented
-data). The scenario, deterministic for a seed, tells three stories at once (a demo, not one
-season):
+data). The demo runs "now", whatever the month, so the hydrological stations play one
+**scenario** (:class:`Scenario`), named on the monitoring page:
 
-- a dry-season **salinity intrusion** moving up the Tiền river (Cửa Tiểu branch) from Vàm
-  Kênh by the sea towards Mỹ Tho: the salt front advances, each station further inland turns
-  salty in turn (durian at risk above 0.5 ‰, mango above 1 ‰, rice above 2 ‰);
-- a flood-season **rise at Tân Châu and Châu Đốc** (An Giang), the reference stations of the
-  upper delta, through alarm levels I and II;
-- **brown planthopper light traps** with a peak three nights ago, confirmed by this
-  morning's count: the "né rầy" sowing window for the communes around the trap;
-  plus a weather station with rice-blast nights and one station that has gone silent.
+- ``dry`` — *mùa khô*: salt intrusion up the Tiền river (Cửa Tiểu branch) at a spring tide of
+  the dry season's peak (early March). Salinity falls with the distance from the sea (a
+  logistic profile from the sea's 32 ‰; its 4 ‰ point reaches 38 km at the spring high
+  tide, 1 ‰ about 45 km: a moderate year beside the province's bulletins, 4 g/L at 40–50 km
+  on the Tiền in 2022, 4.93 g/L at 42 km and 1.4 g/L at 46 km on 10/02/2023) and moves with
+  a semi-diurnal tide (M2 12.42 h, with a diurnal K1 part) over ±3.5–6 km and with the
+  spring–neap cycle (14.77 days): a station 32 km inland swings between about 2 and 10 ‰
+  over a tide, one 48 km inland stays under 1 ‰ — never 0.05 to 14 ‰ in two hours. The
+  water at Tân Châu and Châu Đốc is low, with the dry season's tide.
+- ``flood`` — *mùa lũ*: the flood rising at Tân Châu and Châu Đốc (An Giang), the reference
+  stations of the upper delta, through alarm level I in early October (about 12, then 25 cm
+  a day, a weak tide on top); the rivers are fresh down to the sea.
 
-The history (seven days up to six hours ago) is written through the ingestion service when
-the demo is built. The live simulator then replays the last six hours in 72 seconds (a
-10-minute step every 2 s, with real timestamps in the past, so rates of rise are real) by
-publishing to the MQTT broker, or through the service when there is no broker; afterwards it
-sends one reading a minute. Alerts fire within the first minute.
+``auto`` (the default) plays the flood from July to November and the dry season otherwise.
+The brown planthopper light traps and the weather follow the real calendar: flights every
+25 days (``demo.calendar``), the last peak three nights ago (confirmed by this morning's
+count: the "né rầy" sowing window that the demo's Đông Xuân fields follow), warm humid nights
+(rice blast weather), and one salinity station that has gone silent.
+
+The history (seven days up to six hours ago; light traps: 460 days) is written through the
+ingestion service when the demo is built. The live simulator then replays the last six
+hours in 72 seconds (a 10-minute step every 2 s, with real timestamps in the past, so rates
+of rise are real): the tide comes in and new alerts fire within the first minute. Afterwards
+it sends one reading a minute, the scenario's clock running on.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nongso.core.uow import UnitOfWork
+from nongso.demo import calendar as demo_calendar
 
 log = logging.getLogger("nongso.demo")
 
@@ -109,54 +120,135 @@ STATIONS: tuple[DemoStation, ...] = (
 # --------------------------------------------------------------------------------------------
 # The scenario (pure)
 
+M2_H = 12.42  # principal lunar semi-diurnal tide (hours)
+K1_H = 23.93  # luni-solar diurnal tide (hours)
+SPRING_NEAP_DAYS = 14.77
+TRAP_HISTORY_DAYS = 460
+"""Daily light-trap counts go back over the diary's seasons (its Đông Xuân sowing windows)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the simulated hydrological stations play, named on the monitoring page."""
+
+    code: str  # dry | flood
+    year: int
+    label_vi: str
+    label_en: str
+    x4_spring_km: float  # where salinity is 4 ‰ at a spring high tide (km from the sea)
+    sea_per_mille: float  # salinity at the mouth
+    excursion_km: tuple[float, float]  # tidal excursion of the salt (neap, spring), ±km
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}-{self.year}"
+
+
+def scenario_for(now: dt.datetime, code: str = "auto") -> Scenario:
+    """The scenario shown at ``now``: ``dry``, ``flood`` or ``auto`` (flood from July to
+    November, dry otherwise); its year is the latest dry-season peak (March) or flood (early
+    October) on or before ``now``."""
+    local = now.astimezone(VN)
+    if code == "auto":
+        code = "flood" if 7 <= local.month <= 11 else "dry"
+    if code == "flood":
+        year = local.year if (local.month, local.day) >= (10, 5) else local.year - 1
+        return Scenario(
+            "flood", year,
+            f"Kịch bản mô phỏng: mùa lũ {year} — lũ lên tại Tân Châu, Châu Đốc (như đầu "
+            f"tháng 10/{year}); bẫy đèn và thời tiết theo ngày thực",
+            f"Simulated scenario: flood season {year} — the flood rising at Tân Châu and "
+            f"Châu Đốc (as in early October {year}); light traps and weather follow the real "
+            "calendar", -15.0, 18.0, (2.0, 3.0))
+    if code != "dry":
+        raise ValueError(f"unknown scenario {code!r} (auto, dry or flood)")
+    year = local.year if (local.month, local.day) >= (3, 5) else local.year - 1
+    return Scenario(
+        "dry", year,
+        f"Kịch bản mô phỏng: mùa khô {year} — xâm nhập mặn trên sông Tiền, kỳ triều cường "
+        f"(như đầu tháng 3/{year}); bẫy đèn và thời tiết theo ngày thực",
+        f"Simulated scenario: dry season {year} — salt intrusion up the Tiền river at a "
+        f"spring tide (as in early March {year}); light traps and weather follow the real "
+        "calendar", 38.0, 32.0, (3.5, 6.0))
+
 
 def _noise(seed: int, *key: object) -> float:
     """A deterministic number in [-1, 1] for a seed and a key (stable across processes)."""
     return random.Random(zlib.crc32(repr((seed, *key)).encode())).uniform(-1, 1)
 
 
-def salt_front_km(t: dt.datetime, anchor: dt.datetime) -> float:
-    """The salt front's distance from the sea: 8 km a week ago, 12 km six hours ago, then
-    (the replay) 50 km at the present, with the semi-diurnal tide (12.42 h) on top."""
-    live_start = anchor - dt.timedelta(hours=LIVE_HOURS)
-    if t <= live_start:
-        span = (anchor - dt.timedelta(days=HISTORY_DAYS) - live_start).total_seconds()
-        frac = 1 - (t - live_start).total_seconds() / span if span else 1.0
-        base = 8 + 4 * max(0.0, min(1.0, frac))
-    else:
-        frac = (t - live_start) / (anchor - live_start)
-        base = 12 + 38 * min(1.0, frac)
-    tide = 1.5 * math.sin((t.timestamp() / 3600) * 2 * math.pi / 12.42)
-    return base + tide
+def _hours(t: dt.datetime, anchor: dt.datetime) -> float:
+    return (t - anchor).total_seconds() / 3600
 
 
-def salinity(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int) -> float:
-    ahead = max(0.0, station.distance_km - salt_front_km(t, anchor))
-    value = 14 * math.exp(-ahead / 5) + 0.03 * _noise(seed, station.key, t.timestamp())
+def tide(t: dt.datetime, anchor: dt.datetime) -> float:
+    """The tide's shape in [-1, 1]: semi-diurnal with a diurnal inequality, the higher high
+    water at ``anchor`` (the replay ends on the flood tide)."""
+    h = _hours(t, anchor)
+    return 0.8 * math.cos(2 * math.pi * h / M2_H) + 0.2 * math.cos(2 * math.pi * h / K1_H)
+
+
+def spring(t: dt.datetime, anchor: dt.datetime) -> float:
+    """1 at a spring tide (the anchor), 0 at the neap tide a week before or after."""
+    return (1 + math.cos(2 * math.pi * _hours(t, anchor) / 24 / SPRING_NEAP_DAYS)) / 2
+
+
+def salt_front_km(t: dt.datetime, anchor: dt.datetime, scenario: Scenario) -> float:
+    """Where the water is at 4 ‰ (km from the sea): lower at neap tides, moving with the
+    tide over its excursion."""
+    neap_x, spring_x = scenario.excursion_km
+    excursion = neap_x + (spring_x - neap_x) * spring(t, anchor)
+    mean = scenario.x4_spring_km - spring_x - 5.0 * (1 - spring(t, anchor))
+    return mean + excursion * tide(t, anchor)
+
+
+def salinity(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int,
+             scenario: Scenario | None = None) -> float:
+    """‰ at the station: a logistic profile along the river (the sea's salinity at the mouth,
+    4 ‰ at the salt front, fresh upstream), the river's own 0.1 ‰, sensor noise."""
+    sc = scenario or scenario_for(anchor)
+    width = 5.0  # km over which salinity falls by e (the profile's steepness)
+    shift = math.log(sc.sea_per_mille / 4 - 1)
+    front = salt_front_km(t, anchor, sc)
+    value = sc.sea_per_mille / (1 + math.exp((station.distance_km - front) / width + shift))
+    river = 0.1 + 0.015 * _noise(seed, station.key, "river", t.timestamp())
+    value = value * (1 + 0.02 * _noise(seed, station.key, t.timestamp())) + river
     return round(max(0.05, value), 3)
 
 
-def water_level(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int) -> float:
-    tan_chau = station.properties.get("floodStation") == "Tân Châu"
-    start, mid, end = (2.6, 3.3, 4.15) if tan_chau else (2.5, 2.9, 3.6)
-    live_start = anchor - dt.timedelta(hours=LIVE_HOURS)
-    history_start = anchor - dt.timedelta(days=HISTORY_DAYS)
-    if t <= live_start:
-        frac = (t - history_start) / (live_start - history_start)
-        base = start + (mid - start) * max(0.0, min(1.0, frac))
-    else:
-        base = mid + (end - mid) * min(1.0, (t - live_start) / (anchor - live_start))
-    tide = 0.04 * math.sin((t.timestamp() / 3600) * 2 * math.pi / 12.42)
-    return round(base + tide + 0.005 * _noise(seed, station.key, t.timestamp()), 3)
+FLOOD_ALARM_I = {"Tân Châu": 3.5, "Châu Đốc": 3.0}  # Decision 05/2020/QĐ-TTg
+
+
+def water_level(station: DemoStation, t: dt.datetime, anchor: dt.datetime, seed: int,
+                scenario: Scenario | None = None) -> float:
+    """m above the national datum. Flood: rising 6 cm a day, 20 cm a day over the last two
+    days and the next three (then the crest), crossing alarm level I on the high tide at
+    ``anchor``. Dry season: low water with a strong tide."""
+    sc = scenario or scenario_for(anchor)
+    name = str(station.properties.get("floodStation"))
+    h = _hours(t, anchor)
+    noise = 0.005 * _noise(seed, station.key, t.timestamp())
+    if sc.code == "flood":
+        amplitude = 0.08 if name == "Tân Châu" else 0.10
+        at_anchor = FLOOD_ALARM_I.get(name, 3.0) + 0.03 - amplitude
+        fast = min(max(h, -48.0), 72.0) * 0.20 / 24
+        slow = min(h + 48.0, 0.0) * 0.06 / 24
+        return round(at_anchor + fast + slow + amplitude * tide(t, anchor) + noise, 3)
+    mean, amplitude = (0.55, 0.5) if name == "Tân Châu" else (0.5, 0.45)
+    amplitude *= 0.7 + 0.3 * spring(t, anchor)
+    return round(mean + amplitude * tide(t - dt.timedelta(hours=4), anchor) + noise, 3)
 
 
 def trap_count(station: DemoStation, day: dt.date, today: dt.date, seed: int) -> int:
-    """Insects in the trap the night before ``day``: a peak three nights ago at Mỹ Hiệp."""
-    base = 25 + 12 * _noise(seed, station.key, day.toordinal())
+    """Insects in the trap the night before ``day``: a flight every 25 days at Mỹ Hiệp, the
+    last one peaking three nights ago (``demo.calendar``); Phong Hòa, off the flights' path,
+    catches the background only."""
+    noise = _noise(seed, station.key, day.toordinal())
     if station.key == "bay-den-my-hiep":
-        offset = (today - day).days
-        base = {5: 70, 4: 160, 3: 950, 2: 430, 1: 220, 0: 140}.get(offset, base)
-    return max(0, round(base))
+        peak = demo_calendar.trap_peak(today, round((today - day).days / 25))
+        scale = 0.75 + 0.5 * abs(_noise(seed, "flight", peak.toordinal()))
+        return demo_calendar.trap_count(today, day, noise, scale)
+    return max(0, round(25 + 12 * noise))
 
 
 def weather(code: str, t: dt.datetime, seed: int) -> float:
@@ -182,15 +274,17 @@ def _grid(start: dt.datetime, end: dt.datetime, step: dt.timedelta) -> list[dt.d
 
 
 def readings(station: DemoStation, start: dt.datetime, end: dt.datetime, anchor: dt.datetime,
-             seed: int) -> dict[str, tuple[list[dt.datetime], list[float]]]:
+             seed: int, scenario: Scenario | None = None
+             ) -> dict[str, tuple[list[dt.datetime], list[float]]]:
     """The station's readings in ``[start, end]`` (10-min data, hourly weather, daily
-    traps), by observed property."""
+    traps), by observed property, in ``scenario`` (by default the one of ``anchor``)."""
+    sc = scenario or scenario_for(anchor)
     if station.silent_since_h:
         end = min(end, anchor - dt.timedelta(hours=station.silent_since_h))
     out: dict[str, tuple[list[dt.datetime], list[float]]] = {}
     for code in station.streams:
         if code == "light_trap_count":
-            today = anchor.astimezone(VN).date()
+            today = demo_calendar.count_day(anchor)  # the latest morning count's day
             times, values = [], []
             day = start.astimezone(VN).date()
             while day <= end.astimezone(VN).date():
@@ -210,7 +304,7 @@ def readings(station: DemoStation, start: dt.datetime, end: dt.datetime, anchor:
         else:
             times = _grid(start, end, STEP)
             fn = salinity if code == "salinity" else water_level
-            out[code] = (times, [fn(station, t, anchor, seed) for t in times])
+            out[code] = (times, [fn(station, t, anchor, seed, sc) for t in times])
     return out
 
 
@@ -225,7 +319,20 @@ class DemoMonitoring:
     alerts: int
 
 
-def _thing_body(st: DemoStation, lon: float, lat: float,
+def scenario_properties(scenario: Scenario) -> dict[str, str]:
+    """The Thing properties that name the scenario a simulated station plays (the monitoring
+    page shows them)."""
+    return {"demoScenario": scenario.key, "demoScenarioVi": scenario.label_vi,
+            "demoScenarioEn": scenario.label_en}
+
+
+RISE_PROPERTIES = {"riseWindowHours": 72.0, "riseThresholdMPerH": 0.005}
+"""The tidal river stations' rate-of-rise rule over three days (six tides, so the tide itself
+does not count as a rise), above 0.5 cm/h (12 cm a day): set per station, as the rule
+expects the province to."""
+
+
+def _thing_body(st: DemoStation, lon: float, lat: float, scenario: Scenario,
                 registry_id: int | None = None) -> dict[str, Any]:
     props: dict[str, Any] = {"kind": st.kind, "communeCode": st.commune_code, "demo": True,
                              "demoKey": st.key, **st.properties}
@@ -233,6 +340,10 @@ def _thing_body(st: DemoStation, lon: float, lat: float,
         props["registryFeatureId"] = registry_id  # the station's record in the registry
     if st.kind == "light_trap":
         props["silenceHours"] = 36  # one count a day
+    if st.kind in ("salinity", "water_level"):
+        props.update(scenario_properties(scenario))
+    if st.kind == "water_level":
+        props.update(RISE_PROPERTIES)
     return {
         "name": st.name, "description": f"{st.name} (dữ liệu mô phỏng / simulated data)",
         "properties": props,
@@ -253,8 +364,11 @@ def _thing_body(st: DemoStation, lon: float, lat: float,
     }
 
 
-def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring:
-    """Create the demo stations (once) and write their history up to six hours ago."""
+def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026,
+          scenario: Scenario | None = None) -> DemoMonitoring:
+    """Create the demo stations (once), name the scenario they play (``scenario_for(now)``
+    by default) and write their history up to six hours ago (light traps: 460 days)."""
+    sc = scenario or scenario_for(now)
     from nongso.accounts import services as accounts
     from nongso.alerts import services as alerts
     from nongso.alerts.schemas import SubscriptionCreate
@@ -274,11 +388,17 @@ def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring
         existing = {s.thing_properties.get("demoKey"): s for s in monitor.rule_streams(uow)}
         for st in STATIONS:
             if st.key in existing:
+                props = existing[st.key].thing_properties
+                if st.kind in ("salinity", "water_level") and \
+                        props.get("demoScenario") != sc.key:
+                    monitor.sta_update(uow, f"Things({existing[st.key].thing_id})", {
+                        "properties": {**props, **scenario_properties(sc)}},
+                        "http://demo/sta/v1.1")
                 continue
             commune = units.require_commune(uow, st.commune_code)
             assert commune.lon is not None and commune.lat is not None
             created = monitor.sta_create(uow, "Things", _thing_body(
-                st, commune.lon, commune.lat, _registry_station(uow, st)),
+                st, commune.lon, commune.lat, sc, _registry_station(uow, st)),
                 "http://demo/sta/v1.1")
             monitor.register_device(uow, DeviceRegister(name=st.key,
                                                         thing_ids=[created.body["@iot.id"]]))
@@ -288,11 +408,13 @@ def build(uow: UnitOfWork, now: dt.datetime, seed: int = 2026) -> DemoMonitoring
         live_start = now - dt.timedelta(hours=LIVE_HOURS)
         total = 0
         for st in STATIONS:
-            # Daily trap counts go back a month (the peak rule compares with two weeks).
-            first = now - dt.timedelta(days=30) if st.kind == "light_trap" else start
+            # Daily trap counts go back over the diary's seasons, so that the flights behind
+            # the Đông Xuân sowing windows are on record.
+            first = now - dt.timedelta(days=TRAP_HISTORY_DAYS) if st.kind == "light_trap" \
+                else start
             series = [SeriesIn(streams[(st.key, code)], times, values)
                       for code, (times, values) in readings(st, first, live_start, now,
-                                                            seed).items() if times]
+                                                            seed, sc).items() if times]
             total += monitor.ingest(uow, series).stored
         n_alerts = alerts.list_alerts(uow, PageRequest(1, 0), status="open").total
         uow.commit()
@@ -325,7 +447,7 @@ class Simulator:
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], send: Sender, *,
                  seed: int = 2026, tick_s: float = TICK_S, now: Callable[[], dt.datetime]
-                 | None = None) -> None:
+                 | None = None, scenario: Scenario | None = None) -> None:
         self.uow_factory = uow_factory
         self.send = send
         self.seed = seed
@@ -335,6 +457,7 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self.ticks = 0
         self.anchor = self._now()
+        self.scenario = scenario or scenario_for(self.anchor)
 
     def _streams(self) -> dict[tuple[str, str], int]:
         from nongso.monitor import services as monitor
@@ -349,7 +472,8 @@ class Simulator:
         for st in STATIONS:
             rows: list[list[Any]] = []
             for code, (times, values) in readings(st, start + dt.timedelta(microseconds=1),
-                                                  end, self.anchor, self.seed).items():
+                                                  end, self.anchor, self.seed,
+                                                  self.scenario).items():
                 ds = streams.get((st.key, code))
                 if ds is None:
                     continue
@@ -383,9 +507,8 @@ class Simulator:
         if previous is None:
             return
         streams = self._streams()
-        while not self._stop.wait(60):  # then: real time
+        while not self._stop.wait(60):  # then: real time, the scenario's clock running on
             current = self._now()
-            self.anchor = current
             self.step(previous, current - dt.timedelta(seconds=5), streams)
             previous = current - dt.timedelta(seconds=5)
 
@@ -442,12 +565,14 @@ __all__ = [
     "STATIONS",
     "DemoMonitoring",
     "DemoStation",
+    "Scenario",
     "Simulator",
     "broker_reachable",
     "build",
     "mqtt_sender",
     "readings",
     "salinity",
+    "scenario_for",
     "service_sender",
     "water_level",
 ]

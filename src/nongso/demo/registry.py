@@ -12,6 +12,7 @@ import json
 import math
 import random
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pyproj import Transformer
@@ -370,7 +371,13 @@ def add_map_features(
             crop = rng.choice(FRUITS)
             cx, cy = TO_UTM.transform(*_near(rng, commune, 0.4))
             gx, gy = grid.take(cx, cy)
-            w, h = rng.uniform(110, 420), rng.uniform(100, 300)
+            # A code covers many households' orchards: about 28 ha on average, as the real
+            # codes of old Đồng Tháp's mango (295 codes, 8,300 ha; nongnghiep.vn, "Xoài Đồng
+            # Tháp được cấp 252 mã số vùng trồng xuất khẩu sang Trung Quốc").
+            hectares = min(90.0, max(3.0, rng.lognormvariate(math.log(23.0), 0.65)))
+            ratio = rng.uniform(0.6, 1.6)
+            w = min(CELL_M - 40, math.sqrt(hectares * 10_000 * ratio))
+            h = min(CELL_M - 40, hectares * 10_000 / w)
             shape_utm = _rect(gx + 20, gy + 20, w, h)
             area = _area_ha(shape_utm)
             if area < rules_by_crop[crop].min_area_ha * 1.05:
@@ -423,14 +430,19 @@ def add_map_features(
         row["version"] = 2
         out.history.append(("production_units", row["id"], before, HISTORY_CHANGE))
 
-    # Fish ponds (aquaculture) along the Tiền river side, livestock farms.
+    # Fish ponds (aquaculture) along the Tiền river side, brackish-water shrimp ponds in the
+    # saline coastal communes (pangasius is a freshwater fish), livestock farms.
     species = [("pangasius", 0.6), ("giant_prawn", 0.25), ("snakehead", 0.15)]
+    shrimp = [("whiteleg_shrimp", 0.6), ("black_tiger_shrimp", 0.4)]
+    saline = saline_communes()
     for commune in rural:
         assert commune.lat is not None and commune.lon is not None
         riverside = commune.lon < 106.05 and rng.random() < 0.6
-        for _ in range(rng.randint(1, 3) if riverside else rng.randint(0, 1)):
+        coastal = commune.code in saline
+        for _ in range(rng.randint(1, 3) if riverside or coastal else rng.randint(0, 1)):
             x = rng.random()
-            kind_species = next((s for s, share in _cumulative(species) if x <= share), "pangasius")
+            mix = shrimp if coastal else species
+            kind_species = next((s for s, share in _cumulative(mix) if x <= share), mix[0][0])
             gx, gy = grid.take(*TO_UTM.transform(*_near(rng, commune, 0.5)))
             ponds = rng.randint(1, 4)
             pond_w, pond_h = rng.uniform(80, 160), rng.uniform(80, 140)
@@ -502,6 +514,10 @@ def add_map_features(
     # Raw-material areas of the exporters (one 1.2-km block each).
     for exporter, crop in zip(exporters, ("rice", "mango", "pangasius"), strict=True):
         commune = by_code.get(exporter["commune_code"]) or rural[0]
+        if crop == "pangasius" and commune.code in saline:  # a freshwater commune nearby
+            commune = min((c for c in rural if c.code not in saline),
+                          key=lambda c: ((c.lon or 0) - (commune.lon or 0)) ** 2
+                          + ((c.lat or 0) - (commune.lat or 0)) ** 2)
         gx, gy = grid.take(*TO_UTM.transform(*_near(rng, commune, 0.5)))
         shape_utm = _rect(gx + 10, gy + 10, CELL_M - 20, CELL_M - 20)
         geometry, bbox = _lonlat(shape_utm)
@@ -593,6 +609,29 @@ def add_map_features(
                 })
             x += soil_step
         y += soil_step
+
+
+SALINE_DISTRICTS = {"816": "Thành phố Gò Công", "823": "Huyện Gò Công Tây",
+                    "824": "Huyện Gò Công Đông", "825": "Huyện Tân Phú Đông"}
+"""The coastal districts of the old Tiền Giang province (legacy codes), on the sea and the
+saline Cửa Tiểu and Soài Rạp mouths: brackish water in the dry season, shrimp rather than
+pangasius (a freshwater fish)."""
+
+
+@cache
+def saline_communes() -> frozenset[str]:
+    """The current communes formed from communes of :data:`SALINE_DISTRICTS` (from the
+    administrative lineage shipped with the units domain)."""
+    import csv
+    from importlib import resources
+
+    data = resources.files("nongso.units").joinpath("data")
+    with data.joinpath("legacy_units.csv").open(encoding="utf-8") as f:
+        old = {r["code"] for r in csv.DictReader(f)
+               if r["level"] == "commune" and r["parent_code"] in SALINE_DISTRICTS}
+    with data.joinpath("lineage.csv").open(encoding="utf-8") as f:
+        return frozenset(r["new_commune_code"] for r in csv.DictReader(f)
+                         if r["old_commune_code"] in old)
 
 
 def _utm(xy: Any) -> Any:

@@ -17,6 +17,7 @@ from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
+from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
 from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
@@ -54,13 +55,18 @@ def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
 
 
 def build_demo(
-    uow: UnitOfWork, province_code: str, password: str, seed: int = 2026, scale: float = 1.0
+    uow: UnitOfWork, province_code: str, password: str, seed: int = 2026, scale: float = 1.0,
+    scenario: str = "auto", progress: demo_progress.Echo | None = None,
 ) -> DemoResult:
-    """Generate the province's demo registry and one account per role (skipped if present)."""
+    """Generate the province's demo registry and one account per role (skipped if present);
+    ``scenario`` is what the simulated stations play (``demo.monitor.scenario_for``) and
+    ``progress`` gets one line per finished step."""
     require_role(uow.principal, "admin")
+    step = demo_progress.Progress(progress)
     with uow:
         s = uow.session
         units.load_reference_data(uow)
+        step("Danh mục đơn vị hành chính / administrative units")
         already = s.scalar(
             select(func.count()).select_from(Organisation)
             .where(Organisation.province_code == province_code)
@@ -71,6 +77,8 @@ def build_demo(
             province = units.get_unit(uow, province_code)
             data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale,
                                        province_name=province.name)
+            step(f"Sinh sổ đăng ký / registry generated: {len(data.organisations)} tổ chức, "
+                 f"{len(data.farmers)} nông hộ, {len(data.units)} vùng sản xuất")
             org_off = s.scalar(select(func.max(Organisation.id))) or 0
             farmer_off = s.scalar(select(func.max(Farmer.id))) or 0
             unit_off = s.scalar(select(func.max(ProductionUnit.id))) or 0
@@ -95,24 +103,38 @@ def build_demo(
             s.execute(insert(SoilUnit), data.soil_units)
             sync_sequences(s.connection(), ["organisations", "farmers", "production_units",
                                             "infrastructure", "soil_units"])
+            step(f"Ghi sổ đăng ký / registry written: {len(data.infrastructure)} công trình, "
+                 f"{len(data.soil_units)} đơn vị đất")
             _demo_versions(s, data, unit_off)
             registry_services.synthesize_boundaries(uow, province_code)
+            step("Lịch sử phiên bản, ranh giới xã / versions, commune boundaries")
             audit.record(s, "demo", "province", province_code,
                          {"seed": seed, "scale": scale, "organisations": len(data.organisations),
                           "farmers": len(data.farmers), "fields": len(data.units)})
             built = True
             # Farm diaries of the demo plots (seasons, activities, a few flagged violations).
-            demo_diary.load(uow, province_code, clock.today_vn(), seed, share=0.4, years=1)
+            diaries = demo_diary.load(uow, province_code, clock.today_vn(), seed, share=0.4,
+                                      years=1)
+            step(f"Nhật ký / diaries: {diaries['plots']} thửa, {diaries['seasons']} vụ, "
+                 f"{diaries['activities']} công việc, {diaries['flags']} vi phạm")
             # Lots, QR codes and journeys from the field to the shop; OCOP products.
             trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
             trace_links = trace_demo.links
+            step(f"Truy xuất / traceability: {trace_demo.lots} lô, {trace_demo.journeys} hành "
+                 f"trình, {trace_demo.events} sự kiện EPCIS")
         demo_accounts = _demo_accounts(uow, province_code, password)
-        monitoring = demo_monitor.build(uow, clock.now(), seed)
+        step(f"Tài khoản mẫu / demo accounts: {len(demo_accounts)}")
+        now = clock.now()
+        monitoring = demo_monitor.build(uow, now, seed,
+                                        demo_monitor.scenario_for(now, scenario))
+        step(f"Quan trắc / monitoring: {monitoring.stations} trạm, {monitoring.observations} "
+             f"quan trắc, {monitoring.alerts} cảnh báo")
         counts = [
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
+        step(f"Lưu / committed — tổng / total {step.total_s:.1f} s")
         return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
                           monitoring.stations, monitoring.observations, monitoring.alerts,
                           trace_links)

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from nongso.core.i18n import fold
+from nongso.diary.moisture import MAX_MOISTURE_PCT
 from nongso.diary.quantities import QuantityError, accepted_units, parse_number, parse_unit
 from nongso.diary.rules import ACTIVITY_KINDS
 
@@ -413,8 +414,8 @@ def parse(content: bytes) -> ParseResult:
                 "vật tư cần số lượng và đơn vị.", "an input needs its quantity and unit.")
         harvest = number_of("harvest_kg")
         moisture = number_of("moisture_pct")
-        if moisture is not None and moisture > 100:
-            err("moisture_pct", "độ ẩm phải từ 0 đến 100 %.", "moisture must be 0–100 %.")
+        if moisture is not None and moisture > MAX_MOISTURE_PCT:
+            err("moisture_pct", "độ ẩm phải từ 0 đến 60 %.", "moisture must be 0–60 %.")
         density = number_of("density")
         area = number_of("area_ha")
         season = _text(values.get("season")) or None

@@ -1,5 +1,7 @@
 """Exports (pure writers): the VietGAP-style record book of a season (Excel and PDF), the
 co-operative's input-use summary and harvest summary (t/ha), readable by openpyxl and people.
+Rice output and yields are dry paddy at 14 % moisture, as the statistics count them (the fresh
+weight and its moisture are listed beside them; ``diary.moisture``).
 
 The PDF uses the DejaVu Sans font (Debian package fonts-dejavu-core, installed by
 scripts/setup.sh) so that Vietnamese diacritics print correctly.
@@ -17,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nongso.core.i18n import format_date, format_datetime, format_number
+from nongso.diary import moisture
 from nongso.diary.schemas import (
     ActivityPublic,
     CoopSummary,
@@ -83,12 +86,22 @@ def _general(book: RecordBook) -> list[tuple[str, str]]:
         ("Vụ / Season", s.name),
         ("Ngày gieo trồng / Sowing", format_date(s.sowing_date)),
         ("Ngày thu hoạch / Harvest", format_date(s.harvest_date)),
-        ("Sản lượng (kg) / Harvest", _n(s.harvest_kg, 1)),
-        ("Năng suất (t/ha) / Yield", _n(s.yield_t_ha, 2)),
+        *_harvest_lines(s),
         ("Ngày thu hoạch an toàn / Safe harvest from", format_date(s.safe_harvest_date)),
         ("Vi phạm / Violations", str(s.flags_count)),
         ("Tuân thủ / Compliant", "Có / Yes" if s.compliant else "Không / No"),
     ]
+
+
+def _harvest_lines(s: SeasonPublic) -> list[tuple[str, str]]:
+    """Harvest as weighed and, for rice, as the statistics count it (dry paddy at 14 %)."""
+    if not moisture.is_converted(s.crop):
+        return [("Sản lượng (kg) / Harvest", _n(s.harvest_kg, 1)),
+                ("Năng suất (t/ha) / Yield", _n(s.yield_t_ha, 2))]
+    return [("Sản lượng tươi khi cân (kg) / Harvest, fresh as weighed", _n(s.harvest_kg, 1)),
+            ("Sản lượng quy khô 14 % (kg) / Harvest, dry paddy at 14 %",
+             _n(s.harvest_dry_kg, 1)),
+            ("Năng suất lúa khô 14 % (t/ha) / Yield, dry paddy at 14 %", _n(s.yield_t_ha, 2))]
 
 
 def _done(book: RecordBook, kinds: set[str]) -> list[ActivityPublic]:
@@ -128,7 +141,14 @@ def _other_rows(book: RecordBook) -> list[list[object]]:
 
 def _harvest_rows(book: RecordBook) -> list[list[object]]:
     kinds = {"harvest", "drying", "sorting", "milling", "packing", "sale"}
-    return [[format_datetime(a.at), a.kind_label, a.quantity_base, a.moisture_pct,
+    crop = book.season.crop
+
+    def dry(a: ActivityPublic) -> float | None:
+        if a.kind != "harvest" or a.quantity_base is None or not moisture.is_converted(crop):
+            return None
+        return round(moisture.standard_weight(crop, a.quantity_base, a.moisture_pct), 1)
+
+    return [[format_datetime(a.at), a.kind_label, a.quantity_base, a.moisture_pct, dry(a),
              book.buyers.get(a.buyer_organisation_id, "") if a.buyer_organisation_id else "",
              a.price_vnd_per_kg, a.notes or ""] for a in _done(book, kinds)]
 
@@ -139,8 +159,8 @@ HEAD_PEST = ["Ngày phun", "Đối tượng", "Tên thuốc", "Hoạt chất", "
              "Lượng/ha", "Đại lý", "Lô mua", "Người phun", "Cảnh báo"]
 HEAD_OTHER = ["Ngày", "Công việc", "Sâu bệnh", "Mật độ (con/m²)", "Giai đoạn",
               "Người thực hiện", "Ghi chú"]
-HEAD_HARVEST = ["Ngày", "Công việc", "Khối lượng (kg)", "Độ ẩm (%)", "Người mua",
-                "Giá (đ/kg)", "Ghi chú"]
+HEAD_HARVEST = ["Ngày", "Công việc", "Khối lượng khi cân (kg)", "Độ ẩm (%)",
+                "Lúa quy khô 14 % (kg)", "Người mua", "Giá (đ/kg)", "Ghi chú"]
 HEAD_BUY = ["Ngày mua", "Vật tư", "Số lượng", "Đơn vị", "Đại lý", "Lô", "Số hoá đơn",
             "Thành tiền (đ)"]
 HEAD_FLAGS = ["Ngày", "Quy tắc", "Mức", "Nội dung", "Nguồn"]
@@ -170,7 +190,7 @@ def record_book_xlsx(book: RecordBook) -> bytes:
            [17, 16, 34, 34, 10, 8, 10, 30, 12, 18, 24])
     _sheet(wb, "Công việc khác", HEAD_OTHER, _other_rows(book), [17, 14, 18, 12, 14, 18, 30])
     _sheet(wb, "Thu hoạch - bán", HEAD_HARVEST, _harvest_rows(book),
-           [17, 12, 14, 10, 30, 12, 30])
+           [17, 12, 14, 10, 14, 30, 12, 30])
     _sheet(wb, "Vi phạm", HEAD_FLAGS, _flag_rows(book), [17, 40, 10, 70, 70])
     out = io.BytesIO()
     wb.save(out)
@@ -237,7 +257,7 @@ def record_book_pdf(book: RecordBook) -> bytes:
         Paragraph("4. Công việc khác", h2),
         table(HEAD_OTHER, _other_rows(book), [28, 24, 36, 22, 26, 36, 100]),
         Paragraph("5. Thu hoạch, sơ chế, bán", h2),
-        table(HEAD_HARVEST, _harvest_rows(book), [28, 24, 26, 20, 70, 24, 80]),
+        table(HEAD_HARVEST, _harvest_rows(book), [28, 24, 26, 18, 26, 60, 22, 68]),
         Paragraph("6. Vi phạm và cảnh báo (quy tắc, nguồn)", h2),
         table(HEAD_FLAGS, _flag_rows(book), [28, 50, 18, 90, 86]),
     ]
@@ -264,18 +284,19 @@ def harvest_xlsx(summary: CoopSummary) -> bytes:
     wb = Workbook()
     rows: list[list[object]] = [[
         r.plot_code, r.farmer_name or "", r.variety or "", r.area_ha,
-        format_date(r.sowing_date), r.harvest_kg, r.yield_t_ha, summary.yield_t_ha,
-        summary.commune_yield_t_ha, r.flags_count] for r in summary.rows]
+        format_date(r.sowing_date), r.harvest_kg, r.harvest_dry_kg, r.yield_t_ha,
+        summary.yield_t_ha, summary.commune_yield_t_ha, r.flags_count] for r in summary.rows]
     ws = _sheet(wb, "Sản lượng theo thửa", [
-        "Mã thửa", "Hộ", "Giống", "Diện tích (ha)", "Ngày sạ", "Sản lượng (kg)",
-        "Năng suất (t/ha)", "TB HTX (t/ha)", "TB xã (t/ha)", "Vi phạm"], rows,
-        [14, 26, 14, 12, 12, 14, 14, 12, 12, 10], first=True)
+        "Mã thửa", "Hộ", "Giống", "Diện tích (ha)", "Ngày sạ", "Sản lượng khi cân (kg)",
+        "Sản lượng quy khô (kg; lúa: ẩm độ 14 %)", "Năng suất khô (t/ha)", "TB HTX (t/ha)",
+        "TB xã (t/ha)", "Vi phạm"], rows,
+        [14, 26, 14, 12, 12, 14, 16, 14, 12, 12, 10], first=True)
     ws.insert_rows(1)
     ws["A1"] = f"SẢN LƯỢNG THEO THỬA — {summary.organisation_name} — {summary.season_name}"
     ws["A1"].font = Font(bold=True, size=12)
     ws.append([])
-    ws.append(["Tổng", "", "", summary.area_ha, "", round(summary.harvest_t * 1000, 1),
-               summary.yield_t_ha])
+    ws.append(["Tổng", "", "", summary.area_ha, "", round(summary.harvest_fresh_t * 1000, 1),
+               round(summary.harvest_t * 1000, 1), summary.yield_t_ha])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

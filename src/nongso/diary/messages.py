@@ -28,7 +28,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diary.input": {"vi": "Vật tư", "en": "Input"},
     "diary.quantity": {"vi": "Số lượng", "en": "Quantity"},
     "diary.unit": {"vi": "Đơn vị", "en": "Unit"},
-    "diary.harvest_kg": {"vi": "Sản lượng (kg)", "en": "Harvest (kg)"},
+    "diary.harvest_kg": {"vi": "Sản lượng khi cân (kg)", "en": "Harvest as weighed (kg)"},
+    "diary.harvest_dry_kg": {"vi": "Quy khô (kg; lúa ẩm độ 14 %)",
+                             "en": "Dry (kg; rice at 14 % moisture)"},
     "diary.notes": {"vi": "Ghi chú", "en": "Notes"},
     "diary.flags": {"vi": "Vi phạm", "en": "Violations"},
     "diary.rule": {"vi": "Quy tắc", "en": "Rule"},
@@ -39,11 +41,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diary.plots": {"vi": "Thửa", "en": "Plots"},
     "diary.seasons": {"vi": "Vụ", "en": "Seasons"},
     "diary.area": {"vi": "Diện tích (ha)", "en": "Area (ha)"},
-    "diary.harvest_t": {"vi": "Sản lượng (tấn)", "en": "Harvest (t)"},
-    "diary.yield": {"vi": "Năng suất (t/ha)", "en": "Yield (t/ha)"},
-    "diary.yield_coop": {"vi": "Năng suất TB HTX (t/ha)", "en": "Co-op average yield (t/ha)"},
-    "diary.yield_commune": {"vi": "Năng suất TB xã (t/ha)", "en": "Commune average yield "
-                            "(t/ha)"},
+    "diary.harvest_t": {"vi": "Sản lượng quy khô (tấn; lúa ẩm độ 14 %)",
+                        "en": "Output, dry (t; rice at 14 % moisture)"},
+    "diary.yield": {"vi": "Năng suất (t/ha; lúa khô 14 %)",
+                    "en": "Yield (t/ha; rice as dry paddy, 14 %)"},
+    "diary.yield_coop": {"vi": "Năng suất TB HTX (t/ha; lúa khô 14 %)",
+                         "en": "Co-op average yield (t/ha; rice as dry paddy, 14 %)"},
+    "diary.yield_commune": {"vi": "Năng suất TB xã (t/ha; lúa khô 14 %)",
+                            "en": "Commune average yield (t/ha; rice as dry paddy, 14 %)"},
+    "diary.dry_note": {"vi": "Lúa cân tươi lúc thu hoạch (ẩm độ 20–27 %); sản lượng và năng "
+                       "suất quy về lúa khô ẩm độ 14 % như số liệu thống kê: khô = tươi × "
+                       "(100 − ẩm độ) / 86.",
+                       "en": "Paddy is weighed fresh at harvest (20–27 % moisture); output and "
+                       "yields are dry paddy at 14 % moisture, as in the statistics: dry = "
+                       "fresh × (100 − moisture) / 86."},
     "diary.activities": {"vi": "Công việc", "en": "Activities"},
     "diary.sprays": {"vi": "Lần phun", "en": "Sprays"},
     "diary.inputs_used": {"vi": "Vật tư đã dùng", "en": "Inputs used"},

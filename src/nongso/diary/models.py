@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,14 +57,15 @@ class Season(Audited, Base):
     # The figures below are recomputed on every write: not worth an audit row each time.
     __audit_exclude__ = frozenset({
         "activities_count", "sprays_count", "fertilising_count", "harvest_kg",
-        "first_harvest_date", "n_kg", "p2o5_kg", "k2o_kg", "flags_count", "safe_harvest_date",
-        "last_activity_at"})
+        "harvest_dry_kg", "first_harvest_date", "n_kg", "p2o5_kg", "k2o_kg", "flags_count",
+        "safe_harvest_date", "last_activity_at"})
     __table_args__ = (
         Index("ix_diary_seasons_org_key", "organisation_id", "season_key"),
         Index("ix_diary_seasons_key_commune", "season_key", "commune_code"),
         # Covers the commune x season report: read from the index alone, already grouped.
         Index("ix_diary_seasons_area_report", "province_code", "commune_code", "season_key",
-              "area_ha", "activities_count", "sprays_count", "harvest_kg", "flags_count"),
+              "area_ha", "activities_count", "sprays_count", "harvest_kg", "flags_count",
+              "harvest_dry_kg"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +93,10 @@ class Season(Audited, Base):
     activities_count: Mapped[int] = mapped_column(default=0)
     sprays_count: Mapped[int] = mapped_column(default=0)
     fertilising_count: Mapped[int] = mapped_column(default=0)
-    harvest_kg: Mapped[float] = mapped_column(default=0.0)
+    harvest_kg: Mapped[float] = mapped_column(default=0.0)  # as weighed (rice: fresh)
+    # What the statistics count (``diary.moisture``): rice as dry paddy at 14 % moisture,
+    # other crops as weighed.
+    harvest_dry_kg: Mapped[float] = mapped_column(default=0.0, server_default=text("0"))
     first_harvest_date: Mapped[dt.date | None] = mapped_column(Date)
     n_kg: Mapped[float] = mapped_column(default=0.0)
     p2o5_kg: Mapped[float] = mapped_column(default=0.0)

@@ -140,7 +140,10 @@ class SeasonPublic(BaseModel):
     status: str
     template_code: str | None
     activities_count: int
-    harvest_kg: float
+    harvest_kg: float  # as weighed (rice: fresh paddy, at the moisture of each harvest)
+    # What the statistics count: rice as dry paddy at 14 % moisture (``diary.moisture``),
+    # other crops as weighed; the yield is computed from it.
+    harvest_dry_kg: float
     yield_t_ha: float | None
     n_kg: float
     p2o5_kg: float
@@ -297,7 +300,7 @@ class ActivityCreate(BaseModel):
     quantity: float | None = Field(default=None, ge=0, le=100_000_000)
     unit: str | None = Field(default=None, max_length=10)
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
-    moisture_pct: float | None = Field(default=None, ge=0, le=100)
+    moisture_pct: float | None = Field(default=None, ge=0, le=60)
     pest: str | None = Field(default=None, max_length=100)
     density_per_m2: float | None = Field(default=None, ge=0, le=1_000_000)
     growth_stage: str | None = Field(default=None, max_length=50)
@@ -324,7 +327,7 @@ class ActivityUpdate(BaseModel):
     quantity: float | None = Field(default=None, ge=0, le=100_000_000)
     unit: str | None = Field(default=None, max_length=10)
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
-    moisture_pct: float | None = Field(default=None, ge=0, le=100)
+    moisture_pct: float | None = Field(default=None, ge=0, le=60)
     pest: str | None = Field(default=None, max_length=100)
     density_per_m2: float | None = Field(default=None, ge=0, le=1_000_000)
     growth_stage: str | None = Field(default=None, max_length=50)
@@ -587,7 +590,8 @@ class SeasonRow(BaseModel):
     area_ha: float
     variety: str | None
     sowing_date: dt.date | None
-    harvest_kg: float
+    harvest_kg: float  # as weighed
+    harvest_dry_kg: float  # rice: dry paddy at 14 %; yield_t_ha from it
     yield_t_ha: float | None
     flags_count: int
     activities_count: int
@@ -604,8 +608,9 @@ class CoopSummary(BaseModel):
     plots: int
     seasons: int
     area_ha: float
-    harvest_t: float
-    yield_t_ha: float | None
+    harvest_t: float  # rice: dry paddy at 14 % moisture (as the statistics count it)
+    harvest_fresh_t: float  # as weighed
+    yield_t_ha: float | None  # from harvest_t
     commune_yield_t_ha: float | None
     activities: int
     sprays: int
@@ -625,8 +630,9 @@ class AreaRow(BaseModel):
     area_ha: float
     activities: int
     sprays: int
-    harvest_t: float
-    yield_t_ha: float | None
+    harvest_t: float  # rice: dry paddy at 14 % moisture (as the statistics count it)
+    harvest_fresh_t: float  # as weighed
+    yield_t_ha: float | None  # from harvest_t
     flags: int
 
 

@@ -69,6 +69,8 @@ CROP_LABELS: dict[str, tuple[str, str]] = {
     "lotus": ("Sen", "Lotus"),
     "pangasius": ("Cá tra", "Pangasius"),
     "giant_prawn": ("Tôm càng xanh", "Giant freshwater prawn"),
+    "whiteleg_shrimp": ("Tôm thẻ chân trắng", "Whiteleg shrimp"),
+    "black_tiger_shrimp": ("Tôm sú", "Black tiger shrimp"),
     "snakehead": ("Cá lóc", "Snakehead fish"),
     "pig": ("Heo", "Pig"),
     "cattle": ("Bò", "Cattle"),

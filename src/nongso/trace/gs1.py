@@ -131,6 +131,19 @@ def is_valid_gtin(gtin: str) -> bool:
     return True
 
 
+DEMO_PREFIX = "952"
+"""The GS1 prefix GS1 keeps for demonstrations and examples: a GTIN under it identifies no
+real product (the platform's default company prefix, ``settings.gs1_company_prefix``)."""
+
+
+def is_demo_gtin(gtin: str | None) -> bool:
+    """Whether ``gtin`` (GTIN-12, -13 or -14, digits) lies under the demonstration prefix
+    952, so that pages can say it is demo data."""
+    if not gtin or not gtin.isdigit() or len(gtin) not in (12, 13, 14):
+        return False
+    return gtin.zfill(14)[1:4] == DEMO_PREFIX
+
+
 def validate_gln(gln: str) -> str:
     """Validate a 13-digit GLN (Global Location Number) and return it."""
     _require_digits(gln, "gln-not-digits", "A GLN", "GLN")

@@ -12,6 +12,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trace.lot": {"vi": "Số lô", "en": "Lot"},
     "trace.serial": {"vi": "Số sê-ri", "en": "Serial"},
     "trace.gtin": {"vi": "Mã sản phẩm (GTIN)", "en": "Product code (GTIN)"},
+    "trace.demo_data": {"vi": "Dữ liệu mẫu (demo): mã GTIN đầu 952 là dải GS1 dành cho trình "
+                        "diễn, không phải sản phẩm thật.",
+                        "en": "Demo data: GTINs starting with 952 are the range GS1 keeps for "
+                        "demonstrations, not a real product."},
     "trace.harvest_date": {"vi": "Ngày thu hoạch", "en": "Harvest date"},
     "trace.production_date": {"vi": "Ngày sản xuất", "en": "Production date"},
     "trace.expiry_date": {"vi": "Hạn sử dụng", "en": "Best before"},

@@ -470,3 +470,4 @@ from nongso.trace import messages  # noqa: E402, F401  (registers the texts)
 from nongso.trace.digital_link import DigitalLink as DigitalLink  # noqa: E402
 from nongso.trace.digital_link import parse_digital_link as parse_digital_link  # noqa: E402
 from nongso.trace.gs1 import GS1Error as GS1Error  # noqa: E402
+from nongso.trace.gs1 import is_demo_gtin as is_demo_gtin  # noqa: E402

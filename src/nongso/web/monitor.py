@@ -21,6 +21,14 @@ router = APIRouter(include_in_schema=False)
 register(NavItem("/monitor", "nav.monitor"))
 
 
+def _scenarios(uow: UowDep, lang: str, thing_id: int | None = None) -> list[str]:
+    """The scenarios the simulated demo stations play (their Thing properties), as text."""
+    key = "demoScenarioVi" if lang == "vi" else "demoScenarioEn"
+    return sorted({str(st.thing_properties[key]) for st in monitor.rule_streams(uow)
+                   if key in st.thing_properties
+                   and (thing_id is None or st.thing_id == thing_id)})
+
+
 @router.get("/monitor", response_class=HTMLResponse)
 def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
              platform: PlatformDep) -> Response:
@@ -39,6 +47,7 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
     }
     return render(request, "monitor/map.html", {
         "stations": stations, "bridge": monitor.bridge_status(),
+        "scenarios": _scenarios(uow, lang),
         "stations_data": [s.model_dump(mode="json") for s in stations],
         "context_data": context}, principal=principal)
 
@@ -63,4 +72,5 @@ def station_page(thing_id: int, request: Request, uow: UowDep,
             uow, [station.registry_feature_id]).get(station.registry_feature_id)
     return render(request, "monitor/station.html",
                   {"station": station, "charts": charts, "context_data": context,
+                   "scenarios": _scenarios(uow, lang, thing_id),
                    "recent": recent, "registry_record": registry_record}, principal=principal)

@@ -60,7 +60,8 @@ LAYER_KINDS: dict[str, tuple[str, ...]] = {
     "infrastructure": INFRASTRUCTURE_KINDS, "soil_units": SOIL_TYPES,
 }
 MAP_CROPS = ("rice", "mango", "durian", "pomelo", "longan", "dragon_fruit", "coconut",
-             "pangasius", "giant_prawn", "pig", "cattle", "duck")
+             "pangasius", "giant_prawn", "whiteleg_shrimp", "black_tiger_shrimp", "pig",
+             "cattle", "duck")
 
 
 def _labels(lang: str) -> dict[str, Any]:

@@ -20,12 +20,15 @@ from nongso.trace.schemas import (
     GS1Error,
     RecallReport,
     RecallRequest,
+    is_demo_gtin,
     parse_digital_link,
 )
 from nongso.web import nav
-from nongso.web.render import render
+from nongso.web.render import render, templates
 
 router = APIRouter(include_in_schema=False)
+# `{% if gtin is demo_gtin %}`: GTINs under GS1's demonstration prefix 952 say they are demo data.
+templates.env.tests["demo_gtin"] = is_demo_gtin
 
 nav.register(nav.NavItem("/trace", "nav.trace", frozenset({
     "admin", "province_officer", "commune_officer", "inspector", "coop_manager", "buyer"})))

@@ -1,4 +1,5 @@
-"""A season's figures and flags (activities, sprays, harvest, N-P2O5-K2O, violations,
+"""A season's figures and flags (activities, sprays, harvest as weighed and at the statistics'
+standard moisture, N-P2O5-K2O, violations,
 safe-harvest date), recomputed from its activities by the pure ``diary.rules`` in the unit of
 work of every write, so that pages and reports read them without recounting.
 """
@@ -13,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from nongso.core import clock
-from nongso.diary import rules
+from nongso.diary import moisture, rules
 from nongso.diary.models import Activity, ActivityInput, Flag, Input, Season
 from nongso.diary.quantities import BASE_UNIT, parse_unit
 
@@ -65,10 +66,13 @@ def _refresh_seasons(s: Session, season_ids: Iterable[int]) -> None:
 def _refresh_chunk(s: Session, ids: list[int]) -> None:
     s.flush()
     facts = _facts(s, ids)
-    harvest = dict(s.execute(
-        select(Activity.season_id, func.sum(Activity.quantity_base))
-        .where(Activity.season_id.in_(ids), Activity.kind == "harvest",
-               Activity.status != "planned").group_by(Activity.season_id)).all())
+    weights: dict[int, list[tuple[float | None, float | None]]] = defaultdict(list)
+    for sid, kg, wet in s.execute(
+            select(Activity.season_id, Activity.quantity_base, Activity.moisture_pct)
+            .where(Activity.season_id.in_(ids), Activity.kind == "harvest",
+                   Activity.status != "planned")).all():
+        if sid is not None:
+            weights[sid].append((kg, wet))
     nutrients = {sid: (n or 0.0, p or 0.0, k or 0.0) for sid, n, p, k in s.execute(
         select(Activity.season_id,
                func.sum(ActivityInput.quantity_base * func.coalesce(Input.n_pct, 0) / 100),
@@ -95,7 +99,9 @@ def _refresh_chunk(s: Session, ids: list[int]) -> None:
         season.activities_count = len(done)
         season.sprays_count = sum(1 for a in done if a.kind == "spraying")
         season.fertilising_count = sum(1 for a in done if a.kind == "fertilising")
-        season.harvest_kg = float(harvest.get(season.id) or 0.0)
+        weighed = weights.get(season.id, [])
+        season.harvest_kg = float(sum(kg or 0.0 for kg, _ in weighed))
+        season.harvest_dry_kg = float(moisture.standard_total(season.crop, weighed))
         season.first_harvest_date = min(harvests) if harvests else None
         season.n_kg, season.p2o5_kg, season.k2o_kg = float(n), float(p2o5), float(k2o)
         season.flags_count = sum(1 for f in flags if f.severity == "violation")

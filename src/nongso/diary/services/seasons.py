@@ -57,8 +57,9 @@ def _season_publics(s: Session, seasons: Sequence[Season], lang: str = "vi"
             expected_harvest_date=x.expected_harvest_date, harvest_date=x.first_harvest_date,
             area_ha=x.area_ha, status=x.status, template_code=x.template_code,
             activities_count=x.activities_count, harvest_kg=round(x.harvest_kg, 3),
-            yield_t_ha=round(x.harvest_kg / 1000 / x.area_ha, 3) if x.harvest_kg and x.area_ha
-            else None,
+            harvest_dry_kg=round(x.harvest_dry_kg, 3),
+            yield_t_ha=round(x.harvest_dry_kg / 1000 / x.area_ha, 3)
+            if x.harvest_dry_kg and x.area_ha else None,
             n_kg=round(x.n_kg, 3), p2o5_kg=round(x.p2o5_kg, 3), k2o_kg=round(x.k2o_kg, 3),
             flags_count=x.flags_count, compliant=x.flags_count == 0,
             certified=x.certified_at is not None, certified_at=x.certified_at,

@@ -117,9 +117,10 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
         names = registry.farmer_names(uow, (x.farmer_id for x in seasons))
         members = registry.count_members(uow, org.id)
         area = sum(x.area_ha for x in seasons)
+        # Output and yields as the statistics count them: rice as dry paddy at 14 %.
         harvested = [x for x in seasons if x.harvest_kg]
-        kg = sum(x.harvest_kg for x in harvested)
-        commune = s.execute(select(func.sum(Season.harvest_kg), func.sum(Season.area_ha))
+        kg = sum(x.harvest_dry_kg for x in harvested)
+        commune = s.execute(select(func.sum(Season.harvest_dry_kg), func.sum(Season.area_ha))
                             .where(Season.commune_code == org.commune_code,
                                    Season.season_key == season_key,
                                    Season.harvest_kg > 0)).one()
@@ -128,7 +129,8 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
             farmer_id=x.farmer_id,
             farmer_name=names.get(x.farmer_id) if x.farmer_id is not None else None,
             area_ha=x.area_ha, variety=x.variety, sowing_date=x.sowing_date,
-            harvest_kg=round(x.harvest_kg, 3), yield_t_ha=_yield(x.harvest_kg, x.area_ha),
+            harvest_kg=round(x.harvest_kg, 3), harvest_dry_kg=round(x.harvest_dry_kg, 3),
+            yield_t_ha=_yield(x.harvest_dry_kg, x.area_ha),
             flags_count=x.flags_count, activities_count=x.activities_count,
             safe_harvest_date=x.safe_harvest_date, status=x.status) for x in seasons]
         inputs = _input_totals(uow, seasons)
@@ -138,6 +140,7 @@ def coop_summary(uow: UnitOfWork, organisation_id: int, season_key: str,
             organisation_id=org.id, organisation_name=org.name, season_key=season_key,
             season_name=label, members=members, plots=len({x.plot_id for x in seasons}),
             seasons=len(seasons), area_ha=round(area, 4), harvest_t=round(kg / 1000, 3),
+            harvest_fresh_t=round(sum(x.harvest_kg for x in harvested) / 1000, 3),
             yield_t_ha=_yield(kg, sum(x.area_ha for x in harvested)),
             commune_yield_t_ha=_yield(commune[0], commune[1]),
             activities=sum(x.activities_count for x in seasons),
@@ -225,9 +228,9 @@ def area_aggregate(uow: UnitOfWork, unit_code: str, season_key: str | None = Non
         rows = s.execute(
             select(Season.commune_code, Season.season_key, func.count(),
                    func.sum(Season.area_ha), func.sum(Season.activities_count),
-                   func.sum(Season.sprays_count), func.sum(Season.harvest_kg),
+                   func.sum(Season.sprays_count), func.sum(Season.harvest_dry_kg),
                    func.sum(case((Season.harvest_kg > 0, Season.area_ha), else_=0.0)),
-                   func.sum(Season.flags_count))
+                   func.sum(Season.flags_count), func.sum(Season.harvest_kg))
             .where(*where).group_by(Season.commune_code, Season.season_key)
             .order_by(Season.commune_code, Season.season_key)).all()
         province = unit_code[:2] if level == "province" else None
@@ -241,9 +244,9 @@ def area_aggregate(uow: UnitOfWork, unit_code: str, season_key: str | None = Non
             commune_code=c, commune_name=names.get(c, c), season_key=k,
             season_name=_season_key_label(k, lang), seasons=int(n), area_ha=round(area or 0, 3),
             activities=int(acts or 0), sprays=int(sprays or 0),
-            harvest_t=round((kg or 0) / 1000, 3), yield_t_ha=_yield(kg, harvested_area),
-            flags=int(flags or 0),
-        ) for c, k, n, area, acts, sprays, kg, harvested_area, flags in rows])
+            harvest_t=round((kg or 0) / 1000, 3), harvest_fresh_t=round((fresh or 0) / 1000, 3),
+            yield_t_ha=_yield(kg, harvested_area), flags=int(flags or 0),
+        ) for c, k, n, area, acts, sprays, kg, harvested_area, flags, fresh in rows])
 
 
 def season_keys(uow: UnitOfWork) -> list[tuple[str, str]]:
