@@ -71,9 +71,10 @@ def test_render_mixes_a_field_smaller_than_a_pixel_into_its_pixel() -> None:
     labels[0:2, 0:2] = 1  # a 10 m x 10 m pond in the upper-left pixel
     pond = syn.FieldTruth(1, "water")
     day = dt.date(2026, 1, 10)
-    out = syn.render(grid, labels, [pond], day, "s1", seed=2, supersample=4)
+    levels = {b: v[:, 0] for b, v in syn.class_levels([pond], [day], seed=2).items()}
+    out = syn.render(grid, labels, levels, day, "s1", seed=2, supersample=4)
     assert out["vh"].shape == (2, 2) and out["vh"].dtype == np.float32
-    clean = syn.render(grid, np.zeros((8, 8), dtype=np.int32), [pond], day, "s1", seed=2,
+    clean = syn.render(grid, np.zeros((8, 8), dtype=np.int32), levels, day, "s1", seed=2,
                        supersample=4)
     assert out["vh"][0, 0] < clean["vh"][0, 0]  # the pond darkens its pixel…
     assert out["vh"][1, 1] == clean["vh"][1, 1]  # …and no other

@@ -96,7 +96,7 @@ def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 
 def _date(day: float) -> dt.date:
-    return dt.date.fromordinal(int(round(day)))
+    return dt.date.fromordinal(round(day))
 
 
 def _merged(vd: F64, vh: F64, nd: F64, nv: F64, lo: float, hi: float,

@@ -280,33 +280,40 @@ def cloud_mask(grid: Grid, day: dt.date, seed: int) -> NDArray[np.bool_]:
     return np.asarray(noise > np.quantile(noise, 1.0 - share), dtype=bool)
 
 
-def render(grid: Grid, labels: NDArray[np.int32], truths: Sequence[FieldTruth],
-           day: dt.date, sensor: str, seed: int, background: str = "orchard",
-           supersample: int = 1) -> dict[str, F32]:
+def class_levels(truths: Sequence[FieldTruth], days: Sequence[dt.date], seed: int,
+                 background: str = "orchard") -> dict[str, F64]:
+    """Noise-free values of the background (row 0) and of each field (row k + 1) on each day:
+    ``vh``/``vv`` as linear power, ``ndvi`` as is; arrays of shape (fields + 1, days)."""
+    d = np.array([float(x.toordinal()) for x in days])
+    rows = [expected(t, d, seed) for t in (FieldTruth(0, background), *truths)]
+    out = {b: np.stack([r[b] for r in rows]) for b in ("vh", "vv", "ndvi")}
+    for b in RADAR_BANDS:
+        out[b] = np.power(10.0, out[b] / 10.0)
+    return out
+
+
+def render(grid: Grid, labels: NDArray[np.int32], levels: dict[str, F64], day: dt.date,
+           sensor: str, seed: int, supersample: int = 1) -> dict[str, F32]:
     """One scene: the bands of ``sensor`` on ``day`` over ``grid``.
 
     ``labels``: the fields rasterised on the grid refined ``supersample`` times (value k + 1 for
-    ``truths[k]``, 0 for the background: villages with trees and gardens, like an orchard).
-    Pixels mix the sub-pixels they contain (linear power for radar), so a field smaller than a
-    pixel still shows in its pixel.
+    field k, 0 for the background: villages with trees and gardens, like an orchard);
+    ``levels``: each class's value that day (a column of :func:`class_levels`). Pixels mix the
+    sub-pixels they contain (linear power for radar), so a field smaller than a pixel still
+    shows in its pixel.
     """
-    d = np.array([float(day.toordinal())])
-    bg = FieldTruth(0, background)
-    classes = [bg, *truths]
     rng = _rng(seed, "scene", sensor, day.toordinal(), grid.x0, grid.y0)
     shape = (grid.height, grid.width)
     k = supersample
     out: dict[str, F32] = {}
     if sensor == "s1":
         for name in RADAR_BANDS:
-            levels = np.array([10 ** (expected(t, d, seed)[name][0] / 10) for t in classes])
-            fine = levels[labels]
+            fine = levels[name][labels]
             power = fine.reshape(grid.height, k, grid.width, k).mean(axis=(1, 3))
             power = power * rng.gamma(ENL, 1.0 / ENL, size=shape)
             out[name] = (10 * np.log10(power)).astype(np.float32)
         return out
-    levels = np.array([expected(t, d, seed)["ndvi"][0] for t in classes])
-    ndvi = levels[labels].reshape(grid.height, k, grid.width, k).mean(axis=(1, 3))
+    ndvi = levels["ndvi"][labels].reshape(grid.height, k, grid.width, k).mean(axis=(1, 3))
     ndvi = np.clip(ndvi + rng.normal(0, 0.03, size=shape), -1, 1)
     clouds = cloud_mask(grid, day, seed)
     out["ndvi"] = np.where(clouds, np.float32(0.05), ndvi).astype(np.float32)
