@@ -5,7 +5,7 @@ Functions other domains rely on (stable): ``organisation_scope``, ``farmer_scope
 ``production_unit_scope``, ``get_production_unit``, ``get_infrastructure``, ``get_station``,
 ``get_feature``, ``features_near``, ``features_in_commune``, ``communes_near``,
 ``production_units_near``, ``production_units_by_id``, ``existing_production_units``,
-``production_units_of``, ``infrastructure_by_id``, ``register_sensor_finder``,
+``production_units_of``, ``field_geometries``, ``infrastructure_by_id``, ``register_sensor_finder``,
 ``linked_sensors``, and the look-ups ``organisation_ref``, ``organisation_names``,
 ``farmer_ref``, ``farmer_names``, ``farmer_organisation``, ``count_members``,
 ``production_unit_ref`` (other domains never read the registry's tables).
@@ -1446,6 +1446,39 @@ def production_units_of(uow: UnitOfWork, *, farmer_id: int | None = None,
         if organisation_id is not None:
             return _unit_refs(uow.session, ProductionUnit.organisation_id == organisation_id)
         return []
+
+
+def field_geometries(uow: UnitOfWork, province_code: str,
+                     bbox: tuple[float, float, float, float] | None = None,
+                     commune_code: str | None = None) -> list[FeaturePublic]:
+    """The fields (production units with a polygon, not deleted) of a province, optionally
+    inside a lon/lat box or one commune: id, GeoJSON geometry and the properties ``kind``,
+    ``crop``, ``commune_code``, ``province_code``, ``area_ha``, ``declared_area_ha`` (what
+    remote sensing reduces its rasters over; no personal data)."""
+    conds: list[Any] = [ProductionUnit.province_code == province_code,
+                        ProductionUnit.status != "deleted", ProductionUnit.geometry.is_not(None)]
+    if commune_code is not None:
+        conds.append(ProductionUnit.commune_code == commune_code)
+    if bbox is not None:
+        conds += [ProductionUnit.max_lon >= bbox[0], ProductionUnit.min_lon <= bbox[2],
+                  ProductionUnit.max_lat >= bbox[1], ProductionUnit.min_lat <= bbox[3]]
+    with uow:
+        rows = uow.session.execute(
+            select(ProductionUnit.id, ProductionUnit.geometry, ProductionUnit.kind,
+                   ProductionUnit.crop, ProductionUnit.commune_code, ProductionUnit.area_ha,
+                   ProductionUnit.declared_area_ha)
+            .where(*conds).order_by(ProductionUnit.id)).all()
+    out = []
+    for uid, geometry, kind, crop, commune, area, declared in rows:
+        geom = json.loads(geometry or "{}")
+        if geom.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        out.append(FeaturePublic(id=uid, collection="production_units", geometry=geom,
+                                 properties={"kind": kind, "crop": crop,
+                                             "commune_code": commune,
+                                             "province_code": province_code, "area_ha": area,
+                                             "declared_area_ha": declared}))
+    return out
 
 
 def infrastructure_by_id(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, InfrastructurePublic]:

@@ -33,6 +33,8 @@ class Scene(Audited, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(20))
     uri: Mapped[str] = mapped_column(String(1000), unique=True)
+    # Where GDAL reads it (a local path, or a /vsi… path for an object store).
+    path: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(String(80))
     acquired_on: Mapped[dt.date] = mapped_column(Date, index=True)
     sensor: Mapped[str] = mapped_column(String(4))

@@ -170,7 +170,7 @@ def inspect(path: Path) -> SceneInfo:
         pixel = float(ds.transform.a)
         if abs(pixel + ds.transform.e) > 1e-6 * pixel:
             raise _reject("transform", "Điểm ảnh phải vuông.", "Pixels must be square.")
-        footprint, bbox = _footprint(crs, tuple(ds.bounds))  # type: ignore[arg-type]
+        footprint, bbox = _footprint(crs, tuple(ds.bounds))
         lo0, la0, lo1, la1 = VN_EXTENT
         if bbox[2] < lo0 or bbox[0] > lo1 or bbox[3] < la0 or bbox[1] > la1:
             raise _reject(
@@ -185,7 +185,7 @@ def inspect(path: Path) -> SceneInfo:
         return SceneInfo(
             acquired_on=acquired, sensor=sensor, product=product, bands=names, units=units,
             crs=f"EPSG:{epsg}" if epsg else crs.to_wkt(), width=ds.width, height=ds.height,
-            pixel_m=pixel, bounds=tuple(ds.bounds),  # type: ignore[arg-type]
+            pixel_m=pixel, bounds=tuple(ds.bounds),
             footprint=footprint, lonlat_bbox=bbox,
             nodata=None if nodata is None or math.isnan(nodata) else float(nodata),
             cloud_share=cloud_share, is_cog=layout == "COG")

@@ -123,7 +123,8 @@ def zonal(band: BandData, zones: Sequence[Zone], in_db: bool = False) -> list[Zo
         if in_db:
             stats = [_db(v) for v in stats]
         share = min(1.0, count * pixel_area / z.area_m2) if z.area_m2 > 0 else 0.0
-        out.append(ZoneStat(z.id, *stats, valid_share=round(share, 4), pixels=round(count, 3)))
+        out.append(ZoneStat(z.id, stats[0], stats[1], stats[2], stats[3],
+                            valid_share=round(share, 4), pixels=round(count, 3)))
     return out
 
 
@@ -167,16 +168,17 @@ def zonal_scene(path: Path, bands: Sequence[str], units: str, zones: Sequence[Zo
                 pixel: float, chunk_size: int = 5000, client: Any = None
                 ) -> dict[str, list[ZoneStat]]:
     """Every band of a scene over the zones, chunk by chunk as Dask tasks."""
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     parts = [_Chunk(c) for c in chunks(zones, chunk_size)]
-    tasks = {b: [dask.delayed(_chunk_task)(str(path), b, units, part, 2 * pixel)
+    tasks = {b: [delayed(_chunk_task)(str(path), b, units, part, 2 * pixel)
                  for part in parts] for b in bands}
     if client is not None:
         futures = {b: client.compute(t) for b, t in tasks.items()}
         results = {b: client.gather(f) for b, f in futures.items()}
     else:
-        results = dict(zip(tasks, dask.compute(*tasks.values(), scheduler="threads"),
+        results = dict(zip(tasks, compute(*tasks.values(), scheduler="threads"),  # type: ignore[no-untyped-call]
                            strict=True))
     return {b: [s for part in results[b] for s in part] for b in bands}
 

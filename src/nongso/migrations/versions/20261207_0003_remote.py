@@ -71,6 +71,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('uri', sa.String(length=1000), nullable=False),
+    sa.Column('path', sa.Text(), nullable=False),
     sa.Column('fingerprint', sa.String(length=80), nullable=False),
     sa.Column('acquired_on', sa.Date(), nullable=False),
     sa.Column('sensor', sa.String(length=4), nullable=False),
