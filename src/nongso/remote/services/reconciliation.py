@@ -4,6 +4,7 @@ decisions, and the checked values offered to the statistics."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -162,6 +163,16 @@ def decide(uow: UnitOfWork, discrepancy_id: int, data: DecisionIn,
         return _public(row, lang)
 
 
+@dataclass(frozen=True)
+class _Diff:
+    field_id: int
+    season_key: str
+    commune_code: str
+    kind: str
+    status: str
+    declared_ha: float | None
+
+
 def accepted_values(uow: UnitOfWork, unit_code: str, season_key: str | None = None
                     ) -> list[AcceptedValue]:
     """Remote-sensing values for the statistics of a commune (5 digits) or a province
@@ -184,8 +195,11 @@ def accepted_values(uow: UnitOfWork, unit_code: str, season_key: str | None = No
         seen = s.execute(stmt).all()
         dwhere = ([Discrepancy.province_code == unit_code] if len(unit_code) == 2
                   else [Discrepancy.commune_code == unit_code])
-        diffs = s.scalars(select(Discrepancy).where(*dwhere)).all()
-    by_field: dict[tuple[int, str], list[Discrepancy]] = defaultdict(list)
+        diffs = [_Diff(*r) for r in s.execute(
+            select(Discrepancy.field_id, Discrepancy.season_key, Discrepancy.commune_code,
+                   Discrepancy.kind, Discrepancy.status, Discrepancy.declared_ha)
+            .where(*dwhere)).all()]
+    by_field: dict[tuple[int, str], list[_Diff]] = defaultdict(list)
     for d in diffs:
         by_field[(d.field_id, d.season_key)].append(d)
     area: dict[tuple[str, str], float] = defaultdict(float)

@@ -60,7 +60,7 @@ def ingest(uow: UnitOfWork, source: str, location: str, lang: str = "vi",
     already = 0
     with uow:
         s = uow.session
-        known = dict(s.execute(select(Scene.uri, Scene.fingerprint)).tuples().all())
+        known = {u: fp for u, fp in s.execute(select(Scene.uri, Scene.fingerprint))}
         for f in files:
             if known.get(f.uri) == f.fingerprint:
                 already += 1
