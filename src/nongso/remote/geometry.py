@@ -51,12 +51,6 @@ def check_polygon(geometry: Any, loc: str) -> FieldError | None:
     if not all(math.isfinite(x) and math.isfinite(y) for x, y in pts):
         return FieldError(loc, "Tọa độ không phải là số hữu hạn.", "Coordinates must be finite.")
     xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    if max(map(abs, xs)) > 180 or max(map(abs, ys)) > 90:
-        return FieldError(
-            loc, f"Tọa độ ({xs[0]:.1f}, {ys[0]:.1f}) là mét (VN-2000 hoặc UTM) chứ không phải độ "
-            "WGS 84: chuyển sang kinh độ/vĩ độ (EPSG:4326) trước khi gửi.",
-            f"Coordinates ({xs[0]:.1f}, {ys[0]:.1f}) are metres (VN-2000 or UTM), not WGS 84 "
-            "degrees: transform them to lon/lat (EPSG:4326) first.")
     cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
     in_vn = VN_LON[0] <= cx <= VN_LON[1] and VN_LAT[0] <= cy <= VN_LAT[1]
     if not in_vn and VN_LAT[0] <= cx <= VN_LAT[1] and VN_LON[0] <= cy <= VN_LON[1]:
@@ -64,6 +58,12 @@ def check_polygon(geometry: Any, loc: str) -> FieldError | None:
             loc, f"Kinh độ và vĩ độ bị đảo ([{cx:.4f}, {cy:.4f}]): GeoJSON ghi [kinh độ, vĩ độ].",
             f"Longitude and latitude are swapped ([{cx:.4f}, {cy:.4f}]): GeoJSON is "
             "[longitude, latitude].")
+    if max(map(abs, xs)) > 180 or max(map(abs, ys)) > 90:
+        return FieldError(
+            loc, f"Tọa độ ({xs[0]:.1f}, {ys[0]:.1f}) là mét (VN-2000 hoặc UTM) chứ không phải độ "
+            "WGS 84: chuyển sang kinh độ/vĩ độ (EPSG:4326) trước khi gửi.",
+            f"Coordinates ({xs[0]:.1f}, {ys[0]:.1f}) are metres (VN-2000 or UTM), not WGS 84 "
+            "degrees: transform them to lon/lat (EPSG:4326) first.")
     if not in_vn:
         return FieldError(loc, f"Đa giác ([{cx:.4f}, {cy:.4f}]) nằm ngoài Việt Nam.",
                           f"The polygon ([{cx:.4f}, {cy:.4f}]) lies outside Viet Nam.")
