@@ -36,7 +36,7 @@ def test_truth_seasons_never_overlap_and_fit_the_period() -> None:
         for prev, nxt in zip(t.seasons, t.seasons[1:], strict=False):
             assert nxt.sowing >= prev.harvest + dt.timedelta(days=12)
         for s in t.seasons:
-            assert START <= s.sowing and s.harvest <= END
+            assert s.sowing >= START and s.harvest <= END
             assert s.sowing < s.heading < s.harvest
     covers = {t.cover for t in truths.values()}
     assert covers == set(syn.COVERS)
@@ -107,7 +107,7 @@ def test_accuracy_on_a_synthetic_population() -> None:
     """Sowing and harvest errors over 300 fields stay inside the published bar (6 days)."""
     truths = syn.random_truth(range(1, 301), START, END, seed=21)
     sow, harvest, wrong = [], [], 0
-    for fid, t in truths.items():
+    for _fid, t in truths.items():
         found = ph.detect(syn.field_series(t, RADAR, OPTICAL, 21, pixels=25))
         wrong += found.is_rice != t.is_rice
         pairs = ph.match([(s.sowing, s.harvest) for s in t.seasons], found.seasons)

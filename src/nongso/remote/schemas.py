@@ -142,6 +142,16 @@ class FieldRemote(BaseModel):
     ndvi: list[SeriesPoint]
 
 
+class FieldSummary(BaseModel):
+    field_id: int
+    area_ha: float
+    declared_crop: str | None
+    is_rice: bool
+    n_seasons: int
+    note: str
+    sowings: list[dt.date]
+
+
 class CommuneRice(BaseModel):
     commune_code: str
     commune_name: str

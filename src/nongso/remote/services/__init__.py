@@ -13,10 +13,11 @@ from nongso.remote.services.reconciliation import (
 )
 from nongso.remote.services.reduce import reduce_new_scenes, zonal_for_polygons
 from nongso.remote.services.scenes import get_scene, ingest, list_scenes
-from nongso.remote.services.views import commune_rice, field_remote
+from nongso.remote.services.views import commune_fields, commune_rice, field_remote
 
 __all__ = [
     "accepted_values",
+    "commune_fields",
     "commune_rice",
     "compute_phenology",
     "decide",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -10,7 +11,13 @@ from nongso.core.errors import not_found
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
 from nongso.remote.models import DetectedSeason, Discrepancy, FieldPhenology, FieldStat
-from nongso.remote.schemas import CommuneRice, FieldRemote, SeasonPublic, SeriesPoint
+from nongso.remote.schemas import (
+    CommuneRice,
+    FieldRemote,
+    FieldSummary,
+    SeasonPublic,
+    SeriesPoint,
+)
 from nongso.remote.services._common import require_read
 from nongso.units import services as units
 
@@ -85,6 +92,28 @@ def commune_rice(uow: UnitOfWork, unit_code: str) -> list[CommuneRice]:
                         seasons=dict(sorted(seasons[c].items())),
                         open_differences=int(open_diffs.get(c, 0)))
             for c, n, r, a in sorted(totals)]
+
+
+def commune_fields(uow: UnitOfWork, commune_code: str, limit: int = 500
+                   ) -> list[FieldSummary]:
+    """A commune's fields as remote sensing sees them (rice first, then by id)."""
+    with uow:
+        unit = units.require_commune(uow, commune_code)
+        require_read(uow.principal, commune_code, unit.province_code)
+        s = uow.session
+        rows = s.scalars(select(FieldPhenology).where(FieldPhenology.commune_code == commune_code)
+                         .order_by(FieldPhenology.is_rice.desc(), FieldPhenology.field_id)
+                         .limit(limit)).all()
+        sowings: dict[int, list[Any]] = defaultdict(list)
+        for fid, sowing in s.execute(
+                select(DetectedSeason.field_id, DetectedSeason.sowing)
+                .where(DetectedSeason.commune_code == commune_code)
+                .order_by(DetectedSeason.field_id, DetectedSeason.idx)):
+            sowings[fid].append(sowing)
+        return [FieldSummary(field_id=r.field_id, area_ha=r.area_ha,
+                             declared_crop=r.declared_crop, is_rice=r.is_rice,
+                             n_seasons=r.n_seasons, note=r.note, sowings=sowings[r.field_id])
+                for r in rows]
 
 
 def _int() -> type:
