@@ -18,6 +18,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
+from nongso.demo import remote as demo_remote
 from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
@@ -43,6 +44,7 @@ class DemoResult:
     observations: int = 0
     alerts: int = 0
     trace_links: list[str] = field(default_factory=list)
+    remote: demo_remote.RemoteDemo | None = None
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -113,9 +115,12 @@ def build_demo(
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
-        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
-                          monitoring.stations, monitoring.observations, monitoring.alerts,
-                          trace_links)
+    # A season of synthetic rasters over the demo commune, reduced and reconciled with the
+    # diaries (its own transactions, once the registry and the diaries are stored).
+    remote_demo = demo_remote.load(uow, province_code, clock.today_vn(), seed) if built else None
+    return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
+                      monitoring.stations, monitoring.observations, monitoring.alerts,
+                      trace_links, remote_demo)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:

@@ -19,6 +19,8 @@ from nongso.remote.schemas import BandStat, ReduceReport, ZonalRequest, ZonalRes
 from nongso.remote.services._common import province_of, require_login_only, require_run
 
 INSERT_BATCH = 5000
+# The registry's units that are single fields (not blocks, dyke rings or whole areas).
+FIELD_KINDS = ("plot", "orchard", "planting_area", "aquaculture")
 
 
 def _value_bands(scene: Scene) -> list[str]:
@@ -58,7 +60,8 @@ def reduce_new_scenes(uow: UnitOfWork, province_code: str | None = None, client:
             bbox = (scene.min_lon, scene.min_lat, scene.max_lon, scene.max_lat)
             key = (scene.crs, bbox)
             if key not in zone_cache:
-                fields = registry.field_geometries(uow, province, bbox=bbox)
+                fields = [f for f in registry.field_geometries(uow, province, bbox=bbox)
+                          if f.properties.get("kind") in FIELD_KINDS]
                 zones = zonal.project_zones([(f.id, f.geometry or {}) for f in fields],
                                             scene.crs)
                 zone_cache[key] = (zones, {f.id: str(f.properties["commune_code"])
