@@ -14,6 +14,7 @@ default, or a ``distributed`` client such as a ``LocalCluster``).
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,8 @@ def zonal(band: BandData, zones: Sequence[Zone], in_db: bool = False) -> list[Zo
     source = NumPyRasterSource(band.values, x0, y0, x1, y1, nodata=math.nan)
     features = [{"type": "Feature", "id": z.id, "properties": {}, "geometry": z.geometry}
                 for z in inside]
-    rows = exact_extract(source, features, OPS, include_cols=["id"])
+    rows = exact_extract(source, features, OPS, include_cols=["id"],
+                         strategy="raster-sequential")
     pixel_area = band.pixel * band.pixel
     out = []
     for z, row in zip(inside, rows, strict=True):
@@ -151,6 +153,10 @@ class _Chunk:
 
     def __init__(self, zones: list[Zone]) -> None:
         self.zones = zones
+        self.key = uuid.uuid4().hex
+
+    def __dask_tokenize__(self) -> str:
+        return self.key
 
 
 def _chunk_task(path: str, band: str, units: str, chunk: _Chunk, pad: float
@@ -172,7 +178,7 @@ def zonal_scene(path: Path, bands: Sequence[str], units: str, zones: Sequence[Zo
     from dask.delayed import delayed
 
     parts = [_Chunk(c) for c in chunks(zones, chunk_size)]
-    tasks = {b: [delayed(_chunk_task)(str(path), b, units, part, 2 * pixel)
+    tasks = {b: [delayed(_chunk_task, pure=False)(str(path), b, units, part, 2 * pixel)
                  for part in parts] for b in bands}
     if client is not None:
         futures = {b: client.compute(t) for b, t in tasks.items()}
