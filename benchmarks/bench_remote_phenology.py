@@ -140,6 +140,7 @@ def baseline_curve_fit(series: list[ph.FieldSeries]) -> float:
     from scipy.optimize import OptimizeWarning, curve_fit
 
     warnings.simplefilter("ignore", OptimizeWarning)
+    warnings.simplefilter("ignore", RuntimeWarning)  # exp overflow of bad trial parameters
     t = time.perf_counter()
     for s in series:
         x = s.vh_days - s.vh_days[0]
