@@ -35,6 +35,7 @@ import contextlib
 
 import numpy as np
 from _common import emit, fresh_platform
+from bench_ogcapi_bbox import remove_database
 from bench_remote_zonal import _insert_fields, _pg_database
 from pyproj import Transformer
 from sqlalchemy import insert
@@ -227,7 +228,7 @@ def main() -> None:
                                "speed": bench_speed(max(500, int(100_000 * s)))}
     sqlite = fresh_platform()
     figures["service_sqlite"] = bench_service(sqlite, max(200, int(5000 * s)))
-    sqlite.engine.dispose()
+    remove_database(sqlite)
     url, drop = _pg_database()
     try:
         pg = fresh_platform(url)

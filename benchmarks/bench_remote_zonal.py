@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np
 from _common import emit, fresh_platform
+from bench_ogcapi_bbox import remove_database
 from pyproj import Transformer
 from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
@@ -198,7 +199,7 @@ def main() -> None:
             "zonal": bench_zonal(path, fields)}
         sqlite = fresh_platform()
         figures["service_sqlite"] = bench_service(sqlite, folder, fields)
-        sqlite.engine.dispose()
+        remove_database(sqlite)
         url, drop = _pg_database()
         try:
             pg = fresh_platform(url)
