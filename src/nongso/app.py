@@ -21,6 +21,7 @@ from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
+from nongso.remote.api import router as remote_router
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
@@ -28,6 +29,7 @@ from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
+from nongso.web import remote as remote_pages
 from nongso.web import trace as trace_pages
 from nongso.wiring import register_handlers
 
@@ -58,6 +60,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(alerts_router)
     api.include_router(diary_router)
     api.include_router(trace_api.router)
+    api.include_router(remote_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -68,6 +71,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(diary_pages.router)
     app.include_router(trace_api.epcis_router)
     app.include_router(trace_pages.router)
+    app.include_router(remote_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

@@ -11,6 +11,7 @@ from nongso.demo.cli import demo_command
 from nongso.diary.cli import app as diary_app
 from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
+from nongso.remote.cli import app as remote_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
 from nongso.wiring import register_handlers
@@ -24,6 +25,7 @@ app.add_typer(mqtt_app, name="mqtt")
 app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
+app.add_typer(remote_app, name="remote")
 app.command("demo")(demo_command)
 
 

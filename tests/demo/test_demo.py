@@ -53,8 +53,11 @@ def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
     assert {a.role for a in first.accounts} == {
         "admin", "province_officer", "commune_officer", "coop_manager", "farmer", "buyer",
         "inspector"}
+    # A season of synthetic rasters over the demo commune, reduced and reconciled.
+    assert first.remote is not None and first.remote.scenes > 40
+    assert 0 < first.remote.rice_fields <= first.remote.fields
     again = services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
-    assert not again.built and again.fields == first.fields
+    assert not again.built and again.fields == first.fields and again.remote is None
     with platform.uow() as uow:
         unit = uow.session.scalars(select(ProductionUnit).limit(1)).one()
         assert unit.geometry and unit.min_lon is not None and unit.area_ha

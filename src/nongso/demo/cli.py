@@ -50,6 +50,11 @@ def demo_command(
         typer.echo(f"  {acc.username:<12} {label} ({acc.role}, phạm vi {acc.scope})")
     typer.echo(f"\nQuan trắc: {result.stations} trạm mô phỏng, {result.observations} quan trắc "
                f"lịch sử, {result.alerts} cảnh báo đang có.\n{played.label_vi}")
+    if result.remote is not None:
+        r = result.remote
+        typer.echo(f"Viễn thám: {r.scenes} ảnh COG mô phỏng trên {r.fields} thửa của xã "
+                   f"{r.commune_code}; {r.rice_fields} thửa lúa, {r.differences} chênh lệch với "
+                   "nhật ký (trang /remote).")
     for link in result.trace_links:
         typer.echo(f"Truy xuất (mã QR của lô): {link}")
     if serve:

@@ -19,6 +19,7 @@ from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
+from nongso.demo import remote as demo_remote
 from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
@@ -44,6 +45,7 @@ class DemoResult:
     observations: int = 0
     alerts: int = 0
     trace_links: list[str] = field(default_factory=list)
+    remote: demo_remote.RemoteDemo | None = None
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -134,10 +136,16 @@ def build_demo(
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
-        step(f"Lưu / committed — tổng / total {step.total_s:.1f} s")
-        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
-                          monitoring.stations, monitoring.observations, monitoring.alerts,
-                          trace_links)
+        step("Lưu / committed")
+    # A season of synthetic rasters over the demo commune, reduced and reconciled with the
+    # diaries (its own transactions, once the registry and the diaries are stored).
+    remote_demo = demo_remote.load(uow, province_code, clock.today_vn(), seed) if built else None
+    if remote_demo is not None:
+        step(f"Viễn thám / remote sensing: {remote_demo.scenes} ảnh, {remote_demo.fields} thửa")
+    step(f"Tổng / total {step.total_s:.1f} s")
+    return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
+                      monitoring.stations, monitoring.observations, monitoring.alerts,
+                      trace_links, remote_demo)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:

@@ -32,6 +32,7 @@ from nongso.registry.services import (
     label,
     property_rows,
 )
+from nongso.remote.schemas import messages as remote_messages
 from nongso.units import services as units
 from nongso.web import nav
 from nongso.web.render import check_csrf, render
@@ -139,9 +140,13 @@ def record_page(
         history = services.soil_unit_history(uow, feature_id)
     elif coll.id in ("organisations", "businesses"):
         history = services.organisation_history(uow, feature_id)
+    remote_field, remote_curve = _remote_curve(uow, coll.id, feature_id, lang)
     props = feature.properties
     kind = props.get("kind") or props.get("soil_type") or props.get("level")
     return render(request, "registry/record.html", {
+        "remote_field": remote_field, "remote_curve": remote_curve,
+        "season_label": lambda k: remote_messages.season_label(k, lang),
+        "note_label": lambda k: remote_messages.label(remote_messages.NOTE_LABELS, k, lang),
         "coll": coll, "feature": feature, "flags": flags, "history": history, "sensors": sensors,
         "rows": property_rows(props, lang),
         "kind": label(KIND_LABELS, kind, lang), "collections": COLLECTIONS,
@@ -150,6 +155,25 @@ def record_page(
         "geojson": json.dumps({"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": feature.geometry, "properties": {}}]}),
     }, principal=principal)
+
+
+def _remote_curve(uow: Any, collection: str, feature_id: int, lang: str
+                  ) -> tuple[Any, dict[str, Any] | None]:
+    """A field's remote-sensing curve for its record (this page composes the two domains'
+    services), when the field has one and the reader may see it."""
+    from nongso.core.errors import AppError
+    from nongso.remote import services as remote
+    from nongso.web.remote import curve_context
+
+    if collection != "production_units":
+        return None, None
+    try:
+        field = remote.field_remote(uow, feature_id)
+    except AppError:
+        return None, None
+    if not field.vh and not field.ndvi:
+        return None, None
+    return field, curve_context(field, lang)
 
 
 IMPORT_ROLES = frozenset({"admin", "province_officer", "commune_officer", "coop_manager"})

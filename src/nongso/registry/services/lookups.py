@@ -7,6 +7,7 @@ one query whatever the number of ids (no N+1 when a page of records names its or
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from nongso.registry import features, rules, spatial
 from nongso.registry.models import Farmer, Infrastructure, Organisation, ProductionUnit
 from nongso.registry.schemas import (
     FarmerRef,
+    FeaturePublic,
     FieldRef,
     InfrastructurePublic,
     OrganisationRef,
@@ -168,3 +170,36 @@ def infrastructure_by_id(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Infra
         rows = uow.session.scalars(select(Infrastructure).where(
             Infrastructure.id.in_(wanted), Infrastructure.status != "deleted"))
         return {r.id: _infra_public(r) for r in rows}
+
+
+def field_geometries(uow: UnitOfWork, province_code: str,
+                     bbox: tuple[float, float, float, float] | None = None,
+                     commune_code: str | None = None) -> list[FeaturePublic]:
+    """The fields (production units with a polygon, not deleted) of a province, optionally
+    inside a lon/lat box or one commune: id, GeoJSON geometry and the properties ``kind``,
+    ``crop``, ``commune_code``, ``province_code``, ``area_ha``, ``declared_area_ha`` (what
+    remote sensing reduces its rasters over; no personal data)."""
+    conds: list[Any] = [ProductionUnit.province_code == province_code,
+                        ProductionUnit.status != "deleted", ProductionUnit.geometry.is_not(None)]
+    if commune_code is not None:
+        conds.append(ProductionUnit.commune_code == commune_code)
+    if bbox is not None:
+        conds += [ProductionUnit.max_lon >= bbox[0], ProductionUnit.min_lon <= bbox[2],
+                  ProductionUnit.max_lat >= bbox[1], ProductionUnit.min_lat <= bbox[3]]
+    with uow:
+        rows = uow.session.execute(
+            select(ProductionUnit.id, ProductionUnit.geometry, ProductionUnit.kind,
+                   ProductionUnit.crop, ProductionUnit.commune_code, ProductionUnit.area_ha,
+                   ProductionUnit.declared_area_ha)
+            .where(*conds).order_by(ProductionUnit.id)).all()
+    out = []
+    for uid, geometry, kind, crop, commune, area, declared in rows:
+        geom = json.loads(geometry or "{}")
+        if geom.get("type") not in ("Polygon", "MultiPolygon"):
+            continue
+        out.append(FeaturePublic(id=uid, collection="production_units", geometry=geom,
+                                 properties={"kind": kind, "crop": crop,
+                                             "commune_code": commune,
+                                             "province_code": province_code, "area_ha": area,
+                                             "declared_area_ha": declared}))
+    return out
