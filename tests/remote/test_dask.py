@@ -10,7 +10,7 @@ from tests.remote.conftest import Scenes
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 def test_local_cluster_gives_the_same_statistics_as_threads(scenes: Scenes) -> None:
-    from distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster
 
     path = next(p for p in scenes.files if p.name.startswith("s1_"))
     info = rasters.inspect(path)
