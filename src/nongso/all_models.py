@@ -6,6 +6,7 @@ from nongso.core import audit
 from nongso.core.db import Base
 from nongso.diary import models as diary_models
 from nongso.monitor import models as monitor_models
+from nongso.opendata import models as opendata_models
 from nongso.registry import models as registry_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
@@ -17,6 +18,7 @@ __all__ = [
     "audit",
     "diary_models",
     "monitor_models",
+    "opendata_models",
     "registry_models",
     "trace_models",
     "units_models",

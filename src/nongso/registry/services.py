@@ -1237,6 +1237,22 @@ def query_features(uow: UnitOfWork, collection: str,
         return features.query(uow, coll, q)
 
 
+def open_features(uow: UnitOfWork, collection: str, *, kinds: Sequence[str] = (),
+                  after: int | None = None, limit: int = 500
+                  ) -> tuple[list[FeaturePublic], int | None]:
+    """A page of a collection's current features as the anonymous public sees them, whoever
+    asks (open data: never a farmer, never an organisation's phone), in id order; with the id
+    to continue ``after`` (None at the end)."""
+    from nongso.core.permissions import ANONYMOUS
+
+    coll = features.get_collection(collection)
+    public = uow.as_principal(ANONYMOUS)
+    with public:
+        page = features.query(public, coll, features.FeatureQuery(
+            kinds=tuple(kinds), after=after, limit=max(1, min(limit, 500))))
+        return [_feature_public(coll.id, f) for f in page.features], page.next_after
+
+
 def collection_extent(
     uow: UnitOfWork, collection: str
 ) -> tuple[geo.BBox | None, tuple[dt.date | None, dt.date | None]]:

@@ -2818,3 +2818,22 @@ def lot_journey(uow: UnitOfWork, lot_id: int) -> tuple[LotPublic, list[TimelineS
         lot = _load_lot(uow.session, lot_id)
         steps, points = _journey(uow.session, {lot.canonical})
         return _lot_public(lot), steps, points
+
+
+# --- the analytics lake ----------------------------------------------------------------------
+
+EVENT_ROW_COLUMNS = ("id", "event_id", "event_type", "event_time", "record_time", "action",
+                     "biz_step", "disposition", "read_point", "biz_location")
+
+
+def event_rows(uow: UnitOfWork, *, after_id: int = 0, limit: int = 100_000
+               ) -> list[tuple[Any, ...]]:
+    """EPCIS events for the analytics lake (columns ``EVENT_ROW_COLUMNS``) in id order after
+    ``after_id`` (the repository only appends: the id is the watermark). Administrators only."""
+    require_role(uow.principal, "admin")
+    e = EpcisEvent
+    stmt = (select(e.id, e.event_id, e.event_type, e.event_time, e.record_time, e.action,
+                   e.biz_step, e.disposition, e.read_point, e.biz_location)
+            .where(e.id > after_id).order_by(e.id).limit(max(1, min(limit, 1_000_000))))
+    with uow:
+        return [tuple(r) for r in uow.session.execute(stmt)]
