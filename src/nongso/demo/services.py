@@ -17,6 +17,7 @@ from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
+from nongso.demo import opendata as demo_opendata
 from nongso.demo import registry as demo_registry
 from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
@@ -43,6 +44,8 @@ class DemoResult:
     observations: int = 0
     alerts: int = 0
     trace_links: list[str] = field(default_factory=list)
+    opendata_version: int | None = None
+    opendata_datasets: int = 0
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -113,9 +116,11 @@ def build_demo(
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
         uow.commit()
-        return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
-                          monitoring.stations, monitoring.observations, monitoring.alerts,
-                          trace_links)
+    # The open-data catalogue of what was just built (after the commit: it reads it back).
+    opendata = demo_opendata.publish(uow)
+    return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
+                      monitoring.stations, monitoring.observations, monitoring.alerts,
+                      trace_links, opendata.version, opendata.datasets)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:

@@ -36,7 +36,7 @@ ORDER BY province_code, commune_code, season_key
 """
 
 TREND_SQL = """
-SELECT province_code, crop, CAST(extract(year FROM at) AS INTEGER) AS year,
+SELECT province_code, crop, CAST(extract(year FROM "at") AS INTEGER) AS year,
        count(DISTINCT farmer_id) AS farms,
        coalesce(sum(quantity_base) FILTER (WHERE status <> 'planned' AND kind = 'harvest'),
                 0) AS harvest_kg

@@ -235,7 +235,7 @@ def _season_periods(activities: pa.Table) -> dict[str, tuple[dt.date, dt.date]]:
     try:
         con.execute("SET TimeZone = 'Asia/Ho_Chi_Minh'")
         con.register("a", activities)
-        found = con.execute("SELECT season_key, min(at)::DATE, max(at)::DATE FROM a "
+        found = con.execute("SELECT season_key, min(\"at\")::DATE, max(\"at\")::DATE FROM a "
                             "WHERE season_key IS NOT NULL GROUP BY 1").fetchall()
     finally:
         con.close()

@@ -1,5 +1,12 @@
 """Open data: the public use cases (one module per use case, re-exported here)."""
 
+from nongso.opendata.services.lakes import (
+    commune_season_report,
+    export_lake,
+    lake_files,
+    lake_root,
+    use_lake_root,
+)
 from nongso.opendata.services.manage import (
     DATABASES,
     forget_changes,
@@ -33,11 +40,15 @@ __all__ = [
     "catalogue",
     "catalogue_document",
     "catalogue_versions",
+    "commune_season_report",
     "dataset",
     "distribution",
     "download",
+    "export_lake",
     "forget_changes",
     "get_settings_public",
+    "lake_files",
+    "lake_root",
     "last_build_time",
     "load_settings",
     "note_change",
@@ -48,5 +59,6 @@ __all__ = [
     "store",
     "unit",
     "update_settings",
+    "use_lake_root",
     "use_root",
 ]
