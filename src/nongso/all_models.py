@@ -6,6 +6,7 @@ from nongso.core import audit
 from nongso.core.db import Base
 from nongso.diary import models as diary_models
 from nongso.monitor import models as monitor_models
+from nongso.opendata import models as opendata_models
 from nongso.registry import models as registry_models
 from nongso.remote import models as remote_models
 from nongso.trace import models as trace_models
@@ -18,6 +19,7 @@ __all__ = [
     "audit",
     "diary_models",
     "monitor_models",
+    "opendata_models",
     "registry_models",
     "remote_models",
     "trace_models",

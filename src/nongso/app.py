@@ -19,6 +19,7 @@ from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
 from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
+from nongso.opendata import api as opendata_api
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.remote.api import router as remote_router
@@ -27,6 +28,7 @@ from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
+from nongso.web import opendata as opendata_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import remote as remote_pages
@@ -61,6 +63,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(diary_router)
     api.include_router(trace_api.router)
     api.include_router(remote_router)
+    api.include_router(opendata_api.router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -72,6 +75,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(trace_api.epcis_router)
     app.include_router(trace_pages.router)
     app.include_router(remote_pages.router)
+    # The dataset pages (…/{id}.html) before the public catalogue's routes.
+    app.include_router(opendata_pages.router)
+    app.include_router(opendata_api.public_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

@@ -10,6 +10,7 @@ from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
 from nongso.diary.cli import app as diary_app
 from nongso.monitor.cli import app as mqtt_app
+from nongso.opendata.cli import app as opendata_app
 from nongso.registry.cli import app as registry_app
 from nongso.remote.cli import app as remote_app
 from nongso.trace.cli import app as trace_app
@@ -26,6 +27,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
 app.add_typer(remote_app, name="remote")
+app.add_typer(opendata_app, name="opendata")
 app.command("demo")(demo_command)
 
 
@@ -74,12 +76,16 @@ def serve(
     platform = Platform.create()
     # The alerts worker, and the MQTT bridge when NONGSO_MQTT_URL is set (the app starts and
     # serves even if the broker is down; the bridge retries and reports its state).
+    from nongso.opendata.worker import Worker
+
     background = start_background(platform, platform.settings.mqtt_url or None)
+    regeneration = Worker(platform).start()
     if not platform.settings.mqtt_url:
         typer.echo("Cầu nối MQTT tắt (chưa đặt NONGSO_MQTT_URL). / MQTT bridge off.")
     try:
         uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
     finally:
+        regeneration.stop()
         background.stop()
 
 

@@ -53,6 +53,9 @@ def register_handlers() -> None:
     from nongso.alerts import handlers as alert_handlers
     from nongso.core import deps, events
     from nongso.monitor import services as monitor
+    from nongso.opendata import providers as opendata_providers
+    from nongso.opendata import services as opendata
+    from nongso.opendata import sources as opendata_sources
     from nongso.registry import services as registry
     from nongso.trace import handlers as trace_handlers
 
@@ -73,6 +76,15 @@ def register_handlers() -> None:
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
 
+    # Open data: what is published (named providers; the statistics capability replaces the
+    # diary-based "seasonal-statistics" provider with its approved values), and the changes
+    # that make the catalogue due for a rebuild (debounced by the regeneration worker).
+    for provider in opendata_sources.default_providers():
+        opendata_providers.register_provider(provider)
+    for event_type in (events.HarvestRecorded, events.ProcessingRecorded, events.SaleRecorded,
+                       events.HarvestCorrected, events.ObservationsIngested):
+        events.subscribe(event_type, opendata.note_change)
+    events.subscribe(events.ActivityDeleted, opendata.note_deletion)
 
 class Background:
     """The background services of a serving process: the alerts worker, and the MQTT bridge

@@ -55,14 +55,19 @@ def demo_command(
         typer.echo(f"Viễn thám: {r.scenes} ảnh COG mô phỏng trên {r.fields} thửa của xã "
                    f"{r.commune_code}; {r.rice_fields} thửa lúa, {r.differences} chênh lệch với "
                    "nhật ký (trang /remote).")
+    if result.opendata_version:
+        typer.echo(f"Dữ liệu mở: danh mục phiên bản {result.opendata_version}, "
+                   f"{result.opendata_datasets} tập dữ liệu (/opendata, /opendata/catalog.jsonld).")
     for link in result.trace_links:
         typer.echo(f"Truy xuất (mã QR của lô): {link}")
     if serve:
         import uvicorn
 
         from nongso.app import create_app
+        from nongso.opendata.worker import Worker
 
         background, simulator, close = _start_monitoring(platform, seed, played)
+        regeneration = Worker(platform).start()
         typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
         typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
                    "(cảnh báo mới xuất hiện trong vòng một phút)\n")
@@ -70,6 +75,7 @@ def demo_command(
             uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
         finally:
             simulator.stop()
+            regeneration.stop()
             close()
             background.stop()
 

@@ -17,6 +17,7 @@ from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
+from nongso.demo import opendata as demo_opendata
 from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
 from nongso.demo import remote as demo_remote
@@ -46,6 +47,8 @@ class DemoResult:
     alerts: int = 0
     trace_links: list[str] = field(default_factory=list)
     remote: demo_remote.RemoteDemo | None = None
+    opendata_version: int | None = None
+    opendata_datasets: int = 0
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -142,10 +145,13 @@ def build_demo(
     remote_demo = demo_remote.load(uow, province_code, clock.today_vn(), seed) if built else None
     if remote_demo is not None:
         step(f"Viễn thám / remote sensing: {remote_demo.scenes} ảnh, {remote_demo.fields} thửa")
+    # The open-data catalogue of what was just built (after the commit: it reads it back).
+    opendata = demo_opendata.publish(uow)
+    step(f"Dữ liệu mở / open data: {opendata.datasets} tập dữ liệu")
     step(f"Tổng / total {step.total_s:.1f} s")
     return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
                       monitoring.stations, monitoring.observations, monitoring.alerts,
-                      trace_links, remote_demo)
+                      trace_links, remote_demo, opendata.version, opendata.datasets)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:

@@ -68,6 +68,7 @@ from nongso.diary.services.inputs import (
     list_inputs,
     update_input,
 )
+from nongso.diary.services.lake import ACTIVITY_ROW_COLUMNS, activity_rows
 from nongso.diary.services.photos import MAX_PHOTO_BYTES, add_photo, get_photo
 from nongso.diary.services.plots import (
     add_tree,
@@ -91,12 +92,14 @@ from nongso.diary.services.to_trace import publish_recorded_events, season_input
 from nongso.diary.services.views import area_aggregate, coop_summary, farmer_home, season_keys
 
 __all__ = [
+    "ACTIVITY_ROW_COLUMNS",
     "BUYER_KINDS",
     "MAX_IMPORT_BYTES",
     "MAX_PHOTO_BYTES",
     "UUID_NS",
     "VN",
     "UnsupportedMedia",
+    "activity_rows",
     "add_photo",
     "add_tree",
     "area_aggregate",

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
 from nongso.core.errors import FieldError, ValidationFailed, not_found
+from nongso.core.permissions import ANONYMOUS
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import features, geo, rules
@@ -37,6 +38,20 @@ def get_feature(uow: UnitOfWork, collection: str, feature_id: int,
 def _feature_public(collection: str, f: features.FeatureRecord) -> FeaturePublic:
     return FeaturePublic(id=f.id, collection=collection, geometry=f.geometry,
                          properties=f.properties, bbox=list(f.bbox) if f.bbox else None)
+
+
+def open_features(uow: UnitOfWork, collection: str, *, kinds: Sequence[str] = (),
+                  after: int | None = None, limit: int = 500
+                  ) -> tuple[list[FeaturePublic], int | None]:
+    """A page of a collection's current features as the anonymous public sees them, whoever
+    asks (open data: never a farmer, never an organisation's phone), in id order; with the id
+    to continue ``after`` (None at the end)."""
+    coll = features.get_collection(collection)
+    public = uow.as_principal(ANONYMOUS)
+    with public:
+        page = features.query(public, coll, features.FeatureQuery(
+            kinds=tuple(kinds), after=after, limit=max(1, min(limit, 500))))
+        return [_feature_public(coll.id, f) for f in page.features], page.next_after
 
 
 def query_features(uow: UnitOfWork, collection: str,

@@ -60,6 +60,7 @@ from nongso.trace.services.from_diary import (
 )
 from nongso.trace.services.identifiers import digital_link, set_company_prefix
 from nongso.trace.services.labels import item_qr, label_sheet, lot_qr
+from nongso.trace.services.lake import EVENT_ROW_COLUMNS, event_rows
 from nongso.trace.services.lineage import step_label
 from nongso.trace.services.locations import create_location, get_location, list_locations
 from nongso.trace.services.log import (
@@ -104,6 +105,7 @@ from nongso.trace.services.resolver import LINK_TYPES, Withdrawn, consumer_view,
 __all__ = [
     "CAPTURE_ROLES",
     "CONTEXT",
+    "EVENT_ROW_COLUMNS",
     "LINK_TYPES",
     "MANAGE_ROLES",
     "MAX_IMAGE_BYTES",
@@ -129,6 +131,7 @@ __all__ = [
     "delete_product",
     "digital_link",
     "epcis_json_loads",
+    "event_rows",
     "event_types",
     "get_capture_job",
     "get_event",
