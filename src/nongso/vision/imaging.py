@@ -98,7 +98,18 @@ def open_photo(content: bytes, long_side: int = STORE_LONG_SIDE) -> Photo:
         raise _bad("Tệp ảnh rỗng.", "The photo file is empty.")
     _register_heif()
     try:
-        img = Image.open(io.BytesIO(content))
+        with warnings.catch_warnings():
+            # Between MAX_PIXELS and twice that Pillow only warns: the check below answers.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(content))
+    except Image.DecompressionBombError as exc:
+        limit = 2 * MAX_PIXELS // 1_000_000
+        raise TooLarge(
+            f"Ảnh có hơn {limit} triệu điểm ảnh; tối đa {MAX_PIXELS // 1_000_000} triệu. Hãy "
+            "gửi ảnh nhỏ hơn.",
+            f"The photo has more than {limit} megapixels; at most "
+            f"{MAX_PIXELS // 1_000_000}. Send a smaller photo.",
+            [FieldError("photo", "Quá nhiều điểm ảnh", "Too many pixels")]) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(
             "Tệp gửi lên không phải là ảnh (JPEG, PNG, WebP hoặc HEIC).",

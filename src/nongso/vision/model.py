@@ -88,6 +88,7 @@ class Trained:
     confidence_threshold: float
     ood_threshold: float
     metrics: Metrics
+    test_rows: list[int]  # the rows of the input held out for the figures
 
 
 def _split(y: NDArray[np.str_], seed: int) -> tuple[NDArray[np.intp], NDArray[np.intp],
@@ -218,7 +219,8 @@ def train(x: NDArray[np.float32], y: Sequence[str], *, seed: int = 0,
     metrics = _evaluate(runner, x[te], ya[te], len(tr), len(ca), non_crop)
     if len(onnx_bytes) > MAX_MODEL_BYTES:
         raise TrainingError("Mô hình vượt quá 10 MB.", "The model is larger than 10 MB.")
-    return Trained(onnx_bytes, classes, confidence, ood_threshold, metrics)
+    return Trained(onnx_bytes, classes, confidence, ood_threshold, metrics,
+                   [int(i) for i in te])
 
 
 def _confidence_threshold(prob: NDArray[np.float32], truth: NDArray[np.str_],

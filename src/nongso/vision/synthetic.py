@@ -224,7 +224,8 @@ def non_crop_photo(rng: np.random.Generator, kind: str, size: tuple[int, int] = 
     """A photo that is not of the crop: soil, sky, objects or a screenshot of text."""
     w, h = _base(size)
     if kind == "soil":
-        base = _rgb(rng, (120, 90, 60), 18)
+        # Grey-brown to red-brown (alluvial clay, dry mud), never green.
+        base = np.array([120.0, 90.0, 60.0]) * rng.uniform(0.7, 1.2) + rng.normal(0, 6, 3)
         n1 = _smooth_noise(rng, h, w, 30)[..., None]
         n2 = _smooth_noise(rng, h, w, 6)[..., None]
         img = base * (0.65 + 0.35 * n1) * (0.8 + 0.3 * n2)
