@@ -9,6 +9,7 @@ from nongso.monitor import models as monitor_models
 from nongso.registry import models as registry_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
+from nongso.vision import models as vision_models
 
 __all__ = [
     "Base",
@@ -20,4 +21,5 @@ __all__ = [
     "registry_models",
     "trace_models",
     "units_models",
+    "vision_models",
 ]

@@ -23,6 +23,7 @@ from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
+from nongso.vision.api import router as vision_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
@@ -56,6 +57,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(alerts_router)
     api.include_router(diary_router)
     api.include_router(trace_api.router)
+    api.include_router(vision_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)

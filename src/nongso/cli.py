@@ -13,6 +13,7 @@ from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
+from nongso.vision.cli import app as vision_app
 
 app = typer.Typer(help="Nông Số — nền tảng nông nghiệp số", no_args_is_help=True)
 db_app = typer.Typer(help="Cơ sở dữ liệu / database", no_args_is_help=True)
@@ -23,6 +24,7 @@ app.add_typer(mqtt_app, name="mqtt")
 app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
+app.add_typer(vision_app, name="vision")
 app.command("demo")(demo_command)
 
 

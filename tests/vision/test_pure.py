@@ -26,7 +26,8 @@ def test_same_seed_same_pixels_and_labels() -> None:
     a = list(synthetic.labelled_set(7, 2))
     b = list(synthetic.labelled_set(7, 2))
     assert [s.label for s in a] == list(synthetic.CROP_LABELS) * 2
-    assert all(np.array_equal(np.asarray(x.image), np.asarray(y.image)) for x, y in zip(a, b))
+    assert all(np.array_equal(np.asarray(x.image), np.asarray(y.image))
+               for x, y in zip(a, b, strict=True))
     c = list(synthetic.labelled_set(8, 1))
     assert not np.array_equal(np.asarray(a[0].image), np.asarray(c[0].image))
 

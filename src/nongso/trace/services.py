@@ -2818,3 +2818,22 @@ def lot_journey(uow: UnitOfWork, lot_id: int) -> tuple[LotPublic, list[TimelineS
         lot = _load_lot(uow.session, lot_id)
         steps, points = _journey(uow.session, {lot.canonical})
         return _lot_public(lot), steps, points
+
+
+def parse_gs1_code(text: str) -> tuple[str, str | None, str | None]:
+    """The (GTIN-14, lot, serial) of a scanned GS1 code: a Digital Link URI, an element
+    string "(01)…[(10)…][(21)…]" or a bare GTIN-8/12/13/14 (for the scanner of the vision
+    domain). Raises ValidationFailed (vi/en) naming the GS1 rule the code breaks: a wrong
+    check digit, a lot outside GS1's character set, a path that is not a Digital Link…"""
+    from nongso.trace.digital_link import DigitalLink, parse_element_string
+
+    try:
+        if text.lower().startswith(("http://", "https://")):
+            link = parse_digital_link(text)
+        elif text.startswith("("):
+            link = parse_element_string(text)
+        else:
+            link = DigitalLink(text)
+    except GS1Error as exc:
+        raise _gs1_field_error(exc, "code") from exc
+    return link.gtin, link.lot, link.serial

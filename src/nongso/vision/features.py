@@ -146,8 +146,9 @@ def feature_names() -> list[str]:
     names += ["green", "yellow", "straw", "brown", "orange", "grey_white", "dark", "blue"]
     names += [f"grad_{i}" for i in range(8)] + [f"lbp_{i}" for i in range(10)]
     names += ["log_laplacian_var", "coherence", "coherence_0", "coherence_1", "coherence_2",
-              "coherence_3", "orientation_concentration", "lesion_blobs", "lesion_blob_size", "lesion_elongation",
-              "lesion_on_leaf", "lesion_share"]
+              "coherence_3", "orientation_concentration"]
+    names += ["lesion_blobs", "lesion_blob_size", "lesion_elongation", "lesion_on_leaf",
+              "lesion_share"]
     return names
 
 

@@ -95,7 +95,9 @@ def _split(y: NDArray[np.str_], seed: int) -> tuple[NDArray[np.intp], NDArray[np
                                                      NDArray[np.intp]]:
     """Stratified 60/20/20 split of the indices (each label in every part)."""
     rng = np.random.default_rng(seed)
-    train, cal, test = [], [], []
+    train: list[int] = []
+    cal: list[int] = []
+    test: list[int] = []
     for label in sorted(set(y.tolist())):
         idx = np.flatnonzero(y == label)
         rng.shuffle(idx)

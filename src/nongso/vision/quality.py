@@ -93,7 +93,7 @@ def problem(code: str) -> Problem:
 
 
 def _grey(rgb: NDArray[np.float64]) -> NDArray[np.float64]:
-    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114  # type: ignore[no-any-return]
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
 def laplacian_variance(grey: NDArray[np.float64]) -> float:
@@ -131,19 +131,19 @@ def hsv(image: Image.Image) -> NDArray[np.float64]:
 
 
 def green_mask(h: NDArray[np.float64]) -> NDArray[np.bool_]:
-    return (h[..., 0] >= 60) & (h[..., 0] <= 170) & (h[..., 1] > 0.18) & (h[..., 2] > 0.15)  # type: ignore[no-any-return]
+    return (h[..., 0] >= 60) & (h[..., 0] <= 170) & (h[..., 1] > 0.18) & (h[..., 2] > 0.15)
 
 
 def plant_mask(h: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Colours of a leaf, healthy or not: green, yellow, straw, orange-brown."""
     leafy = (h[..., 0] >= 15) & (h[..., 0] <= 170) & (h[..., 1] > 0.15) & (h[..., 2] > 0.12)
-    return leafy  # type: ignore[no-any-return]
+    return leafy
 
 
 def sky_mask(rgb: NDArray[np.float64], h: NDArray[np.float64]) -> NDArray[np.bool_]:
     blue = (h[..., 0] >= 185) & (h[..., 0] <= 250) & (h[..., 1] > 0.12) & (h[..., 2] > 0.45)
     cloud = (h[..., 1] < 0.12) & (h[..., 2] > 0.8)
-    return blue | cloud  # type: ignore[no-any-return]
+    return blue | cloud
 
 
 def _flat(content: NDArray[np.uint8]) -> tuple[float, float]:

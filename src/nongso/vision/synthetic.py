@@ -98,7 +98,7 @@ def _background(rng: np.random.Generator, h: int, w: int) -> Array:
         a, b = _rgb(rng, (95, 85, 60), 10), _rgb(rng, (140, 130, 105), 12)
     else:
         a, b = _rgb(rng, (45, 75, 40), 10), _rgb(rng, (120, 115, 90), 12)
-    return a * (1 - n) + b * n  # type: ignore[no-any-return]
+    return a * (1 - n) + b * n
 
 
 def _blade(rng: np.random.Generator, h: int, w: int, width: float
@@ -128,7 +128,7 @@ def _leaf_colour(rng: np.random.Generator, u: Array, v: Array) -> Array:
     light = 1 + 0.08 * np.cos(v * np.pi * rng.integers(5, 9))  # parallel veins
     midrib = 1 + 0.12 * np.exp(-(v / 0.08) ** 2)
     shade = 0.85 + 0.25 * (1 - np.abs(v))
-    return base * (light * midrib * shade)[..., None]  # type: ignore[no-any-return]
+    return base * (light * midrib * shade)[..., None]
 
 
 def _symptoms(rng: np.random.Generator, label: str, leaf: Array, u: Array, v: Array,
@@ -183,7 +183,7 @@ def _symptoms(rng: np.random.Generator, label: str, leaf: Array, u: Array, v: Ar
         out.reshape(-1, 3)[idx] = pix
     elif label == "hopperburn":
         dry = _rgb(rng, (165, 120, 65), 16)
-        patch = _smooth_noise(rng, *u.shape, 40)
+        patch = _smooth_noise(rng, u.shape[0], u.shape[1], 40)
         level = rng.uniform(0.15, 0.45)
         burnt = inside & (patch > level)
         out[burnt] = dry * (0.8 + 0.3 * patch[burnt][:, None])
