@@ -30,6 +30,7 @@ from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import trace as trace_pages
+from nongso.web import vision as vision_pages
 
 log = logging.getLogger("nongso")
 
@@ -68,6 +69,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(diary_pages.router)
     app.include_router(trace_api.epcis_router)
     app.include_router(trace_pages.router)
+    app.include_router(vision_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
