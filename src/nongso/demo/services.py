@@ -19,6 +19,7 @@ from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
 from nongso.demo import trace as demo_trace
+from nongso.demo import vision as demo_vision
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
 from nongso.registry.models import Farmer, Infrastructure, Organisation, ProductionUnit, SoilUnit
@@ -107,6 +108,9 @@ def build_demo(
             trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
             trace_links = trace_demo.links
         demo_accounts = _demo_accounts(uow, province_code, password)
+        if built:
+            # Photo diagnosis: synthetic photos with scouting records, staff labels, a model.
+            demo_vision.load(uow, seed)
         monitoring = demo_monitor.build(uow, clock.now(), seed)
         counts = [
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
