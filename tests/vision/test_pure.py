@@ -65,9 +65,12 @@ def test_heic_is_read() -> None:
 
 def test_large_photo_is_downscaled() -> None:
     img = Image.new("RGB", (4000, 3000), (60, 130, 50))
-    photo = imaging.open_photo(synthetic.jpeg(img))
-    assert photo.downscaled and max(photo.image.size) == imaging.STORE_LONG_SIDE
-    assert photo.source_size == (4000, 3000)
+    photo = imaging.open_photo(synthetic.jpeg(img))  # the JPEG decoder scales it down
+    assert photo.downscaled and photo.source_size == (4000, 3000)
+    assert 0.75 * imaging.STORE_LONG_SIDE <= max(photo.image.size) <= imaging.STORE_LONG_SIDE
+    big_png = imaging.open_photo(_png(Image.new("RGB", (5000, 2500), (60, 130, 50))))
+    assert big_png.image.size == (imaging.STORE_LONG_SIDE, imaging.STORE_LONG_SIDE // 2)
+    assert imaging.analysis_copy(big_png.image).size == (683, 342)
 
 
 def test_too_many_bytes_is_413() -> None:

@@ -148,10 +148,10 @@ def sky_mask(rgb: NDArray[np.float64], h: NDArray[np.float64]) -> NDArray[np.boo
 
 def _flat(content: NDArray[np.uint8]) -> tuple[float, float]:
     """Share of horizontally adjacent pixels exactly equal; share of the commonest colour
-    (on a central crop of at most 512 × 512 pixels of the photo as sent)."""
+    (on a central crop of at most 256 × 256 pixels of the photo as sent)."""
     h, w = content.shape[:2]
-    top, left = max(0, (h - 512) // 2), max(0, (w - 512) // 2)
-    crop = content[top : top + 512, left : left + 512].astype(np.int32)
+    top, left = max(0, (h - 256) // 2), max(0, (w - 256) // 2)
+    crop = content[top : top + 256, left : left + 256].astype(np.int32)
     same = np.all(crop[:, 1:] == crop[:, :-1], axis=-1)
     packed = (crop[..., 0] << 16) | (crop[..., 1] << 8) | crop[..., 2]
     _, counts = np.unique(packed, return_counts=True)

@@ -146,24 +146,27 @@ def _predict(uow: UnitOfWork, image: Any) -> tuple[VisionModel | None, list[list
     return row, [[k, p] for k, p in prediction.top], prediction.abstain
 
 
-def _checked_photo(content: bytes) -> imaging.Photo:
-    """Decode safely and refuse a photo with a quality problem (422, nothing stored)."""
-    photo = imaging.open_photo(content)
-    measures = quality.measure(photo.image)
+def _checked_photo(content: bytes, long_side: int = imaging.STORE_LONG_SIDE
+                   ) -> tuple[imaging.Photo, Any, quality.Measures]:
+    """Decode safely and refuse a photo with a quality problem (422, nothing stored); the
+    photo, its small copy for the checks and the classifier, and its measures."""
+    photo = imaging.open_photo(content, long_side)
+    small = imaging.analysis_copy(photo.image)
+    measures = quality.measure(small)
     problems = quality.problems(measures)
     if problems:
         first = problems[0]
         raise _invalid("photo", first.message_vi, first.message_en,
                        problems=[p.code for p in problems], measures=measures.as_dict())
-    return photo
+    return photo, small, measures
 
 
 def diagnose(uow: UnitOfWork, content: bytes, lang: str = "vi") -> Diagnosis:
     """A diagnosis of a photo that is not stored (quality checks first)."""
     require_login(uow.principal)
-    photo = _checked_photo(content)
+    _, small, _ = _checked_photo(content, long_side=1024)
     with uow:
-        row, top, abstain = _predict(uow, photo.image)
+        row, top, abstain = _predict(uow, small)
         return _diagnosis(row, top, abstain, lang)
 
 
@@ -210,14 +213,13 @@ def upload_photo(uow: UnitOfWork, data: PhotoCreate, content: bytes, lang: str =
     """Store a photo with its scouting record, diagnose it, queue it for the staff."""
     p = uow.principal
     require_login(p)
-    photo = _checked_photo(content)
+    photo, small, measures = _checked_photo(content)
     stored = imaging.to_jpeg(photo.image)
-    measures = quality.measure(photo.image)
     with uow:
         activity = _scouting(uow, data, lang)
         diary_photo_id = diary.add_photo(uow, activity.id, stored)
         commune = units.require_commune(uow, activity.commune_code)
-        row, top, abstain = _predict(uow, photo.image)
+        row, top, abstain = _predict(uow, small)
         now = clock.now()
         item = VisionPhoto(
             diary_photo_id=diary_photo_id, activity_id=activity.id, farmer_id=activity.farmer_id,
@@ -413,7 +415,7 @@ def train_model(uow: UnitOfWork, seed: int = 0, source: str = "confirmed") -> Mo
         images = []
         for r in rows:
             data, _ = diary.get_photo(uow, r.diary_photo_id)
-            images.append(imaging.open_photo(data).image)
+            images.append(imaging.analysis_copy(imaging.open_photo(data).image))
         x = features.extract_many(images)
         try:
             trained = vision_model.train(x, [str(r.label) for r in rows], seed=seed,
