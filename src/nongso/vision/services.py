@@ -36,6 +36,7 @@ from nongso.registry import services as registry
 from nongso.trace import services as trace
 from nongso.units import services as units
 from nongso.vision import advice, codes, features, imaging, quality, synthetic
+from nongso.vision import messages as _messages  # noqa: F401  (registers the page texts)
 from nongso.vision import model as vision_model
 from nongso.vision.models import VisionInputCode, VisionModel, VisionPhoto
 from nongso.vision.schemas import (
@@ -55,6 +56,7 @@ from nongso.vision.schemas import (
 )
 
 LICENCE = "CC-BY-4.0"
+MAX_UPLOAD_BYTES = imaging.MAX_UPLOAD_BYTES
 REVIEW_ROLES = ("province_officer", "commune_officer")
 TRAIN_ROLES = ("province_officer",)
 SCAN_LONG_SIDE = 2400
@@ -168,6 +170,26 @@ def diagnose(uow: UnitOfWork, content: bytes, lang: str = "vi") -> Diagnosis:
     with uow:
         row, top, abstain = _predict(uow, small)
         return _diagnosis(row, top, abstain, lang)
+
+
+# --- advice pages -------------------------------------------------------------------------
+
+def advice_pages() -> list[advice.Advice]:
+    """The advice page of every label, in the data file's order."""
+    return list(advice.catalogue().values())
+
+
+def advice_page(label: str) -> advice.Advice:
+    found = advice.catalogue().get(label)
+    if found is None:
+        raise NotFound(f"Không có trang hướng dẫn «{label[:40]}».",
+                       f"There is no advice page '{label[:40]}'.")
+    return found
+
+
+def label_choices(lang: str = "vi") -> list[tuple[str, str]]:
+    """(label, name) of every label staff may give."""
+    return [(k, advice.name(k, lang)) for k in advice.labels()]
 
 
 # --- photos -------------------------------------------------------------------------------
@@ -558,13 +580,17 @@ def scan_image(uow: UnitOfWork, content: bytes, lang: str = "vi") -> ScanResult:
 
 __all__ = [
     "LICENCE",
+    "MAX_UPLOAD_BYTES",
     "add_input_code",
+    "advice_page",
+    "advice_pages",
     "dataset_summary",
     "diagnose",
     "export_dataset",
     "field_accuracy",
     "get_photo",
     "interpret",
+    "label_choices",
     "list_models",
     "list_photos",
     "photo_image",

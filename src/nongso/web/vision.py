@@ -9,14 +9,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from nongso.core.deps import PrincipalDep, UowDep
-from nongso.core.errors import AppError, NotFound
+from nongso.core.errors import AppError
 from nongso.core.http import page_language
 from nongso.core.i18n import format_number, translate
 from nongso.core.pagination import PageRequest
 from nongso.core.permissions import Principal
 from nongso.diary import services as diary
-from nongso.vision import advice, imaging, services
-from nongso.vision import messages as _messages  # noqa: F401  (registers the messages)
+from nongso.vision import services
 from nongso.vision.schemas import FieldAccuracy, PhotoCreate, PhotoReview
 from nongso.web import nav
 from nongso.web.render import check_csrf, render
@@ -59,8 +58,7 @@ def _hub(request: Request, uow: UowDep, principal: Principal, error: str | None 
     lang = page_language(request)
     staff = principal.role in REVIEWERS
     context: dict[str, Any] = {
-        "error": error, "staff": staff, "labels": [(k, advice.name(k, lang))
-                                                   for k in advice.labels()],
+        "error": error, "staff": staff, "labels": services.label_choices(lang),
         "accuracy": accuracy_text(services.field_accuracy(uow), lang),
         "plots": [], "photos": None, "queue": None, "dataset": None}
     if principal.role == "farmer":
@@ -93,7 +91,7 @@ async def send_photo(request: Request, uow: UowDep, principal: PrincipalDep,
     check_csrf(request, csrf)
     lang = page_language(request)
     try:
-        content = await photo.read(imaging.MAX_UPLOAD_BYTES + 1)
+        content = await photo.read(services.MAX_UPLOAD_BYTES + 1)
         result = services.upload_photo(uow, PhotoCreate(
             plot_id=plot_id, consent=consent, notes=notes or None), content, lang)
     except AppError as exc:
@@ -110,7 +108,7 @@ def photo_page(photo_id: int, request: Request, uow: UowDep, principal: Principa
     item = services.get_photo(uow, photo_id, lang)
     return render(request, "vision/photo.html", {
         "p": item, "staff": principal.role in REVIEWERS,
-        "labels": [(k, advice.name(k, lang)) for k in advice.labels()],
+        "labels": services.label_choices(lang),
         "accuracy": accuracy_text(item.diagnosis.accuracy, lang)}, principal=principal)
 
 
@@ -130,16 +128,12 @@ def review(photo_id: int, request: Request, uow: UowDep,
 
 @router.get("/vision/advice")
 def advice_list(request: Request) -> Response:
-    return render(request, "vision/advice_list.html", {"items": list(advice.catalogue().values())})
+    return render(request, "vision/advice_list.html", {"items": services.advice_pages()})
 
 
 @router.get("/vision/advice/{label}")
 def advice_page(label: str, request: Request) -> Response:
-    item = advice.catalogue().get(label)
-    if item is None:
-        raise NotFound(f"Không có trang hướng dẫn «{label[:40]}».",
-                       f"There is no advice page '{label[:40]}'.")
-    return render(request, "vision/advice.html", {"a": item})
+    return render(request, "vision/advice.html", {"a": services.advice_page(label)})
 
 
 @router.get("/scan")
