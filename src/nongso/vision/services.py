@@ -22,6 +22,7 @@ import threading
 import zipfile
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, select, true, update
 
@@ -517,8 +518,8 @@ def interpret(uow: UnitOfWork, text: str, fmt: str | None = None, lang: str = "v
     base = {"text": found.text, "format": fmt, "gtin": gtin, "lot": lot, "serial": serial,
             "other_fields": found.other_fields}
     if lot is not None or serial is not None:
-        path = f"/01/{gtin}" + (f"/10/{lot}" if lot else "") + (f"/21/{serial}" if serial
-                                                                  else "")
+        path = f"/01/{gtin}" + (f"/10/{quote(lot, safe='')}" if lot else "") + (
+            f"/21/{quote(serial, safe='')}" if serial else "")
         return ScanResult(kind="lot", target=path, message=_t(
             lang, "Mở hành trình của lô hàng.", "Opening the lot's journey."), **base)
     with uow:
