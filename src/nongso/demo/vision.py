@@ -19,7 +19,7 @@ from nongso.trace.gs1 import check_digit
 from nongso.vision import services, synthetic
 from nongso.vision.schemas import InputCodeCreate, PhotoCreate, PhotoReview
 
-PER_LABEL = 16
+PER_LABEL = 24
 NON_CROP = 12  # photos that are not of the crop (those the quality checks let through are
 # labelled "not the crop" by the staff)
 PENDING = 6  # photos sent after the model is trained, waiting for the staff
