@@ -11,6 +11,7 @@ from nongso.registry import models as registry_models
 from nongso.remote import models as remote_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
+from nongso.vision import models as vision_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "remote_models",
     "trace_models",
     "units_models",
+    "vision_models",
 ]

@@ -25,6 +25,7 @@ from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.remote.api import router as remote_router
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
+from nongso.vision.api import router as vision_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
@@ -33,6 +34,7 @@ from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import remote as remote_pages
 from nongso.web import trace as trace_pages
+from nongso.web import vision as vision_pages
 from nongso.wiring import register_handlers
 
 log = logging.getLogger("nongso")
@@ -64,6 +66,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(trace_api.router)
     api.include_router(remote_router)
     api.include_router(opendata_api.router)
+    api.include_router(vision_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -78,6 +81,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     # The dataset pages (…/{id}.html) before the public catalogue's routes.
     app.include_router(opendata_pages.router)
     app.include_router(opendata_api.public_router)
+    app.include_router(vision_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

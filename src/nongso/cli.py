@@ -15,6 +15,7 @@ from nongso.registry.cli import app as registry_app
 from nongso.remote.cli import app as remote_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
+from nongso.vision.cli import app as vision_app
 from nongso.wiring import register_handlers
 
 app = typer.Typer(help="Nông Số — nền tảng nông nghiệp số", no_args_is_help=True)
@@ -28,6 +29,7 @@ app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
 app.add_typer(remote_app, name="remote")
 app.add_typer(opendata_app, name="opendata")
+app.add_typer(vision_app, name="vision")
 app.command("demo")(demo_command)
 
 

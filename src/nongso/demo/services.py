@@ -22,6 +22,7 @@ from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
 from nongso.demo import remote as demo_remote
 from nongso.demo import trace as demo_trace
+from nongso.demo import vision as demo_vision
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
 from nongso.registry.models import Farmer, Infrastructure, Organisation, ProductionUnit, SoilUnit
@@ -129,6 +130,10 @@ def build_demo(
                  f"trình, {trace_demo.events} sự kiện EPCIS")
         demo_accounts = _demo_accounts(uow, province_code, password)
         step(f"Tài khoản mẫu / demo accounts: {len(demo_accounts)}")
+        if built:
+            # Photo diagnosis: synthetic photos with scouting records, staff labels, a model.
+            demo_vision.load(uow, seed)
+            step("Chẩn đoán ảnh / photo diagnosis: ảnh mẫu, nhãn, mô hình")
         now = clock.now()
         monitoring = demo_monitor.build(uow, now, seed,
                                         demo_monitor.scenario_for(now, scenario))

@@ -58,7 +58,7 @@ from nongso.trace.services.from_diary import (
     record_sale,
     withdraw_deleted,
 )
-from nongso.trace.services.identifiers import digital_link, set_company_prefix
+from nongso.trace.services.identifiers import digital_link, parse_gs1_code, set_company_prefix
 from nongso.trace.services.labels import item_qr, label_sheet, lot_qr
 from nongso.trace.services.lake import EVENT_ROW_COLUMNS, event_rows
 from nongso.trace.services.lineage import step_label
@@ -158,6 +158,7 @@ __all__ = [
     "ocop_image",
     "ocop_portal_fields",
     "overview",
+    "parse_gs1_code",
     "query_events",
     "recall_trace",
     "record_processing",

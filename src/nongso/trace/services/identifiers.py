@@ -14,7 +14,12 @@ from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
 from nongso.trace import epcis, store
-from nongso.trace.digital_link import build_digital_link
+from nongso.trace.digital_link import (
+    DigitalLink,
+    build_digital_link,
+    parse_digital_link,
+    parse_element_string,
+)
 from nongso.trace.gs1 import GS1Error, check_digit, make_gtin
 from nongso.trace.models import CompanyPrefix, Location, Product
 from nongso.trace.schemas import CompanyPrefixSet
@@ -105,3 +110,20 @@ def _allocate_sscc(session: Session, organisation_id: int | None) -> tuple[str, 
     reference = str(n).zfill(16 - len(prefix))
     body = "0" + prefix + reference
     return body + check_digit(body), f"urn:epc:id:sscc:{prefix}.0{reference}"
+
+
+def parse_gs1_code(text: str) -> tuple[str, str | None, str | None]:
+    """The (GTIN-14, lot, serial) of a scanned GS1 code: a Digital Link URI, an element
+    string "(01)…[(10)…][(21)…]" or a bare GTIN-8/12/13/14 (for the scanner of the vision
+    domain). Raises ValidationFailed (vi/en) naming the GS1 rule the code breaks: a wrong
+    check digit, a lot outside GS1's character set, a path that is not a Digital Link…"""
+    try:
+        if text.lower().startswith(("http://", "https://")):
+            link = parse_digital_link(text)
+        elif text.startswith("("):
+            link = parse_element_string(text)
+        else:
+            link = DigitalLink(text)
+    except GS1Error as exc:
+        raise _gs1_field_error(exc, "code") from exc
+    return link.gtin, link.lot, link.serial
