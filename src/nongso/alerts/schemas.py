@@ -145,3 +145,27 @@ class EvaluationReport(BaseModel):
     cleared: int = 0
     escalated: int = 0
     deliveries: int = 0
+
+
+class ExternalFinding(BaseModel):
+    """A condition another domain found (e.g. an abnormal market price), raised through
+    :func:`nongso.alerts.services.reconcile_findings` like the alerts of the rules: one open
+    alert per ``key``, updated when its severity changes, cleared when no longer found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=300)
+    rule_id: str = Field(min_length=1, max_length=80)
+    severity: SeverityName
+    subject: str = Field(min_length=1, max_length=100)
+    headline_vi: str = Field(min_length=1, max_length=300)
+    headline_en: str = Field(min_length=1, max_length=300)
+    description_vi: str = Field(max_length=4000)
+    description_en: str = Field(max_length=4000)
+    source: str = Field(max_length=1000)
+    province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
+    communes: list[str] = Field(default_factory=list, max_length=500)
+    crops: list[str] = Field(default_factory=list, max_length=20)
+    # (ISO date or time, value, quantity) that triggered it.
+    values: list[TriggerValuePublic] = Field(default_factory=list, max_length=100)
+    level: int = Field(default=0, ge=0, le=10)

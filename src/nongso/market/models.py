@@ -233,6 +233,7 @@ class Listing(Audited, Base):
     price_unit: Mapped[str] = mapped_column(String(50))  # "kg", "hộp 2 kg", ...
     gtin: Mapped[str | None] = mapped_column(String(14))  # the traceability product
     lot_id: Mapped[int | None]  # a traceability lot whose page is linked
+    trace_link: Mapped[str | None] = mapped_column(String(300))  # its GS1 Digital Link
     ocop_product_id: Mapped[int | None] = mapped_column(index=True)
     published: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

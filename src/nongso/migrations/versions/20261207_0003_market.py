@@ -100,6 +100,7 @@ def upgrade() -> None:
     sa.Column('price_unit', sa.String(length=50), nullable=False),
     sa.Column('gtin', sa.String(length=14), nullable=True),
     sa.Column('lot_id', sa.Integer(), nullable=True),
+    sa.Column('trace_link', sa.String(length=300), nullable=True),
     sa.Column('ocop_product_id', sa.Integer(), nullable=True),
     sa.Column('published', sa.Boolean(), nullable=False),
     sa.Column('created_at', nongso.core.db.UTCDateTime(timezone=True), nullable=False),

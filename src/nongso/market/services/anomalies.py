@@ -1,0 +1,233 @@
+"""Price anomaly warnings: the FAO GIEWS IPA of every series, and the alerts it raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import String, cast, select
+
+from nongso.alerts import services as alerts
+from nongso.alerts.schemas import ExternalFinding, TriggerValuePublic
+from nongso.core import clock
+from nongso.core.i18n import format_number
+from nongso.core.permissions import require_role
+from nongso.core.uow import UnitOfWork
+from nongso.market import catalogue, ipa
+from nongso.market.models import PriceMonth, PriceSeries
+from nongso.market.schemas import AnomalyReport, AnomalyStatus, IpaPoint, SeriesPublic
+from nongso.market.services.common import province_code
+from nongso.market.services.prices import place_names, series_public
+
+RULE = "market.price_anomaly"
+SCOPE = RULE + "|"
+SOURCE = ("FAO GIEWS Indicator of Price Anomalies (Baquedano, FAO 2015): IPA = 0.4·z(CQGR) + "
+          "0.6·z(CAGR); normal < 0.5, watch 0.5–1, alert ≥ 1")
+
+
+@dataclass
+class Loaded:
+    series: list[tuple[int, str, str, str]]  # id, product, level, place
+    matrix: ipa.IpaMatrix | None
+    months: list[int]  # months with quotes per series
+
+
+def _month_index(text: str) -> int:
+    return int(text[:4]) * 12 + int(text[5:7]) - 1
+
+
+def load(uow: UnitOfWork, province: str, current: dt.date,
+         series_ids: list[int] | None = None) -> Loaded:
+    """Every series of the province (or those asked for) as a months × series matrix of
+    monthly means, up to the current month."""
+    s = uow.session
+    stmt = select(PriceSeries.id, PriceSeries.product_code, PriceSeries.level,
+                  PriceSeries.place_code).where(PriceSeries.province_code == province)
+    if series_ids is not None:
+        stmt = stmt.where(PriceSeries.id.in_(series_ids))
+    series = [tuple(r) for r in s.execute(stmt.order_by(PriceSeries.id))]
+    if not series:
+        return Loaded([], None, [])
+    index = {r[0]: k for k, r in enumerate(series)}
+    mstmt = select(PriceMonth.series_id, cast(PriceMonth.month, String), PriceMonth.n,
+                   PriceMonth.total_vnd_per_kg).where(PriceMonth.n > 0)
+    if series_ids is not None:
+        mstmt = mstmt.where(PriceMonth.series_id.in_(series_ids))
+    else:
+        mstmt = mstmt.join(PriceSeries, PriceSeries.id == PriceMonth.series_id).where(
+            PriceSeries.province_code == province)
+    rows = s.execute(mstmt).all()
+    end = current.year * 12 + current.month - 1
+    if not rows:
+        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),  # type: ignore[arg-type]
+                      [0] * len(series))
+    sid, month_text, n, total = zip(*rows, strict=True)
+    months = np.array([_month_index(t) for t in month_text])
+    first = int(months.min())
+    end = max(end, int(months.max()))
+    width = end - first + 1
+    values = np.full((len(series), width), np.nan)
+    r = np.array([index[i] for i in sid])
+    values[r, months - first] = np.array(total, dtype=np.float64) / np.array(n, dtype=np.float64)
+    counts = np.bincount(r, minlength=len(series))
+    start = dt.date(first // 12, first % 12 + 1, 1)
+    return Loaded(series, ipa.compute(values, start, catalogue.settings().ipa_gamma,  # type: ignore[arg-type]
+                                      catalogue.settings().ipa_min_years),
+                  [int(c) for c in counts])
+
+
+def _num(value: float | None, lang: str, digits: int = 2) -> str:
+    return format_number(value, lang, digits) if value is not None else "—"
+
+
+def explain(latest: ipa.Latest, lang: str) -> str:
+    """Why a series warns, or why it cannot."""
+    cfg = catalogue.settings()
+    month = latest.month.strftime("%m/%Y") if latest.month else ""
+    vi = lang == "vi"
+    match latest.status:
+        case "no_data":
+            return "Chưa có giá nào." if vi else "No price yet."
+        case "stale":
+            return (f"Không cảnh báo: số liệu mới nhất là tháng {month}, cũ hơn "
+                    f"{cfg.ipa_max_age_months} tháng." if vi else
+                    f"No warning: the latest data are of {month}, older than "
+                    f"{cfg.ipa_max_age_months} months.")
+        case "missing_lag":
+            return (f"Chưa tính được IPA tháng {month}: thiếu giá 3 tháng hoặc 12 tháng trước."
+                    if vi else f"No IPA for {month}: the price three or twelve months "
+                    "earlier is missing.")
+        case "insufficient_history":
+            return (f"Không cảnh báo: tháng {month[:2]} mới có {latest.years} năm số liệu, "
+                    f"cần ít nhất {cfg.ipa_min_years} năm để so sánh với các năm trước." if vi
+                    else f"No warning: month {month[:2]} has {latest.years} years of data; "
+                    f"at least {cfg.ipa_min_years} are needed to compare with earlier years.")
+        case "no_variation":
+            return ("Chưa tính được IPA: tốc độ tăng giá các năm như nhau (độ lệch chuẩn bằng 0)."
+                    if vi else "No IPA: the growth rates are the same every year (standard "
+                    "deviation 0).")
+    words = {"normal": ("bình thường", "normal"), "watch": ("cần theo dõi", "watch"),
+             "alert": ("cao bất thường", "abnormally high")}[latest.status]
+    ipa_text = _num(latest.ipa, lang)
+    return (f"Tháng {month}: IPA = {ipa_text} ({words[0]}; z quý {_num(latest.z_q, lang)}, "
+            f"z năm {_num(latest.z_a, lang)}, {latest.years} năm)." if vi else
+            f"{month}: IPA = {ipa_text} ({words[1]}; quarterly z {_num(latest.z_q, lang)}, "
+            f"annual z {_num(latest.z_a, lang)}, {latest.years} years).")
+
+
+def _status(m: ipa.IpaMatrix, row: int, current: dt.date) -> ipa.Latest:
+    cfg = catalogue.settings()
+    return ipa.latest(m, row, current, min_years=cfg.ipa_min_years,
+                      max_age_months=cfg.ipa_max_age_months, watch=cfg.ipa_watch,
+                      alert=cfg.ipa_alert)
+
+
+def _statuses(uow: UnitOfWork, lang: str, series_ids: list[int] | None = None
+              ) -> tuple[dt.date, Loaded, list[tuple[SeriesPublic, ipa.Latest]]]:
+    current = clock.today_vn().replace(day=1)
+    province = province_code()
+    with uow:
+        loaded = load(uow, province, current, series_ids)
+        names = place_names(uow, province)
+        out = []
+        if loaded.matrix is not None:
+            for k, (sid, product, level, place) in enumerate(loaded.series):
+                latest = _status(loaded.matrix, k, current)
+                out.append((series_public(sid, product, level, place, loaded.months[k],
+                                          latest.month, latest.price, names, lang), latest))
+    return current, loaded, out
+
+
+def _public(sp: SeriesPublic, latest: ipa.Latest, lang: str) -> AnomalyStatus:
+    return AnomalyStatus(series=sp, status=latest.status, month=latest.month,
+                         price=latest.price, ipa=latest.ipa, years=latest.years,
+                         age_months=latest.age_months, explanation=explain(latest, lang))
+
+
+def anomaly_report(uow: UnitOfWork, lang: str = "vi", everything: bool = False
+                   ) -> AnomalyReport:
+    """The latest IPA of every series of the province: counts by status and the warnings
+    (``everything``: every series, with why it does or does not warn)."""
+    current, _loaded, statuses = _statuses(uow, lang)
+    counts: dict[str, int] = {}
+    for _, latest in statuses:
+        counts[latest.status] = counts.get(latest.status, 0) + 1
+    rows = [_public(sp, latest, lang) for sp, latest in statuses
+            if everything or latest.warns]
+    rows.sort(key=lambda r: (-(r.ipa or -99) if r.status in ("watch", "alert") else 99,
+                             r.series.product_code, r.series.level, r.series.place_code))
+    return AnomalyReport(current_month=current, series=len(statuses), counts=counts,
+                         warnings=rows)
+
+
+def series_ipa(uow: UnitOfWork, series_id: int, lang: str = "vi"
+               ) -> tuple[list[IpaPoint], AnomalyStatus]:
+    _current, loaded, statuses = _statuses(uow, lang, [series_id])
+    m = loaded.matrix
+    if m is None or not statuses:
+        from nongso.core.errors import not_found
+
+        raise not_found("chuỗi giá", "price series", series_id)
+    points = []
+    for col in range(m.prices.shape[1]):
+        if not np.isfinite(m.prices[0, col]):
+            continue
+        points.append(IpaPoint(month=m.month(col), cqgr=_f(m.cqgr[0, col]),
+                               cagr=_f(m.cagr[0, col]), z_q=_f(m.z_q[0, col]),
+                               z_a=_f(m.z_a[0, col]), ipa=_f(m.ipa[0, col])))
+    sp, latest = statuses[0]
+    return points, _public(sp, latest, lang)
+
+
+def _f(value: float) -> float | None:
+    return round(float(value), 6) if np.isfinite(value) else None
+
+
+def evaluate(uow: UnitOfWork) -> AnomalyReport:
+    """Compute every series' IPA and keep the price alerts equal to the warnings: raised
+    (watch: minor, alert: moderate), updated, cleared when the price is normal again or the
+    data became too old. Sent through the alert channels (subscriptions by commune, crop,
+    rule ``market.price_anomaly``)."""
+    require_role(uow.principal, "province_officer")
+    report_vi = anomaly_report(uow, "vi")
+    report_en = {r.series.id: r for r in anomaly_report(uow, "en").warnings}
+    province = province_code()
+    from nongso.units import services as units
+
+    with uow:
+        communes = [c.code for c in units.communes_of_province(uow, province)]
+        findings = []
+        for r in report_vi.warnings:
+            en = report_en[r.series.id]
+            product = catalogue.product(r.series.product_code)
+            place_communes = [r.series.place_code] if len(r.series.place_code) == 5 \
+                else communes
+            word_vi = "cao bất thường" if r.status == "alert" else "cần theo dõi"
+            word_en = "abnormally high" if r.status == "alert" else "on watch"
+            month = r.month.strftime("%m/%Y") if r.month else ""
+            findings.append(ExternalFinding(
+                key=f"{SCOPE}series{r.series.id}", rule_id=RULE,
+                severity="moderate" if r.status == "alert" else "minor",
+                subject=r.series.product_code,
+                headline_vi=f"Giá {r.series.product_name} ({r.series.level_name.lower()}, "
+                            f"{r.series.place_name}) {word_vi} tháng {month}"[:300],
+                headline_en=f"{en.series.product_name} price ({en.series.level_name.lower()}, "
+                            f"{en.series.place_name}) {word_en} in {month}"[:300],
+                description_vi=f"{r.explanation} Giá bình quân tháng: "
+                               f"{format_number(r.price, 'vi')} đ/kg.",
+                description_en=f"{en.explanation} Monthly mean price: "
+                               f"{format_number(r.price, 'en')} VND/kg.",
+                source=SOURCE, province_code=province, communes=place_communes,
+                crops=[product.crop] if product else [],
+                values=[TriggerValuePublic(at=r.month.isoformat() if r.month else "",
+                                           value=round(r.ipa or 0.0, 4), quantity="ipa"),
+                        TriggerValuePublic(at=r.month.isoformat() if r.month else "",
+                                           value=round(r.price or 0.0, 1),
+                                           quantity="price_vnd_per_kg")],
+                level=2 if r.status == "alert" else 1))
+        outcome = alerts.reconcile_findings(uow, SCOPE, findings)
+        uow.commit()
+    report_vi.raised, report_vi.updated, report_vi.cleared = (
+        outcome.raised, outcome.updated, outcome.cleared)
+    return report_vi
