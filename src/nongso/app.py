@@ -17,6 +17,7 @@ from nongso.alerts.api import router as alerts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
+from nongso.market.api import router as market_router
 from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
@@ -56,6 +57,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(alerts_router)
     api.include_router(diary_router)
     api.include_router(trace_api.router)
+    api.include_router(market_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)

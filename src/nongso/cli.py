@@ -9,6 +9,7 @@ import typer
 from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
 from nongso.diary.cli import app as diary_app
+from nongso.market.cli import app as market_app
 from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
 from nongso.trace.cli import app as trace_app
@@ -23,6 +24,7 @@ app.add_typer(mqtt_app, name="mqtt")
 app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
+app.add_typer(market_app, name="market")
 app.command("demo")(demo_command)
 
 

@@ -1,7 +1,7 @@
 """Use cases of the market (one module per use case; the public functions are re-exported
 here, and other domains call only these)."""
 
-from nongso.market.services.anomalies import anomaly_report, series_ipa
+from nongso.market.services.anomalies import anomaly_report, series_detail, series_ipa
 from nongso.market.services.anomalies import evaluate as evaluate_anomalies
 from nongso.market.services.equipment import (
     add_maintenance,
@@ -91,6 +91,7 @@ __all__ = [
     "respond",
     "run_matching",
     "search",
+    "series_detail",
     "series_ipa",
     "set_fx_rate",
     "slots",

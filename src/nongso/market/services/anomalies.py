@@ -16,7 +16,14 @@ from nongso.core.permissions import require_role
 from nongso.core.uow import UnitOfWork
 from nongso.market import catalogue, ipa
 from nongso.market.models import PriceMonth, PriceSeries
-from nongso.market.schemas import AnomalyReport, AnomalyStatus, IpaPoint, SeriesPublic
+from nongso.market.schemas import (
+    AnomalyReport,
+    AnomalyStatus,
+    IpaPoint,
+    MonthPoint,
+    SeriesDetail,
+    SeriesPublic,
+)
 from nongso.market.services.common import province_code
 from nongso.market.services.prices import place_names, series_public
 
@@ -231,3 +238,15 @@ def evaluate(uow: UnitOfWork) -> AnomalyReport:
     report_vi.raised, report_vi.updated, report_vi.cleared = (
         outcome.raised, outcome.updated, outcome.cleared)
     return report_vi
+
+
+def series_detail(uow: UnitOfWork, series_id: int, lang: str = "vi") -> SeriesDetail:
+    """A series' monthly means, its IPA month by month and what its latest month says."""
+    from nongso.market.services.prices import get_series, monthly
+
+    with uow:
+        get_series(uow.session, series_id)
+        history = [MonthPoint(month=m, price=round(mean, 2), quotes=n)
+                   for m, n, mean in monthly(uow.session, series_id)]
+    points, latest = series_ipa(uow, series_id, lang)
+    return SeriesDetail(series=latest.series, history=history, ipa=points, latest=latest)

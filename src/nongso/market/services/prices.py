@@ -449,11 +449,15 @@ _COLUMNS_VI = {"product": "Mặt hàng", "level": "Cấp thị trường", "plac
                "usd_rate": "Tỷ giá", "source": "Nguồn"}
 
 
+_COLUMNS_EN = {"observed_on": "date", "place_code": "place", "usd_vnd_rate": "usd_rate"}
+
+
 def _row_errors(number: int, errors: Sequence[FieldError], lang: str) -> list[RowError]:
     out = []
     for e in errors:
         column = e.loc.split("/")[-1]
-        label = _COLUMNS_VI.get(column, column) if lang == "vi" else column
+        label = _COLUMNS_VI.get(column, column) if lang == "vi" else _COLUMNS_EN.get(column,
+                                                                                    column)
         text = e.message_vi if lang == "vi" else e.message_en
         prefix = f"Dòng {number}, cột {label}: " if lang == "vi" else \
             f"Row {number}, column {label}: "
