@@ -188,7 +188,7 @@ def series_ipa(uow: UnitOfWork, series_id: int, lang: str = "vi"
 
 
 def _f(value: float) -> float | None:
-    return round(float(value), 6) if np.isfinite(value) else None
+    return float(value) if np.isfinite(value) else None
 
 
 def evaluate(uow: UnitOfWork) -> AnomalyReport:

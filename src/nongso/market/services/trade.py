@@ -318,8 +318,9 @@ def _proposal_publics(uow: UnitOfWork, rows: Sequence[Proposal]) -> list[Proposa
         Supply.id.in_({p.supply_id for p in rows})))} if rows else {}
     demands = {r.id: r for r in s.scalars(select(Demand).where(
         Demand.id.in_({p.demand_id for p in rows})))} if rows else {}
-    agreements = dict(s.execute(select(Agreement.proposal_id, Agreement.id).where(
-        Agreement.proposal_id.in_([p.id for p in rows])))) if rows else {}
+    agreements: dict[int | None, int] = {
+        pid: aid for pid, aid in s.execute(select(Agreement.proposal_id, Agreement.id).where(
+            Agreement.proposal_id.in_([p.id for p in rows])))} if rows else {}
     names = registry.organisation_names(
         uow, [*(x.organisation_id for x in supplies.values()),
               *(x.organisation_id for x in demands.values())])
