@@ -16,10 +16,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+import shapely
 from pyproj import Geod, Transformer
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 VN_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 GEOD = Geod(ellps="WGS84")
@@ -118,7 +119,9 @@ def _to_utm() -> Transformer:
 
 
 def projected(geometry: dict[str, Any]) -> BaseGeometry:
-    return transform(_to_utm().transform, shape(geometry))
+    t = _to_utm()
+    return shapely.transform(shape(geometry), lambda xy: np.column_stack(
+        t.transform(xy[:, 0], xy[:, 1])))
 
 
 def adjacent_groups(fields: Sequence[tuple[int, dict[str, Any]]], gap_m: float
