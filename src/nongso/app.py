@@ -26,6 +26,7 @@ from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
+from nongso.web import market as market_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
@@ -68,6 +69,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(diary_pages.router)
     app.include_router(trace_api.epcis_router)
     app.include_router(trace_pages.router)
+    app.include_router(market_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
