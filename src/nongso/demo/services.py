@@ -16,6 +16,7 @@ from nongso.core.db import sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
+from nongso.demo import market as demo_market
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
 from nongso.demo import trace as demo_trace
@@ -43,6 +44,7 @@ class DemoResult:
     observations: int = 0
     alerts: int = 0
     trace_links: list[str] = field(default_factory=list)
+    market: demo_market.MarketDemo | None = None
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -67,6 +69,7 @@ def build_demo(
         )
         built = False
         trace_links: list[str] = []
+        market_demo = None
         if not already:
             province = units.get_unit(uow, province_code)
             data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale,
@@ -106,6 +109,9 @@ def build_demo(
             # Lots, QR codes and journeys from the field to the shop; OCOP products.
             trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
             trace_links = trace_demo.links
+            # Seven years of prices with anomalies, harvests and demand, listings, machines.
+            market_demo = demo_market.load(uow, province_code, clock.today_vn(), clock.now(),
+                                           seed)
         demo_accounts = _demo_accounts(uow, province_code, password)
         monitoring = demo_monitor.build(uow, clock.now(), seed)
         counts = [
@@ -115,7 +121,7 @@ def build_demo(
         uow.commit()
         return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
                           monitoring.stations, monitoring.observations, monitoring.alerts,
-                          trace_links)
+                          trace_links, market_demo)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:
