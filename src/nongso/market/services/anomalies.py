@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 
 from nongso.alerts import services as alerts
 from nongso.alerts.schemas import ExternalFinding, TriggerValuePublic
@@ -15,7 +15,7 @@ from nongso.core.i18n import format_number
 from nongso.core.permissions import require_role
 from nongso.core.uow import UnitOfWork
 from nongso.market import catalogue, ipa
-from nongso.market.models import PriceMonth, PriceSeries
+from nongso.market.models import PriceSeries
 from nongso.market.schemas import (
     AnomalyReport,
     AnomalyStatus,
@@ -40,47 +40,63 @@ class Loaded:
     months: list[int]  # months with quotes per series
 
 
-def _month_index(text: str) -> int:
-    return int(text[:4]) * 12 + int(text[5:7]) - 1
+def _month_index_sql(dialect: str) -> str:
+    """The SQL expression of a month's index (year × 12 + month − 1) on each database."""
+    if dialect == "postgresql":
+        return "(EXTRACT(YEAR FROM m.month) * 12 + EXTRACT(MONTH FROM m.month) - 1)::int"
+    return ("(CAST(substr(m.month, 1, 4) AS INTEGER) * 12 "
+            "+ CAST(substr(m.month, 6, 2) AS INTEGER) - 1)")
 
 
 def load(uow: UnitOfWork, province: str, current: dt.date,
          series_ids: list[int] | None = None) -> Loaded:
     """Every series of the province (or those asked for) as a months × series matrix of
-    monthly means, up to the current month."""
+    monthly means, up to the current month. Read with plain SQL (one pass over the monthly
+    rows, no ORM objects: 840,000 rows for 10,000 series of seven years)."""
     s = uow.session
     stmt = select(PriceSeries.id, PriceSeries.product_code, PriceSeries.level,
                   PriceSeries.place_code).where(PriceSeries.province_code == province)
     if series_ids is not None:
         stmt = stmt.where(PriceSeries.id.in_(series_ids))
-    series = [tuple(r) for r in s.execute(stmt.order_by(PriceSeries.id))]
+    series = [(int(a), str(b), str(c), str(d)) for a, b, c, d in
+              s.connection().execute(stmt.order_by(PriceSeries.id))]
+    end = current.year * 12 + current.month - 1
     if not series:
         return Loaded([], None, [])
-    index = {r[0]: k for k, r in enumerate(series)}
-    mstmt = select(PriceMonth.series_id, cast(PriceMonth.month, String), PriceMonth.n,
-                   PriceMonth.total_vnd_per_kg).where(PriceMonth.n > 0)
+    conn = s.connection()
+    # An installation serves one province: every monthly row is read and the rows of series
+    # not asked for are dropped below (cheaper than a join on SQLite).
+    where = "m.n > 0"
     if series_ids is not None:
-        mstmt = mstmt.where(PriceMonth.series_id.in_(series_ids))
-    else:
-        mstmt = mstmt.join(PriceSeries, PriceSeries.id == PriceMonth.series_id).where(
-            PriceSeries.province_code == province)
-    rows = s.execute(mstmt).all()
-    end = current.year * 12 + current.month - 1
+        where += " AND m.series_id IN (" + ",".join(str(int(i)) for i in series_ids) + ")"
+    sql = (f"SELECT m.series_id, {_month_index_sql(conn.dialect.name)}, m.n, "
+           f"m.total_vnd_per_kg FROM market_price_months m WHERE {where}")
+    # The DB-API cursor's plain tuples (SQLAlchemy rows would be probed one by one by numpy).
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    ids = np.array([r[0] for r in series], dtype=np.int64)
     if not rows:
-        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),  # type: ignore[arg-type]
+        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),
                       [0] * len(series))
-    sid, month_text, n, total = zip(*rows, strict=True)
-    months = np.array([_month_index(t) for t in month_text])
+    data = np.array(rows, dtype=np.float64)
+    data = data[np.isin(data[:, 0].astype(np.int64), ids)]
+    if data.size == 0:
+        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),
+                      [0] * len(series))
+    months = data[:, 1].astype(np.int64)
     first = int(months.min())
     end = max(end, int(months.max()))
-    width = end - first + 1
-    values = np.full((len(series), width), np.nan)
-    r = np.array([index[i] for i in sid])
-    values[r, months - first] = np.array(total, dtype=np.float64) / np.array(n, dtype=np.float64)
+    values = np.full((len(series), end - first + 1), np.nan)
+    r = np.searchsorted(ids, data[:, 0].astype(np.int64))
+    values[r, months - first] = data[:, 3] / data[:, 2]
     counts = np.bincount(r, minlength=len(series))
     start = dt.date(first // 12, first % 12 + 1, 1)
-    return Loaded(series, ipa.compute(values, start, catalogue.settings().ipa_gamma,  # type: ignore[arg-type]
-                                      catalogue.settings().ipa_min_years),
+    cfg = catalogue.settings()
+    return Loaded(series, ipa.compute(values, start, cfg.ipa_gamma, cfg.ipa_min_years),
                   [int(c) for c in counts])
 
 
