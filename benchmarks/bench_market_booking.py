@@ -1,5 +1,6 @@
 """Booking confirmation under load: rounds of 100 concurrent booking requests against a real
-uvicorn server (each a different free slot, so every one is confirmed).
+uvicorn server in its own process (``nongso serve``'s stack: one process, FastAPI's thread
+pool), each for a different free slot, so every one is confirmed.
 
 Measured: the latency of each confirmed booking (HTTP 201), p50/p95/p99. Baseline in the same
 run and under the same concurrency: an authenticated read of the same machine
@@ -13,21 +14,20 @@ import asyncio
 import datetime as dt
 import os
 import socket
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import httpx
-import uvicorn
 from _common import emit, percentiles
 from _market import SCALE, databases
 
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
-from nongso.app import create_app
 from nongso.core.permissions import SYSTEM
 from nongso.market import services
 from nongso.market.schemas import EquipmentCreate
@@ -38,17 +38,28 @@ from nongso.units import services as units
 CONCURRENCY = 100
 
 
-def _serve(platform: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+def _serve(url_db: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(platform), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+    env = {**os.environ, "NONGSO_DATABASE_URL": url_db,
+           "NONGSO_VAR_DIR": tempfile.mkdtemp(prefix="nongso-bench-var-"),
+           "NONGSO_SECRET_KEY": "bench-secret"}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory",
+                             "nongso.app:create_app", "--host", "127.0.0.1", "--port",
+                             str(port), "--log-level", "warning"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("the benchmark server did not start")
+        time.sleep(0.2)
 
 
 async def _round(url: str, token: str, bodies: list[dict[str, Any]], path: str | None = None
@@ -88,7 +99,7 @@ def main() -> None:
         machine = services.create_equipment(admin, EquipmentCreate(
             kind="drone", name="Drone benchmark", organisation_id=coop.id, rate_vnd=150_000,
             rate_unit="ha", lon=105.59, lat=10.44, working_radius_km=20))
-        server, thread, url = _serve(platform)
+        proc, url = _serve(platform.engine.url.render_as_string(hide_password=False))
         try:
             base = dt.datetime(2031, 1, 1, 6, 0)
             latencies: list[float] = []
@@ -110,11 +121,12 @@ def main() -> None:
                 reads.extend(s for _, s in asyncio.run(_round(
                     url, token, bodies, f"/api/v1/market/equipment/{machine.id}")))
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+            proc.terminate()
+            proc.wait(timeout=20)
         booked = percentiles(latencies)
         read = percentiles(reads)
-        emit(f"market_booking_{db}", concurrency=CONCURRENCY, rounds=rounds,
+        emit(f"market_booking_{db}",
+             loadavg_1m=round(os.getloadavg()[0], 1), concurrency=CONCURRENCY, rounds=rounds,
              statuses=statuses, confirmed=len(latencies), **booked,
              read_p95_ms=read["p95_ms"], ratio_p95_to_read=round(
                  booked["p95_ms"] / read["p95_ms"], 2),

@@ -45,7 +45,9 @@ def main() -> None:
             runs.append(time.perf_counter() - t0)
         assert report is not None and report.series == n
         best = min(runs)
-        emit(f"market_ipa_{db}", series=n, months=months, monthly_rows=len(rows),
+        emit(f"market_ipa_{db}",
+             loadavg_1m=round(os.getloadavg()[0], 1), series=n, months=months,
+             monthly_rows=len(rows),
              seconds=round(best, 3), seconds_runs=[round(r, 3) for r in runs],
              raw_select_seconds=round(raw_s, 3), ratio_to_raw_select=round(best / raw_s, 2),
              warnings=len(report.warnings), load_seconds=round(load_s, 1),

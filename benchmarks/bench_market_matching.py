@@ -87,7 +87,9 @@ def main() -> None:
         pure = matching.solve(s_in, d_in)
         solve_s = time.perf_counter() - t0
         assert abs(pure.total_kg - report.total_kg) < 1e-6
-        emit(f"market_matching_{db}", supplies=n, demands=n, candidate_pairs=report.candidates,
+        emit(f"market_matching_{db}",
+             loadavg_1m=round(os.getloadavg()[0], 1), supplies=n, demands=n,
+             candidate_pairs=report.candidates,
              proposals=len(report.proposals), matched_kg=report.total_kg,
              seconds=round(service_s, 3), solver_alone_seconds=round(solve_s, 3),
              ratio_to_solver=round(service_s / solve_s, 2), goal="< 5 s for 1,000 x 1,000",

@@ -8,7 +8,10 @@ the mean absolute error of those forecasts divided by the mean absolute error of
 in-sample seasonal naive forecast on the training data (lag ``m``: 12 for monthly prices,
 3 for the three rice seasons of a year), averaged over the origins.
 
-The best candidate is used only where its MASE < 1; otherwise the result says the model is no
+Each candidate is fitted once, on the data before the first origin; the forecast shown is the
+chosen model run forward with those parameters over all the data (no second search of the
+model space: half the work for AutoETS and AutoARIMA). The best candidate is used only where
+its MASE < 1; otherwise the result says the model is no
 better than "same month last year" and gives that forecast. A constant series (scale 0) gets
 its constant, and says so. Gaps are reported: up to ``max_fill`` missing steps in a row are
 filled by linear interpolation (and listed); before a longer gap the data are not used.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -108,6 +111,7 @@ class Score:
     model: str
     mase: float | None
     error: str | None = None
+    fitted: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -171,23 +175,23 @@ def _backtest_quiet(name: str, y: Array, m: int, h: int, cuts: list[int]) -> Sco
                 return Score(name, None, "constant")
             errors.append(float(np.mean(np.abs(y[cut:cut + h] - np.asarray(pred)))) / scale)
         value = float(np.mean(errors))
-        return Score(name, value if math.isfinite(value) else None)
+        return Score(name, value if math.isfinite(value) else None, fitted=model)
     except Exception as exc:  # a model that cannot fit this series is left out, and says so
         return Score(name, None, type(exc).__name__)
 
 
-def _fit_forecast(name: str, y: Array, m: int, h: int) -> Array:
-    if name == "seasonal_naive":
+def _run_forward(score: Score, y: Array, m: int, h: int) -> Array:
+    """The chosen model, with the parameters of its backtest fit, run over all the data."""
+    if score.model == "seasonal_naive":
         return seasonal_naive(y, m, h)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = _factory(name, m).fit(y)
-        return np.asarray(model.predict(h)["mean"], dtype=np.float64)
+        return np.asarray(score.fitted.forward(y, h)["mean"], dtype=np.float64)
 
 
 def forecast(values: Sequence[float | None], m: int = 12, h: int = 6, windows: int = 3,
-             step: int = 3, models: Sequence[str] = MODELS, max_fill: int = 2,
-             fit: Callable[[str, Array, int, int], Array] | None = None) -> ForecastResult:
+             step: int = 3, models: Sequence[str] = MODELS, max_fill: int = 2
+             ) -> ForecastResult:
     """Choose a model by rolling-origin MASE and forecast ``h`` steps (see the docstring)."""
     for name in models:
         if name not in MODELS:
@@ -221,7 +225,7 @@ def forecast(values: Sequence[float | None], m: int = 12, h: int = 6, windows: i
         reason = "seasonal_naive_best" if best.model == "seasonal_naive" else "not_better"
         return ForecastResult("seasonal_naive", None, best.model, scores, sn, sn, m, h, n, p,
                               [*notes, reason])
-    values_out = (fit or _fit_forecast)(best.model, y, m, h)
+    values_out = _run_forward(best, y, m, h)
     out = [round(float(v), 4) for v in values_out]
     if not all(math.isfinite(v) for v in out):
         return ForecastResult("seasonal_naive", None, best.model, scores, sn, sn, m, h, n, p,
