@@ -76,7 +76,11 @@ def test_warnings_go_out_as_alerts_and_clear(actors: Actors,
     alert = opened.items[0]
     assert alert.severity == "moderate" and alert.communes == [actors.commune_a]
     assert alert.crops == ["rice"] and "11/2026" in alert.headline_vi
-    assert "FAO GIEWS" in alert.source
+    assert "FAO GIEWS" in alert.source and alert.station_name.startswith("Lúa tươi thường")
+    cap = actors.client.get(f"/api/v1/alerts/{alert.id}/cap.xml")
+    assert cap.status_code == 200 and "market.price_anomaly" in cap.text
+    page = actors.client.get(f"/alerts/{alert.id}", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "FAO GIEWS" in page.text
     # Evaluated again: the same alert, no duplicate.
     again = market.evaluate_anomalies(actors.platform.uow(SYSTEM))
     assert (again.raised, again.updated, again.cleared) == (0, 0, 0)

@@ -105,3 +105,20 @@ def test_thresholds() -> None:
     assert ipa.classify(0.99) == "watch"
     assert ipa.classify(1.0) == "alert"
     assert ipa.classify(-3) == "normal"
+
+
+def test_latest_of_all_series_at_once_equals_one_by_one() -> None:
+    rng = np.random.default_rng(3)
+    prices = 5000 + rng.normal(0, 300, size=(40, 50)).cumsum(axis=1) * 0.1 + 2000
+    prices[1, :] = np.nan  # no data
+    prices[2, 45:] = np.nan  # stale
+    prices[3, 46] = np.nan  # a missing lag
+    prices[4, :30] = np.nan  # too few years
+    prices[5] = [5000 * 1.01 ** t for t in range(50)]  # no variation
+    prices[6, 49] *= 1.4  # an alert
+    m = ipa.compute(prices, START)
+    current = ipa.add_months(START, 50)
+    together = ipa.latest_all(m, current)
+    assert [ipa.latest(m, r, current) for r in range(40)] == together
+    assert {x.status for x in together} >= {"no_data", "stale", "missing_lag",
+                                              "insufficient_history", "no_variation", "alert"}

@@ -163,6 +163,8 @@ class ExternalFinding(BaseModel):
     description_vi: str = Field(max_length=4000)
     description_en: str = Field(max_length=4000)
     source: str = Field(max_length=1000)
+    # What it was found on (shown where the rules' alerts name their station).
+    station_name: str = Field(default="", max_length=200)
     province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
     communes: list[str] = Field(default_factory=list, max_length=500)
     crops: list[str] = Field(default_factory=list, max_length=20)

@@ -1164,7 +1164,7 @@ def reconcile_findings(uow: UnitOfWork, scope: str,
                     level=f.level, subject=f.subject, headline_vi=f.headline_vi,
                     headline_en=f.headline_en, description_vi=f.description_vi,
                     description_en=f.description_en, source=f.source, values=values,
-                    station_name="", province_code=f.province_code
+                    station_name=f.station_name, province_code=f.province_code
                     or get_settings().province_code, raised_at=now, updated_at=now,
                     evaluated_at=now, sequence=1)
                 s.add(alert)

@@ -76,27 +76,37 @@ def growth_rates(prices: Array) -> tuple[Array, Array]:
 
 
 def _zscores(rates: Array, weights: str) -> tuple[Array, npt.NDArray[np.int64]]:
+    """Expanding weighted z-scores per calendar month, in one pass over the years: running
+    sums of w, w·x and w·x² (a year's rank weight does not change when later years come)."""
     s, t = rates.shape
     z = np.full((s, t), np.nan)
     years = np.zeros((s, t), dtype=np.int64)
-    for col in range(t):
-        cols = np.arange(col % 12, col + 1, 12)  # the same calendar month, oldest first
-        x = rates[:, cols]
-        valid = np.isfinite(x)
-        count = valid.sum(axis=1)
-        years[:, col] = count
-        # Uniform, or the rank among the years with a value.
-        w = valid.astype(np.float64) if weights == "uniform" else np.cumsum(valid, axis=1) * valid
-        xv = np.where(valid, x, 0.0)
-        wsum = w.sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = (w * xv).sum(axis=1) / wsum
-            var = (w * (xv - mean[:, None]) ** 2).sum(axis=1) / wsum
-            sd = np.sqrt(var)
-            current = x[:, -1]
-            zc = (current - mean) / sd
-        zc[(sd <= 1e-12) | ~np.isfinite(zc)] = np.nan
-        z[:, col] = zc
+    for month in range(min(12, t)):
+        count = np.zeros(s, dtype=np.int64)
+        sw = np.zeros(s)
+        swx = np.zeros(s)
+        swxx = np.zeros(s)
+        for col in range(month, t, 12):
+            x = rates[:, col]
+            valid = np.isfinite(x)
+            count += valid
+            w = valid.astype(np.float64) if weights == "uniform" else count * valid
+            xv = np.where(valid, x, 0.0)
+            sw += w
+            swx += w * xv
+            swxx += w * xv * xv
+            years[:, col] = count
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = swx / sw
+                second = swxx / sw
+                var = second - mean * mean
+                sd = np.sqrt(np.maximum(var, 0.0))
+                zc = (x - mean) / sd
+            # No variation: the variance is within the rounding of the one-pass sums (relative
+            # to the second moment), e.g. a price growing at the same rate every year.
+            flat = ~(var > 1e-10 * second)
+            zc[flat | ~np.isfinite(zc)] = np.nan
+            z[:, col] = zc
     return z, years
 
 
@@ -172,3 +182,40 @@ def latest(m: IpaMatrix, row: int, current_month: dt.date, *, min_years: int = 3
     else:
         status = classify(float(m.ipa[row, col]), watch, alert)
     return Latest(status=status, **base)  # type: ignore[arg-type]
+
+
+def latest_all(m: IpaMatrix, current_month: dt.date, *, min_years: int = 3,
+               max_age_months: int = 2, watch: float = 0.5, alert: float = 1.0
+               ) -> list[Latest]:
+    """:func:`latest` of every series at once (the same rules, vectorised)."""
+    s, t = m.prices.shape
+    have = np.isfinite(m.prices)
+    any_data = have.any(axis=1)
+    col = np.where(any_data, t - 1 - np.argmax(have[:, ::-1], axis=1), 0)
+    rows = np.arange(s)
+    start = m.start.year * 12 + m.start.month - 1
+    now = current_month.year * 12 + current_month.month - 1
+    age = now - (start + col)
+    value = m.ipa[rows, col]
+    years = np.minimum(m.years_q[rows, col], m.years_a[rows, col])
+    lags = np.isfinite(m.cqgr[rows, col]) & np.isfinite(m.cagr[rows, col])
+    status = np.select(
+        [~any_data, age > max_age_months, ~lags, years < min_years, ~np.isfinite(value),
+         value >= alert, value >= watch],
+        ["no_data", "stale", "missing_lag", "insufficient_history", "no_variation", "alert",
+         "watch"], default="normal")
+
+    def floats(a: Array) -> list[float | None]:
+        return [None if not np.isfinite(v) else float(v) for v in a.tolist()]
+
+    prices, ipas = floats(m.prices[rows, col]), floats(value)
+    zqs, zas = floats(m.z_q[rows, col]), floats(m.z_a[rows, col])
+    out = []
+    for k, (st, c, y, a) in enumerate(zip(status.tolist(), col.tolist(), years.tolist(),
+                                          age.tolist(), strict=True)):
+        if st == "no_data":
+            out.append(Latest("no_data", None, None, None, None, None, 0, None))
+            continue
+        out.append(Latest(st, add_months(m.start, c), prices[k], ipas[k], zqs[k], zas[k],
+                          int(y), int(a)))
+    return out

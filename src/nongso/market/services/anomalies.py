@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,6 @@ from nongso.market.schemas import (
     IpaPoint,
     MonthPoint,
     SeriesDetail,
-    SeriesPublic,
 )
 from nongso.market.services.common import province_code
 from nongso.market.services.prices import place_names, series_public
@@ -71,28 +71,31 @@ def load(uow: UnitOfWork, province: str, current: dt.date,
         where += " AND m.series_id IN (" + ",".join(str(int(i)) for i in series_ids) + ")"
     sql = (f"SELECT m.series_id, {_month_index_sql(conn.dialect.name)}, m.n, "
            f"m.total_vnd_per_kg FROM market_price_months m WHERE {where}")
-    # The DB-API cursor's plain tuples (SQLAlchemy rows would be probed one by one by numpy).
+    # Straight from the DB-API cursor into one array (no row objects, no list of tuples).
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql)
-        rows = cursor.fetchall()
+        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
     finally:
         cursor.close()
+    data = flat.reshape(-1, 4)
     ids = np.array([r[0] for r in series], dtype=np.int64)
-    if not rows:
-        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),
-                      [0] * len(series))
-    data = np.array(rows, dtype=np.float64)
-    data = data[np.isin(data[:, 0].astype(np.int64), ids)]
     if data.size == 0:
         return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),
                       [0] * len(series))
+    sids = data[:, 0].astype(np.int64)
     months = data[:, 1].astype(np.int64)
+    means = data[:, 3] / data[:, 2]
+    keep = np.isin(sids, ids)
+    sids, months, means = sids[keep], months[keep], means[keep]
+    if sids.size == 0:
+        return Loaded(series, ipa.compute(np.full((len(series), 1), np.nan), current),
+                      [0] * len(series))
     first = int(months.min())
     end = max(end, int(months.max()))
     values = np.full((len(series), end - first + 1), np.nan)
-    r = np.searchsorted(ids, data[:, 0].astype(np.int64))
-    values[r, months - first] = data[:, 3] / data[:, 2]
+    r = np.searchsorted(ids, sids)
+    values[r, months - first] = means
     counts = np.bincount(r, minlength=len(series))
     start = dt.date(first // 12, first % 12 + 1, 1)
     cfg = catalogue.settings()
@@ -139,54 +142,62 @@ def explain(latest: ipa.Latest, lang: str) -> str:
             f"annual z {_num(latest.z_a, lang)}, {latest.years} years).")
 
 
-def _status(m: ipa.IpaMatrix, row: int, current: dt.date) -> ipa.Latest:
-    cfg = catalogue.settings()
-    return ipa.latest(m, row, current, min_years=cfg.ipa_min_years,
-                      max_age_months=cfg.ipa_max_age_months, watch=cfg.ipa_watch,
-                      alert=cfg.ipa_alert)
+@dataclass(frozen=True)
+class _Row:
+    """One series' latest month; its public record is built only when it is shown."""
+
+    sid: int
+    product: str
+    level: str
+    place: str
+    months: int
+    latest: ipa.Latest
+
+    def public(self, names: dict[str, str], lang: str) -> AnomalyStatus:
+        sp = series_public(self.sid, self.product, self.level, self.place, self.months,
+                           self.latest.month, self.latest.price, names, lang)
+        x = self.latest
+        return AnomalyStatus(series=sp, status=x.status, month=x.month, price=x.price,
+                             ipa=x.ipa, years=x.years, age_months=x.age_months,
+                             explanation=explain(x, lang))
 
 
-def _statuses(uow: UnitOfWork, lang: str, series_ids: list[int] | None = None
-              ) -> tuple[dt.date, Loaded, list[tuple[SeriesPublic, ipa.Latest]]]:
+def _statuses(uow: UnitOfWork, series_ids: list[int] | None = None
+              ) -> tuple[dt.date, Loaded, list[_Row], dict[str, str]]:
     current = clock.today_vn().replace(day=1)
     province = province_code()
+    cfg = catalogue.settings()
     with uow:
         loaded = load(uow, province, current, series_ids)
         names = place_names(uow, province)
-        out = []
-        if loaded.matrix is not None:
-            for k, (sid, product, level, place) in enumerate(loaded.series):
-                latest = _status(loaded.matrix, k, current)
-                out.append((series_public(sid, product, level, place, loaded.months[k],
-                                          latest.month, latest.price, names, lang), latest))
-    return current, loaded, out
-
-
-def _public(sp: SeriesPublic, latest: ipa.Latest, lang: str) -> AnomalyStatus:
-    return AnomalyStatus(series=sp, status=latest.status, month=latest.month,
-                         price=latest.price, ipa=latest.ipa, years=latest.years,
-                         age_months=latest.age_months, explanation=explain(latest, lang))
+    rows: list[_Row] = []
+    if loaded.matrix is not None:
+        latest = ipa.latest_all(loaded.matrix, current, min_years=cfg.ipa_min_years,
+                                max_age_months=cfg.ipa_max_age_months, watch=cfg.ipa_watch,
+                                alert=cfg.ipa_alert)
+        rows = [_Row(sid, product, level, place, loaded.months[k], latest[k])
+                for k, (sid, product, level, place) in enumerate(loaded.series)]
+    return current, loaded, rows, names
 
 
 def anomaly_report(uow: UnitOfWork, lang: str = "vi", everything: bool = False
                    ) -> AnomalyReport:
     """The latest IPA of every series of the province: counts by status and the warnings
     (``everything``: every series, with why it does or does not warn)."""
-    current, _loaded, statuses = _statuses(uow, lang)
+    current, _loaded, statuses, names = _statuses(uow)
     counts: dict[str, int] = {}
-    for _, latest in statuses:
-        counts[latest.status] = counts.get(latest.status, 0) + 1
-    rows = [_public(sp, latest, lang) for sp, latest in statuses
-            if everything or latest.warns]
-    rows.sort(key=lambda r: (-(r.ipa or -99) if r.status in ("watch", "alert") else 99,
-                             r.series.product_code, r.series.level, r.series.place_code))
+    for row in statuses:
+        counts[row.latest.status] = counts.get(row.latest.status, 0) + 1
+    shown = [row.public(names, lang) for row in statuses if everything or row.latest.warns]
+    shown.sort(key=lambda r: (-(r.ipa or -99) if r.status in ("watch", "alert") else 99,
+                              r.series.product_code, r.series.level, r.series.place_code))
     return AnomalyReport(current_month=current, series=len(statuses), counts=counts,
-                         warnings=rows)
+                         warnings=shown)
 
 
 def series_ipa(uow: UnitOfWork, series_id: int, lang: str = "vi"
                ) -> tuple[list[IpaPoint], AnomalyStatus]:
-    _current, loaded, statuses = _statuses(uow, lang, [series_id])
+    _current, loaded, statuses, names = _statuses(uow, [series_id])
     m = loaded.matrix
     if m is None or not statuses:
         from nongso.core.errors import not_found
@@ -199,8 +210,7 @@ def series_ipa(uow: UnitOfWork, series_id: int, lang: str = "vi"
         points.append(IpaPoint(month=m.month(col), cqgr=_f(m.cqgr[0, col]),
                                cagr=_f(m.cagr[0, col]), z_q=_f(m.z_q[0, col]),
                                z_a=_f(m.z_a[0, col]), ipa=_f(m.ipa[0, col])))
-    sp, latest = statuses[0]
-    return points, _public(sp, latest, lang)
+    return points, statuses[0].public(names, lang)
 
 
 def _f(value: float) -> float | None:
@@ -213,8 +223,14 @@ def evaluate(uow: UnitOfWork) -> AnomalyReport:
     data became too old. Sent through the alert channels (subscriptions by commune, crop,
     rule ``market.price_anomaly``)."""
     require_role(uow.principal, "province_officer")
-    report_vi = anomaly_report(uow, "vi")
-    report_en = {r.series.id: r for r in anomaly_report(uow, "en").warnings}
+    current, _loaded, statuses, names = _statuses(uow)
+    counts: dict[str, int] = {}
+    for row in statuses:
+        counts[row.latest.status] = counts.get(row.latest.status, 0) + 1
+    warns = [row for row in statuses if row.latest.warns]
+    report_vi = AnomalyReport(current_month=current, series=len(statuses), counts=counts,
+                              warnings=[row.public(names, "vi") for row in warns])
+    report_en = {row.sid: row.public(names, "en") for row in warns}
     province = province_code()
     from nongso.units import services as units
 
@@ -241,7 +257,9 @@ def evaluate(uow: UnitOfWork) -> AnomalyReport:
                                f"{format_number(r.price, 'vi')} đ/kg.",
                 description_en=f"{en.explanation} Monthly mean price: "
                                f"{format_number(r.price, 'en')} VND/kg.",
-                source=SOURCE, province_code=province, communes=place_communes,
+                source=SOURCE, station_name=f"{r.series.product_name} — {r.series.level_name}"
+                f" — {r.series.place_name}"[:200], province_code=province,
+                communes=place_communes,
                 crops=[product.crop] if product else [],
                 values=[TriggerValuePublic(at=r.month.isoformat() if r.month else "",
                                            value=round(r.ipa or 0.0, 4), quantity="ipa"),
