@@ -40,10 +40,18 @@ class Loaded:
     months: list[int]  # months with quotes per series
 
 
+# PostgreSQL binary COPY: a 19-byte header, then per row the field count and each field's
+# length and big-endian value (int4 series, int4 month index, int4 count, float8 sum).
+_PG_HEADER = 19
+_PG_ROW = np.dtype([("fields", ">i2"), ("l1", ">i4"), ("sid", ">i4"), ("l2", ">i4"),
+                    ("month", ">i4"), ("l3", ">i4"), ("n", ">i4"), ("l4", ">i4"),
+                    ("total", ">f8")])
+
+
 def _month_index_sql(dialect: str) -> str:
     """The SQL expression of a month's index (year × 12 + month − 1) on each database."""
     if dialect == "postgresql":
-        return "(EXTRACT(YEAR FROM m.month) * 12 + EXTRACT(MONTH FROM m.month) - 1)::int"
+        return "(EXTRACT(YEAR FROM m.month) * 12 + EXTRACT(MONTH FROM m.month) - 1)::int4"
     return ("(CAST(substr(m.month, 1, 4) AS INTEGER) * 12 "
             "+ CAST(substr(m.month, 6, 2) AS INTEGER) - 1)")
 
@@ -71,13 +79,25 @@ def load(uow: UnitOfWork, province: str, current: dt.date,
         where += " AND m.series_id IN (" + ",".join(str(int(i)) for i in series_ids) + ")"
     sql = (f"SELECT m.series_id, {_month_index_sql(conn.dialect.name)}, m.n, "
            f"m.total_vnd_per_kg FROM market_price_months m WHERE {where}")
-    # Straight from the DB-API cursor into one array (no row objects, no list of tuples).
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql)
-        flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
-    finally:
-        cursor.close()
+    # Straight from the database into one array (no row objects, no list of tuples):
+    # PostgreSQL's binary COPY (fixed-size rows read by numpy), SQLite's cursor flattened.
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        buf = bytearray()
+        with raw.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+                f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy:
+            for chunk in copy:
+                buf += chunk
+        body = np.frombuffer(bytes(buf[_PG_HEADER:len(buf) - 2]), dtype=_PG_ROW)
+        flat = np.column_stack([body["sid"], body["month"], body["n"], body["total"]]
+                               ).astype(np.float64).ravel()
+    else:
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            flat = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.float64)
+        finally:
+            cursor.close()
     data = flat.reshape(-1, 4)
     ids = np.array([r[0] for r in series], dtype=np.int64)
     if data.size == 0:
