@@ -17,7 +17,7 @@ def filled(actors: Actors) -> Actors:
         assert quote(actors, "province", place_code="82", observed_on=day,
                      level=["farm_gate", "wholesale", "retail"][k % 3],
                      product=["lúa thơm", "lúa IR 50404", "gạo thơm", "gạo ST25"][k % 4],
-                     price="13.000" if k % 4 >= 2 else "7.000").status_code == 201
+                     price="20.000" if k % 4 >= 2 else "7.000").status_code == 201
         actors.client.post("/api/v1/market/supplies", headers=actors.headers("coop_a"), json={
             "product": "lúa thơm", "volume_kg": 1000 + k, "available_from": "2027-01-10",
             "available_to": "2027-02-10"})

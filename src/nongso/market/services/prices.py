@@ -566,7 +566,7 @@ def pull_feed(uow: UnitOfWork, since: dt.date, feed: feeds.PriceFeed | None = No
         stored = _store(uow, good, skip_existing=True) if good else []
         uow.commit()
         return FeedReport(feed=source.name, received=len(quotes), imported=len(stored),
-                          rejected=len(errors), errors=errors)
+                          rejected=len({e.row for e in errors}), errors=errors)
 
 
 # --- exchange rates -------------------------------------------------------------------------

@@ -50,7 +50,7 @@ DEMAND_ROLES = ("buyer", "province_officer")
 OVER_DELIVERY = 1.10  # a delivery may exceed the agreed volume by 10 % (weighing, moisture)
 
 
-def _window(start: dt.date, end: dt.date, start_loc: str, end_loc: str) -> None:
+def _window(start: dt.date, end: dt.date, end_loc: str) -> None:
     if end < start:
         raise invalid(end_loc, "Ngày kết thúc phải từ ngày bắt đầu trở đi.",
                       "The end date must not be before the start date.")
@@ -60,7 +60,6 @@ def _window(start: dt.date, end: dt.date, start_loc: str, end_loc: str) -> None:
                       f"The window is over (it ended on {format_date(end)}).")
     if (end - start).days > 366:
         raise invalid(end_loc, "Khoảng thời gian dài quá một năm.", "The window exceeds a year.")
-    del start_loc
 
 
 def _where(uow: UnitOfWork, commune: str | None, lon: float | None, lat: float | None,
@@ -100,7 +99,7 @@ def create_supply(uow: UnitOfWork, data: SupplyCreate) -> SupplyPublic:
     with uow:
         org = acting_organisation(uow, data.organisation_id, SUPPLY_ROLES)
         product = product_of(data.product)
-        _window(data.available_from, data.available_to, "available_from", "available_to")
+        _window(data.available_from, data.available_to, "available_to")
         commune, lon, lat, province = _where(uow, data.commune_code, data.lon, data.lat,
                                              org.commune_code)
         if "planting_area_code" in data.certifications and not data.planting_area_code:
@@ -235,7 +234,7 @@ def create_demand(uow: UnitOfWork, data: DemandCreate) -> DemandPublic:
     with uow:
         org = acting_organisation(uow, data.organisation_id, DEMAND_ROLES)
         product = product_of(data.product)
-        _window(data.window_from, data.window_to, "window_from", "window_to")
+        _window(data.window_from, data.window_to, "window_to")
         commune, lon, lat, province = _where(uow, data.commune_code, data.lon, data.lat,
                                              org.commune_code)
         row = Demand(
