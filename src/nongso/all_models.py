@@ -5,6 +5,7 @@ from nongso.alerts import models as alerts_models
 from nongso.core import audit
 from nongso.core.db import Base
 from nongso.diary import models as diary_models
+from nongso.market import models as market_models
 from nongso.monitor import models as monitor_models
 from nongso.opendata import models as opendata_models
 from nongso.registry import models as registry_models
@@ -19,6 +20,7 @@ __all__ = [
     "alerts_models",
     "audit",
     "diary_models",
+    "market_models",
     "monitor_models",
     "opendata_models",
     "registry_models",

@@ -17,6 +17,7 @@ from nongso.alerts.api import router as alerts_router
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
+from nongso.market.api import router as market_router
 from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.opendata import api as opendata_api
@@ -28,6 +29,7 @@ from nongso.units.api import router as units_router
 from nongso.vision.api import router as vision_router
 from nongso.web import alerts as alert_pages
 from nongso.web import diary as diary_pages
+from nongso.web import market as market_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import opendata as opendata_pages
 from nongso.web import pages
@@ -67,6 +69,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(remote_router)
     api.include_router(opendata_api.router)
     api.include_router(vision_router)
+    api.include_router(market_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -82,6 +85,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(opendata_pages.router)
     app.include_router(opendata_api.public_router)
     app.include_router(vision_pages.router)
+    app.include_router(market_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

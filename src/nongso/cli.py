@@ -9,6 +9,7 @@ import typer
 from nongso.accounts.cli import app as user_app
 from nongso.demo.cli import demo_command
 from nongso.diary.cli import app as diary_app
+from nongso.market.cli import app as market_app
 from nongso.monitor.cli import app as mqtt_app
 from nongso.opendata.cli import app as opendata_app
 from nongso.registry.cli import app as registry_app
@@ -30,6 +31,7 @@ app.add_typer(trace_app, name="trace")
 app.add_typer(remote_app, name="remote")
 app.add_typer(opendata_app, name="opendata")
 app.add_typer(vision_app, name="vision")
+app.add_typer(market_app, name="market")
 app.command("demo")(demo_command)
 
 

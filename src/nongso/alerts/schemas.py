@@ -147,6 +147,32 @@ class EvaluationReport(BaseModel):
     deliveries: int = 0
 
 
+class ExternalFinding(BaseModel):
+    """A condition another domain found (e.g. an abnormal market price), raised through
+    :func:`nongso.alerts.services.reconcile_findings` like the alerts of the rules: one open
+    alert per ``key``, updated when its severity changes, cleared when no longer found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=300)
+    rule_id: str = Field(min_length=1, max_length=80)
+    severity: SeverityName
+    subject: str = Field(min_length=1, max_length=100)
+    headline_vi: str = Field(min_length=1, max_length=300)
+    headline_en: str = Field(min_length=1, max_length=300)
+    description_vi: str = Field(max_length=4000)
+    description_en: str = Field(max_length=4000)
+    source: str = Field(max_length=1000)
+    # What it was found on (shown where the rules' alerts name their station).
+    station_name: str = Field(default="", max_length=200)
+    province_code: str | None = Field(default=None, pattern=r"^\d{2}$")
+    communes: list[str] = Field(default_factory=list, max_length=500)
+    crops: list[str] = Field(default_factory=list, max_length=20)
+    # (ISO date or time, value, quantity) that triggered it.
+    values: list[TriggerValuePublic] = Field(default_factory=list, max_length=100)
+    level: int = Field(default=0, ge=0, le=10)
+
+
 # The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
 # only ``services`` and ``schemas``); importing it registers the pages' texts.
 from nongso.alerts import messages  # noqa: E402, F401  (registers the texts)

@@ -60,6 +60,11 @@ def demo_command(
                    f"{result.opendata_datasets} tập dữ liệu (/opendata, /opendata/catalog.jsonld).")
     for link in result.trace_links:
         typer.echo(f"Truy xuất (mã QR của lô): {link}")
+    if result.market is not None:
+        m = result.market
+        typer.echo(f"Thị trường: {m.series} chuỗi giá ({m.quotes} giá tháng, 7 năm), "
+                   f"{m.warnings} cảnh báo giá, {m.proposals} đề xuất ghép cung – cầu, "
+                   f"{m.listings} sản phẩm lên sàn, {m.bookings} lịch đặt máy: /market")
     if serve:
         import uvicorn
 

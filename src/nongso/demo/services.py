@@ -16,6 +16,7 @@ from nongso.core.db import sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
+from nongso.demo import market as demo_market
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import opendata as demo_opendata
 from nongso.demo import progress as demo_progress
@@ -50,6 +51,7 @@ class DemoResult:
     remote: demo_remote.RemoteDemo | None = None
     opendata_version: int | None = None
     opendata_datasets: int = 0
+    market: demo_market.MarketDemo | None = None
 
 
 def _shift(rows: list[dict[str, object]], offset: int, *keys: str) -> None:
@@ -79,6 +81,7 @@ def build_demo(
         )
         built = False
         trace_links: list[str] = []
+        market_demo = None
         if not already:
             province = units.get_unit(uow, province_code)
             data = demo_registry.build(units.communes_of_province(uow, province_code), seed, scale,
@@ -128,6 +131,10 @@ def build_demo(
             trace_links = trace_demo.links
             step(f"Truy xuất / traceability: {trace_demo.lots} lô, {trace_demo.journeys} hành "
                  f"trình, {trace_demo.events} sự kiện EPCIS")
+            # Seven years of prices with anomalies, harvests and demand, listings, machines.
+            market_demo = demo_market.load(uow, province_code, clock.today_vn(), clock.now(),
+                                           seed)
+            step(f"Thị trường / market: {market_demo.series} chuỗi giá")
         demo_accounts = _demo_accounts(uow, province_code, password)
         step(f"Tài khoản mẫu / demo accounts: {len(demo_accounts)}")
         if built:
@@ -156,7 +163,8 @@ def build_demo(
     step(f"Tổng / total {step.total_s:.1f} s")
     return DemoResult(built, counts[0], counts[1], counts[2], demo_accounts,
                       monitoring.stations, monitoring.observations, monitoring.alerts,
-                      trace_links, remote_demo, opendata.version, opendata.datasets)
+                      trace_links, remote=remote_demo, opendata_version=opendata.version,
+                      opendata_datasets=opendata.datasets, market=market_demo)
 
 
 def _demo_versions(s: Any, data: demo_registry.DemoRegistry, unit_off: int) -> None:
