@@ -7,6 +7,7 @@ from nongso.core.db import Base
 from nongso.diary import models as diary_models
 from nongso.monitor import models as monitor_models
 from nongso.registry import models as registry_models
+from nongso.stats import models as stats_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "diary_models",
     "monitor_models",
     "registry_models",
+    "stats_models",
     "trace_models",
     "units_models",
 ]
