@@ -16,6 +16,7 @@ def register_handlers() -> None:
     from nongso.core import events
     from nongso.monitor import services as monitor
     from nongso.registry import services as registry
+    from nongso.stats import handlers as stats_handlers
     from nongso.trace import handlers as trace_handlers
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
@@ -31,3 +32,9 @@ def register_handlers() -> None:
     events.subscribe(events.SaleRecorded, trace_handlers.on_sale)
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
+
+    # The farm diary's harvests are recounted in the statistics within seconds (the handler
+    # only queues the commune x season; the refresher recounts it).
+    events.subscribe(events.HarvestRecorded, stats_handlers.on_harvest)
+    events.subscribe(events.HarvestCorrected, stats_handlers.on_harvest_corrected)
+    events.subscribe(events.ActivityDeleted, stats_handlers.on_activity_deleted)

@@ -62,6 +62,7 @@ from nongso.registry.schemas import (
     AreaRuleUpdate,
     BoundarySummary,
     CommuneRef,
+    CommuneUnitTotal,
     FarmerCreate,
     FarmerPublic,
     FarmerRef,
@@ -1938,3 +1939,21 @@ def _map_feature(collection: str, f: features.FeatureRecord) -> FeaturePublic:
     props = {k: f.properties[k] for k in _MAP_KEYS if f.properties.get(k) not in (None, [], "")}
     geometry = geo.to_geojson(shape(f.geometry), precision=6) if f.geometry else None
     return FeaturePublic(id=f.id, collection=collection, geometry=geometry, properties=props)
+
+
+def commune_unit_totals(uow: UnitOfWork, province_code: str) -> list[CommuneUnitTotal]:
+    """The province's active production units (in force today) by commune, kind and crop:
+    counts and area (aggregates only, public)."""
+    today = _today()
+    with uow:
+        rows = uow.session.execute(
+            select(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop,
+                   func.count(), func.sum(ProductionUnit.area_ha))
+            .where(ProductionUnit.province_code == province_code,
+                   ProductionUnit.status == "active",
+                   or_(ProductionUnit.valid_to.is_(None), ProductionUnit.valid_to >= today))
+            .group_by(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop)
+            .order_by(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop)
+        ).all()
+    return [CommuneUnitTotal(commune_code=c, kind=k, crop=crop, units=int(n),
+                             area_ha=round(float(a or 0), 4)) for c, k, crop, n, a in rows]

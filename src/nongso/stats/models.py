@@ -110,7 +110,7 @@ class ValidationRule(Base):
     name_vi: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300))
     left: Mapped[str] = mapped_column(Text)
-    operator: Mapped[str] = mapped_column(String(5))  # <=, >=, <, >, ==, ~=, between
+    operator: Mapped[str] = mapped_column(String(10))  # <=, >=, <, >, ==, ~=, between
     right: Mapped[str] = mapped_column(Text)
     tolerance_pct: Mapped[float] = mapped_column(default=0.0)
     importance: Mapped[str] = mapped_column(String(10), default="high")

@@ -462,3 +462,11 @@ class OcopProductPublic(BaseModel):
     has_image: bool = False
     status: str
     created_at: dt.datetime
+
+
+class OrganisationLots(BaseModel):
+    """How many lots an organisation commissioned in a year (aggregates only)."""
+
+    organisation_id: int
+    year: int
+    lots: int

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TextClause,
     and_,
     bindparam,
+    extract,
     false,
     func,
     or_,
@@ -99,6 +100,7 @@ from nongso.trace.schemas import (
     OcopProductCreate,
     OcopProductPublic,
     OcopProductUpdate,
+    OrganisationLots,
     ProductCreate,
     ProductPublic,
     ProductUpdate,
@@ -2818,3 +2820,27 @@ def lot_journey(uow: UnitOfWork, lot_id: int) -> tuple[LotPublic, list[TimelineS
         lot = _load_lot(uow.session, lot_id)
         steps, points = _journey(uow.session, {lot.canonical})
         return _lot_public(lot), steps, points
+
+
+def lots_by_organisation(uow: UnitOfWork) -> list[OrganisationLots]:
+    """Lots per organisation and year (of harvest, else production, else creation): which
+    co-operatives trace their products, for the statistics (admin or the system)."""
+    require_role(uow.principal, "admin")
+    dated = func.coalesce(Lot.harvest_date, Lot.production_date)
+    counts: dict[tuple[int, int], int] = {}
+    with uow:
+        s = uow.session
+        for org, year, n in s.execute(
+                select(Lot.organisation_id, extract("year", dated), func.count())
+                .where(Lot.organisation_id.is_not(None), dated.is_not(None))
+                .group_by(Lot.organisation_id, extract("year", dated))).all():
+            key = (int(org or 0), int(year))
+            counts[key] = counts.get(key, 0) + int(n)
+        for org, year, n in s.execute(
+                select(Lot.organisation_id, extract("year", Lot.created_at), func.count())
+                .where(Lot.organisation_id.is_not(None), dated.is_(None))
+                .group_by(Lot.organisation_id, extract("year", Lot.created_at))).all():
+            key = (int(org or 0), int(year))
+            counts[key] = counts.get(key, 0) + int(n)
+    return [OrganisationLots(organisation_id=o, year=y, lots=n)
+            for (o, y), n in sorted(counts.items())]

@@ -148,7 +148,7 @@ def upgrade() -> None:
     sa.Column('name_vi', sa.String(length=300), nullable=False),
     sa.Column('name_en', sa.String(length=300), nullable=False),
     sa.Column('left', sa.Text(), nullable=False),
-    sa.Column('operator', sa.String(length=5), nullable=False),
+    sa.Column('operator', sa.String(length=10), nullable=False),
     sa.Column('right', sa.Text(), nullable=False),
     sa.Column('tolerance_pct', sa.Double(), nullable=False),
     sa.Column('importance', sa.String(length=10), nullable=False),
