@@ -21,6 +21,7 @@ from nongso.monitor.api import router as monitor_router
 from nongso.monitor.api import sta_router
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
+from nongso.stats import api as stats_api
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.web import alerts as alert_pages
@@ -56,6 +57,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(alerts_router)
     api.include_router(diary_router)
     api.include_router(trace_api.router)
+    api.include_router(stats_api.router)
+    api.include_router(stats_api.analytics_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)

@@ -11,6 +11,7 @@ from nongso.demo.cli import demo_command
 from nongso.diary.cli import app as diary_app
 from nongso.monitor.cli import app as mqtt_app
 from nongso.registry.cli import app as registry_app
+from nongso.stats.cli import app as stats_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
 
@@ -23,6 +24,7 @@ app.add_typer(mqtt_app, name="mqtt")
 app.add_typer(registry_app, name="registry")
 app.add_typer(diary_app, name="diary")
 app.add_typer(trace_app, name="trace")
+app.add_typer(stats_app, name="stats")
 app.command("demo")(demo_command)
 
 
@@ -36,6 +38,9 @@ def db_upgrade() -> None:
     platform = Platform.create()
     migrate.upgrade(platform.settings.resolved_database_url())
     loaded = units.load_reference_data(platform.uow())
+    from nongso.stats import services as stats
+
+    stats.install_reference_data(platform.uow())
     typer.echo(f"Cơ sở dữ liệu đã cập nhật ({platform.dialect}); nạp {loaded} đơn vị hành chính.")
 
 
@@ -60,16 +65,20 @@ def serve(
     from nongso.alerts.worker import start_background
     from nongso.app import create_app
     from nongso.core.platform import Platform
+    from nongso.stats.worker import StatsWorker
 
     platform = Platform.create()
     # The alerts worker, and the MQTT bridge when NONGSO_MQTT_URL is set (the app starts and
     # serves even if the broker is down; the bridge retries and reports its state).
     background = start_background(platform, platform.settings.mqtt_url or None)
+    # The statistics refresher: harvests in the analytics within seconds.
+    refresher = StatsWorker(platform).start()
     if not platform.settings.mqtt_url:
         typer.echo("Cầu nối MQTT tắt (chưa đặt NONGSO_MQTT_URL). / MQTT bridge off.")
     try:
         uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
     finally:
+        refresher.stop()
         background.stop()
 
 

@@ -17,6 +17,8 @@ def register_handlers() -> None:
     from nongso.monitor import services as monitor
     from nongso.registry import services as registry
     from nongso.stats import handlers as stats_handlers
+    from nongso.stats import services as stats
+    from nongso.stats.targets import register_target_provider
     from nongso.trace import handlers as trace_handlers
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
@@ -38,3 +40,9 @@ def register_handlers() -> None:
     events.subscribe(events.HarvestRecorded, stats_handlers.on_harvest)
     events.subscribe(events.HarvestCorrected, stats_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, stats_handlers.on_activity_deleted)
+
+    # The province's targets measured from the domains that exist; the market's and the open
+    # data catalogue's providers ("market_online_sellers", "market_ocop_online",
+    # "opendata_published") are registered here when those domains are built.
+    for name, provider in stats.BUILTIN_TARGET_PROVIDERS.items():
+        register_target_provider(name, provider)

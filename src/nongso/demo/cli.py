@@ -44,14 +44,17 @@ def demo_command(
         import uvicorn
 
         from nongso.app import create_app
+        from nongso.stats.worker import StatsWorker
 
         background, simulator, close = _start_monitoring(platform, seed)
+        refresher = StatsWorker(platform).start()
         typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
         typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
                    "(cảnh báo mới xuất hiện trong vòng một phút)\n")
         try:
             uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
         finally:
+            refresher.stop()
             simulator.stop()
             close()
             background.stop()

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 
 from nongso.core.i18n import fold
 
+# The two-level administrative units took effect on this day: figures of earlier periods
+# were reported by the legacy communes.
+REFORM_DATE = dt.date(2025, 7, 1)
+
 PERIOD_TYPES = ("day", "week", "month", "quarter", "year", "season")
 
 SEASON_KINDS: dict[str, tuple[str, str, str]] = {

@@ -11,7 +11,6 @@ Code = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z][a-z0-9
 Coc = Annotated[str, Field(max_length=100, pattern=r"^([a-z0-9_]+(\.[a-z0-9_]+)*)?$")]
 PeriodId = Annotated[str, Field(min_length=4, max_length=30)]
 UnitCode = Annotated[str, Field(min_length=2, max_length=10, pattern=r"^\d{2,5}$")]
-Value = Annotated[float, Field(ge=0, le=1e12)]
 Text = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -186,8 +185,9 @@ class ValueIn(BaseModel):
 
     element: Code
     coc: Coc = ""
-    # None: blank (no value; an existing value is removed). 0 is a value.
-    value: Value | None
+    # None: blank (no value; an existing value is removed). 0 is a value. A negative value
+    # is refused by the service with a message saying so.
+    value: Annotated[float, Field(ge=-1e12, le=1e12)] | None
     comment: Text | None = None
 
 

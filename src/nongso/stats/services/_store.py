@@ -201,6 +201,8 @@ def load_cube(uow: UnitOfWork, s: Session, m: Meta, province_code: str, elements
         if not targets:
             continue
         if generation == "legacy":
+            if m.elements[element].aggregation == "none":
+                continue  # a reported yield is not re-aggregated (the yield indicator is)
             shares = alloc.get(org_unit) or []
             parts = [(new, value * w, divided) for new, w, divided in shares]
         else:
