@@ -243,7 +243,7 @@ def lineage_of_province(uow: UnitOfWork, province_code: str) -> list[LineagePair
             .where(UnitLineage.level == "commune", new.province_code == province_code)
             .order_by(UnitLineage.old_code, UnitLineage.new_code)
         ).all()
-    return [LineagePair(old_code=lk.old_code, old_name=old_name, old_district=district_name,
-                        new_code=lk.new_code, new_name=new_name, new_area_km2=area,
-                        divided=lk.divided, is_default=lk.is_default)
-            for lk, old_name, district_name, new_name, area in rows]
+        return [LineagePair(old_code=lk.old_code, old_name=old_name, old_district=district_name,
+                            new_code=lk.new_code, new_name=new_name, new_area_km2=area,
+                            divided=lk.divided, is_default=lk.is_default)
+                for lk, old_name, district_name, new_name, area in rows]

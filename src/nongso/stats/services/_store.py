@@ -181,7 +181,10 @@ def load_cube(uow: UnitOfWork, s: Session, m: Meta, province_code: str, elements
     ).all()
     if not rows:
         return cube
-    alloc = allocations(s, province_code) if any(r[8] == "legacy" for r in rows) else {}
+    alloc: dict[str, list[tuple[str, float, bool]]] = {}
+    if any(r[8] == "legacy" for r in rows):
+        ensure_allocations(uow, s, province_code)
+        alloc = allocations(s, province_code)
     datasets = {e: m.elements[e].dataset for e in elements}
     final = set()
     stored_periods = sorted({r[2] for r in rows})
