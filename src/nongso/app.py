@@ -29,6 +29,7 @@ from nongso.web import diary as diary_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
+from nongso.web import stats as stats_pages
 from nongso.web import trace as trace_pages
 
 log = logging.getLogger("nongso")
@@ -69,6 +70,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(diary_pages.router)
     app.include_router(trace_api.epcis_router)
     app.include_router(trace_pages.router)
+    app.include_router(stats_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)
