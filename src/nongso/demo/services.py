@@ -18,6 +18,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import registry as demo_registry
+from nongso.demo import stats as demo_stats
 from nongso.demo import trace as demo_trace
 from nongso.registry import services as registry_services
 from nongso.registry import versioning
@@ -106,6 +107,9 @@ def build_demo(
             # Lots, QR codes and journeys from the field to the shop; OCOP products.
             trace_demo = demo_trace.load(uow, province_code, clock.today_vn(), seed, scale)
             trace_links = trace_demo.links
+            # Five years of statistics: recent seasons counted from the diaries, history
+            # imported, some approved, some pending, a few slips to find.
+            demo_stats.load(uow, province_code, clock.today_vn(), seed)
         demo_accounts = _demo_accounts(uow, province_code, password)
         monitoring = demo_monitor.build(uow, clock.now(), seed)
         counts = [
