@@ -3,6 +3,8 @@ validation rules, season calendars and the allocation weights of split communes.
 
 from __future__ import annotations
 
+import calendar
+
 from sqlalchemy import select
 
 from nongso.core import audit
@@ -193,13 +195,11 @@ def set_calendar(uow: UnitOfWork, province_code: str, kind: str, data: CalendarU
         else:
             for key, value in data.model_dump().items():
                 setattr(row, key, value)
-        try:
-            periods.season(kind, 2025, None, {kind: periods.Window(
-                kind, data.start_month, data.start_day, data.end_month, data.end_day,
-                data.end_year_offset)})
-        except ValueError as exc:
-            raise invalid("start_day", "Ngày của lịch thời vụ không hợp lệ.",
-                          "Invalid calendar dates.") from exc
+        for month, day, loc in ((data.start_month, data.start_day, "start_day"),
+                                (data.end_month, data.end_day, "end_day")):
+            if day > calendar.monthrange(2024, month)[1]:  # 2024: 29 February exists
+                raise invalid(loc, f"Tháng {month} không có ngày {day}.",
+                              f"Month {month} has no day {day}.")
         audit.record(s, "calendar", "stats_season_calendars", f"{province_code}:{kind}",
                      data.model_dump())
         uow.commit()

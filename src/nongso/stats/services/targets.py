@@ -33,10 +33,11 @@ def province_targets(uow: UnitOfWork, province_code: str | None = None, lang: st
     system = uow.as_principal(SYSTEM)
     with uow:
         ensure_reference_data(uow.session)
-        rows = list(uow.session.scalars(select(Target).order_by(Target.sort, Target.id)))
+        rows = [(t.code, t.name_vi, t.name_en, t.unit, t.provider, list(t.goals), t.source)
+                for t in uow.session.scalars(select(Target).order_by(Target.sort, Target.id))]
     out = []
-    for t in rows:
-        provider = targets.target_provider(t.provider)
+    for code, name_vi, name_en, unit, provider_name, goal_list, source in rows:
+        provider = targets.target_provider(provider_name)
         measure = provider(system, province, today) if provider is not None else None
         value = measure.value if measure is not None else None
         note = (measure.note_vi if lang == "vi" else measure.note_en) if measure is not None \
@@ -44,13 +45,13 @@ def province_targets(uow: UnitOfWork, province_code: str | None = None, lang: st
         goals = [GoalPublic(year=g.get("year"), min=g.get("min"), max=g.get("max"),
                             strict=bool(g.get("strict")),
                             met=targets.goal_met(value, g.get("min"), bool(g.get("strict"))))
-                 for g in t.goals]
+                 for g in goal_list]
         out.append(TargetPublic(
-            code=t.code, name=t.name_vi if lang == "vi" else t.name_en, unit=t.unit,
+            code=code, name=name_vi if lang == "vi" else name_en, unit=unit,
             available=measure is not None, value=value,
             numerator=measure.numerator if measure else None,
             denominator=measure.denominator if measure else None, as_of=today, goals=goals,
-            note=note, source=t.source))
+            note=note, source=source))
     return out
 
 
