@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import nongso.stats.messages  # noqa: F401  (registers the texts)
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
-from nongso.core.errors import AppError
+from nongso.core.errors import AppError, FieldError, ValidationFailed
 from nongso.core.http import page_language
-from nongso.core.i18n import translate
+from nongso.core.i18n import format_number, translate
 from nongso.core.settings import get_settings
 from nongso.registry import services as registry
-from nongso.stats import services
+from nongso.stats import parsing, services
 from nongso.stats.schemas import ApprovalAction, FormSave, ValueIn
 from nongso.units import services as units
 from nongso.web.nav import NavItem, register
@@ -25,6 +25,13 @@ from nongso.web.render import check_csrf, render
 router = APIRouter(include_in_schema=False)
 register(NavItem("/stats", "nav.stats"))
 DATASETS = ("crop_season", "crop_protection", "livestock", "aquaculture", "certification")
+
+
+def _input_number(lang: str) -> Any:
+    """Numbers in form fields as the officer types them back: 1.250 or 7,25 (no padding)."""
+    def inum(value: float | None) -> str:
+        return "" if value is None else format_number(value, lang, 4, trim=True)
+    return inum
 
 
 def _login(request: Request) -> Response:
@@ -113,6 +120,7 @@ def entry(request: Request, uow: UowDep, principal: PrincipalDep, platform: Plat
         form, error = None, exc
     return render(request, "stats/entry.html", {
         "form": form, "error": error.message(lang) if error else None,
+        "inum": _input_number(lang),
         "dataset": dataset, "period": period, "org_unit": org_unit, "datasets": DATASETS,
         "communes": communes}, principal=principal, status=error.status if error else 200)
 
@@ -125,21 +133,22 @@ async def save_entry(request: Request, uow: UowDep, principal: PrincipalDep) -> 
     dataset, period, org_unit = (str(form.get(k, "")) for k in ("dataset", "period",
                                                                   "org_unit"))
     values = []
+    bad: list[FieldError] = []
     for key, raw in form.multi_items():
         if not key.startswith("v__"):
             continue
         _, element, coc = key.split("__", 2)
-        text = str(raw).strip().replace(" ", "")
-        value: float | None = None
-        if text:
-            try:
-                value = float(text.replace(".", "").replace(",", ".") if "," in text
-                              else text)
-            except ValueError:
-                value = -1.0  # refused by the service with its message
+        try:
+            value = parsing.parse_number(str(raw), "vi" if lang == "vi" else "en")
+        except parsing.CellError as exc:
+            bad.append(FieldError(f"{element} {coc}", exc.message_vi, exc.message_en))
+            continue
         values.append(ValueIn(element=element, coc=coc, value=value))
     target = f"/stats/entry?dataset={dataset}&period={period}&org_unit={org_unit}"
     try:
+        if bad:
+            raise ValidationFailed("Biểu có ô không phải là số; chưa lưu gì.",
+                                   "Some cells are not numbers; nothing was saved.", bad)
         if values:
             services.save_form(uow, FormSave(dataset=dataset, period=period, org_unit=org_unit,
                                              values=values), lang)
@@ -148,7 +157,7 @@ async def save_entry(request: Request, uow: UowDep, principal: PrincipalDep) -> 
         with contextlib.suppress(AppError):
             current = services.get_form(uow, dataset, period, org_unit, lang)
         return render(request, "stats/entry.html", {
-            "form": current, "error": exc.message(lang),
+            "form": current, "error": exc.message(lang), "inum": _input_number(lang),
             "errors": [e.as_dict(lang) for e in exc.errors], "dataset": dataset,
             "period": period, "org_unit": org_unit, "datasets": DATASETS,
             "communes": units.communes_of_province(uow, get_settings().province_code)},

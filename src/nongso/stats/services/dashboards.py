@@ -25,10 +25,10 @@ from nongso.stats.schemas import (
     DashboardLayout,
     TargetPublic,
 )
-from nongso.stats.services import analytics as analytics_service
 from nongso.stats.services import approval
 from nongso.stats.services import targets as targets_service
 from nongso.stats.services._common import commune, meta
+from nongso.stats.services.analytics import analytics as run_analytics
 
 DEFAULT_LAYOUT = DashboardLayout(items=[
     DashboardItem(id="map"), DashboardItem(id="trend"), DashboardItem(id="completeness"),
@@ -118,12 +118,12 @@ def overview(uow: UnitOfWork, season: str | None = None, indicator: str = "rice_
     map_data = trend = None
     completeness = None
     if season is not None:
-        map_data = analytics_service.analytics(uow, indicator, season, f"LEVEL-2;{province}",
+        map_data = run_analytics(uow, indicator, season, f"LEVEL-2;{province}",
                                                lang=lang)
         completeness = approval.overview(uow, "crop_season", season, province, lang) \
             if uow.principal.is_authenticated else None
     if seasons:
-        trend = analytics_service.analytics(
+        trend = run_analytics(
             uow, "sown_area.rice;output.rice;rice_yield", "LAST_15_SEASONS", province,
             lang=lang)
     open_alerts = alerts.list_alerts(uow, PageRequest(8, 0), status="open").items
@@ -146,10 +146,10 @@ class CommunePage:
 
 def commune_page(uow: UnitOfWork, code: str, lang: str = "vi") -> CommunePage:
     unit = commune(uow, code, "code")
-    seasons = analytics_service.analytics(
+    seasons = run_analytics(
         uow, "sown_area.rice;harvested_area.rice;output.rice;rice_yield;"
         "rice_yield_change_pct", "LAST_15_SEASONS", code, lang=lang)
-    other = analytics_service.analytics(
+    other = run_analytics(
         uow, "livestock_heads.*;aquaculture_area.*;planting_code_area;traced_lots",
         "LAST_3_YEARS;THIS_YEAR", code, lang=lang)
     reports: list[tuple[str, str, str]] = []
