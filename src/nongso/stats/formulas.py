@@ -45,19 +45,22 @@ class Ref:
         return f"#{{{self.element}{'.' + self.coc if self.coc else ''}}}"
 
 
+Resolver = Callable[["Ref", int], float | None]  # (reference, year offset 0 or -1)
+Compiled = Callable[[Resolver, int], float | None]
+
+
 @dataclass(frozen=True)
 class Formula:
     text: str
     tree: ast.Expression
     refs: tuple[Ref, ...]
+    # The checked tree turned into nested closures once (evaluated thousands of times).
+    run: Compiled
 
     @property
     def uses_previous(self) -> bool:
         return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
                    and n.func.id == "previous" for n in ast.walk(self.tree))
-
-
-Resolver = Callable[[Ref, int], float | None]  # (reference, year offset 0 or -1)
 
 
 def _error(text: str, why_vi: str, why_en: str) -> FormulaError:
@@ -95,7 +98,8 @@ def compile_formula(text: str) -> Formula:
         _check(node, text, len(refs))
     if not refs:
         raise _error(text, "không tham chiếu chỉ tiêu nào.", "it references no data element.")
-    return Formula(text, tree, tuple(refs))
+    frozen = tuple(refs)
+    return Formula(text, tree, frozen, _closure(tree.body, frozen))
 
 
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
@@ -143,42 +147,58 @@ def _check(node: ast.AST, text: str, n_refs: int) -> None:
 def evaluate(formula: Formula, resolve: Resolver) -> float | None:
     """The formula's value; ``resolve(ref, offset)`` gives a reference's value in the period
     (offset 0) or in the same period one year earlier (offset -1)."""
-    return _eval(formula.tree.body, formula.refs, resolve, 0)
+    return formula.run(resolve, 0)
 
 
-def _eval(node: ast.expr, refs: tuple[Ref, ...], resolve: Resolver, offset: int
-          ) -> float | None:
+def _closure(node: ast.expr, refs: tuple[Ref, ...]) -> Compiled:
+    """The checked tree as nested closures ."""
     if isinstance(node, ast.Constant):
-        assert isinstance(node.value, int | float)  # checked at compile
-        return float(node.value)
+        assert isinstance(node.value, int | float)
+        constant = float(node.value)
+        return lambda resolve, offset: constant
     if isinstance(node, ast.Name):
-        return resolve(refs[int(node.id[3:])], offset)
+        ref = refs[int(node.id[3:])]
+        return lambda resolve, offset: resolve(ref, offset)
     if isinstance(node, ast.UnaryOp):
-        v = _eval(node.operand, refs, resolve, offset)
-        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+        inner = _closure(node.operand, refs)
+        negate = isinstance(node.op, ast.USub)
+
+        def unary(resolve: Resolver, offset: int) -> float | None:
+            v = inner(resolve, offset)
+            return None if v is None else (-v if negate else v)
+        return unary
     if isinstance(node, ast.BinOp):
-        a = _eval(node.left, refs, resolve, offset)
-        b = _eval(node.right, refs, resolve, offset)
-        if a is None or b is None:
-            return None
-        if isinstance(node.op, ast.Add):
-            return a + b
-        if isinstance(node.op, ast.Sub):
-            return a - b
-        if isinstance(node.op, ast.Mult):
-            return a * b
-        return None if b == 0 else a / b
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        name = node.func.id
+        left, right, op = _closure(node.left, refs), _closure(node.right, refs), node.op
+
+        def binary(resolve: Resolver, offset: int) -> float | None:
+            a = left(resolve, offset)
+            if a is None:
+                return None
+            b = right(resolve, offset)
+            if b is None:
+                return None
+            if isinstance(op, ast.Add):
+                return a + b
+            if isinstance(op, ast.Sub):
+                return a - b
+            if isinstance(op, ast.Mult):
+                return a * b
+            return None if b == 0 else a / b
+        return binary
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    name = node.func.id
+    args = [_closure(a, refs) for a in node.args]
+
+    def call(resolve: Resolver, offset: int) -> float | None:
         if name == "previous":
-            return _eval(node.args[0], refs, resolve, offset - 1)
-        args = [_eval(a, refs, resolve, offset) for a in node.args]
+            return args[0](resolve, offset - 1)
+        values = [a(resolve, offset) for a in args]
         if name == "coalesce":
-            return next((a for a in args if a is not None), None)
-        if any(a is None for a in args):
+            return next((v for v in values if v is not None), None)
+        if any(v is None for v in values):
             return None
-        values = [a for a in args if a is not None]
+        present = [v for v in values if v is not None]
         if name == "abs":
-            return abs(values[0])
-        return min(values) if name == "min" else max(values)
-    raise FormulaError("Công thức không hợp lệ.", "Invalid formula.")  # checked at compile
+            return abs(present[0])
+        return min(present) if name == "min" else max(present)
+    return call

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from nongso.core.errors import FieldError, PermissionDenied, ValidationFailed, not_found
@@ -237,9 +238,46 @@ class Meta:
         return self.bounds.get((item, coc)) or self.bounds.get((item, ""))
 
 
+_FINGERPRINT = text(
+    "SELECT (SELECT count(*) FROM stats_data_elements), (SELECT max(id) FROM "
+    "stats_data_elements), (SELECT count(*) FROM stats_indicators), (SELECT max(id) FROM "
+    "stats_indicators), (SELECT count(*) FROM stats_category_options), (SELECT count(*) FROM "
+    "stats_datasets), (SELECT count(*) FROM stats_validation_rules), (SELECT count(*) FROM "
+    "stats_bounds), (SELECT count(*) FROM stats_season_calendars), (SELECT value FROM "
+    "stats_state WHERE key = 'meta_version')")
+_cache: dict[object, tuple[tuple[Any, ...], Meta]] = {}
+_cache_lock = threading.Lock()
+
+
+def bump_meta_version(s: Session) -> None:
+    """Mark the metadata as changed (an edit that keeps the tables' counts)."""
+    from nongso.stats.models import State
+
+    row = s.get(State, "meta_version")
+    if row is None:
+        s.add(State(key="meta_version", value="1"))
+    else:
+        row.value = str(int(row.value) + 1)
+
+
 def meta(s: Session) -> Meta:
-    """The metadata as it is now (a few small tables)."""
+    """The metadata as it is now (a few small tables), kept in memory while one cheap query
+    says the tables have not changed."""
     ensure_reference_data(s)
+    bind = s.get_bind()
+    key = getattr(bind, "url", bind)
+    fingerprint = tuple(s.execute(_FINGERPRINT).one())
+    with _cache_lock:
+        cached = _cache.get(str(key))
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+    fresh = _load_meta(s)
+    with _cache_lock:
+        _cache[str(key)] = (fingerprint, fresh)
+    return fresh
+
+
+def _load_meta(s: Session) -> Meta:
     options: dict[str, dict[str, tuple[str, str]]] = {}
     for o in s.scalars(select(CategoryOption).order_by(CategoryOption.category,
                                                        CategoryOption.sort, CategoryOption.id)):

@@ -3,10 +3,10 @@ stored, legacy communes re-aggregated to the 2025 communes, approval per value."
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -147,42 +147,40 @@ def _period_filter(requested: list[periods.Period], element_types: set[str]) -> 
     return conds
 
 
-def _targets(row_period: str, row_type: str, row_year: int, row_start: dt.date,
-             row_end: dt.date, requested: list[periods.Period]) -> list[str]:
-    """The requested periods a stored value counts in."""
-
-    def within(p: periods.Period) -> bool:
-        if row_period == p.id:
-            return True
-        if p.type == "year" and row_type == "season":
-            return row_year == p.year
-        return row_type in FINER.get(p.type, ()) and p.start <= row_start <= row_end <= p.end
-
-    return [p.id for p in requested if within(p)]
-
-
 def load_cube(uow: UnitOfWork, s: Session, m: Meta, province_code: str, elements: set[str],
               requested: list[periods.Period], *, communes: set[str] | None = None,
-              approved_only: bool = False) -> Cube:
+              approved_only: bool = False, cocs: dict[str, set[str]] | None = None) -> Cube:
     """The values of these elements for these periods, on the 2025 communes of the
-    province (legacy communes re-aggregated with their weights)."""
+    province (legacy communes re-aggregated with their weights). ``cocs`` limits an element
+    to some disaggregations."""
     cube = Cube()
     elements = {e for e in elements if e in m.elements}
     if not elements or not requested:
         return cube
     types = {m.elements[e].period_type for e in elements}
-    rows = s.execute(
-        select(DataValue.data_element, DataValue.coc, DataValue.period, DataValue.period_type,
-               DataValue.year, DataValue.start_date, DataValue.end_date, DataValue.org_unit,
-               DataValue.generation, DataValue.value, DataValue.source)
-        .where(DataValue.province_code == province_code,
-               DataValue.data_element.in_(sorted(elements)),
-               or_(*_period_filter(requested, types)))  # type: ignore[arg-type]
-    ).all()
+    exact: dict[str, list[str]] = {p.id: [p.id] for p in requested}
+    by_year: dict[int, list[str]] = defaultdict(list)
+    for p in requested:
+        if p.type == "year":
+            by_year[p.year].append(p.id)
+    ranged = [p for p in requested if set(FINER.get(p.type, ())) & types]
+    columns = [DataValue.data_element, DataValue.coc, DataValue.period, DataValue.period_type,
+               DataValue.year, DataValue.org_unit, DataValue.generation, DataValue.value,
+               DataValue.source]
+    if ranged:
+        columns += [DataValue.start_date, DataValue.end_date]
+    where = [DataValue.province_code == province_code,
+             DataValue.data_element.in_(sorted(elements)),
+             or_(*_period_filter(requested, types))]  # type: ignore[arg-type]
+    limited = {e: sorted(c) for e, c in (cocs or {}).items() if e in elements and c}
+    if limited and set(limited) == elements:
+        where.append(or_(*[and_(DataValue.data_element == e, DataValue.coc.in_(c))
+                           for e, c in limited.items()]))
+    rows: list[Any] = list(s.execute(select(*columns).where(*where)).all())
     if not rows:
         return cube
     alloc: dict[str, list[tuple[str, float, bool]]] = {}
-    if any(r[8] == "legacy" for r in rows):
+    if any(r[6] == "legacy" for r in rows):
         ensure_allocations(uow, s, province_code)
         alloc = allocations(s, province_code)
     datasets = {e: m.elements[e].dataset for e in elements}
@@ -195,21 +193,27 @@ def load_cube(uow: UnitOfWork, s: Session, m: Meta, province_code: str, elements
         steps = m.datasets[dataset].approval_steps if dataset in m.datasets else 2
         if status in final_statuses(steps):
             final.add((dataset, period, org_unit))
-    for (element, coc, period, ptype, year, start, end, org_unit, generation, value,
-         source) in rows:
-        approved = (datasets[element], period, org_unit) in final
+    for row in rows:
+        element, coc, row_period, ptype, year, unit_code, generation, value, source = row[:9]
+        approved = (datasets[element], row_period, unit_code) in final
         if approved_only and not approved:
             continue
-        targets = _targets(period, ptype, year, start, end, requested)
+        targets = list(exact.get(row_period, ()))
+        if ptype == "season" and by_year:
+            targets += by_year.get(year, [])
+        if ranged and ptype in CALENDAR_TYPES:
+            start, end = row[9], row[10]
+            targets += [p.id for p in ranged if ptype in FINER[p.type]
+                        and p.start <= start <= end <= p.end]
         if not targets:
             continue
         if generation == "legacy":
             if m.elements[element].aggregation == "none":
                 continue  # a reported yield is not re-aggregated (the yield indicator is)
-            shares = alloc.get(org_unit) or []
+            shares = alloc.get(unit_code) or []
             parts = [(new, value * w, divided) for new, w, divided in shares]
         else:
-            parts = [(org_unit, value, False)]
+            parts = [(unit_code, value, False)]
         for commune_code, part, allocated in parts:
             if communes is not None and commune_code not in communes:
                 continue

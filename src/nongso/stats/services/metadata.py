@@ -36,6 +36,7 @@ from nongso.stats.schemas import (
 from nongso.stats.services import _store
 from nongso.stats.services._common import (
     Meta,
+    bump_meta_version,
     ensure_reference_data,
     invalid,
     load_reference_data,
@@ -134,6 +135,7 @@ def update_indicator(uow: UnitOfWork, code: str, data: IndicatorUpdate) -> Indic
             _check_formula(meta(s), changes["expression"])
         for key, value in changes.items():
             setattr(row, key, value)
+        bump_meta_version(s)
         uow.commit()
         return IndicatorPublic.model_validate(row)
 
@@ -202,6 +204,7 @@ def set_calendar(uow: UnitOfWork, province_code: str, kind: str, data: CalendarU
                               f"Month {month} has no day {day}.")
         audit.record(s, "calendar", "stats_season_calendars", f"{province_code}:{kind}",
                      data.model_dump())
+        bump_meta_version(s)
         uow.commit()
         return CalendarPublic.model_validate(row)
 
