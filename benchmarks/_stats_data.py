@@ -80,6 +80,17 @@ def build_diary(platform: Platform, target_activities: int, today: dt.date,
     n_plots = max(len(communes), target_activities // (len(KINDS) * len(keys)))
     now = dt.datetime.now(dt.UTC)
     plots, seasons, acts = [], [], []
+    totals = [0, 0, 0]
+
+    def flush() -> None:
+        _write(platform, plots, seasons, acts)
+        totals[0] += len(acts)
+        totals[1] += len(seasons)
+        totals[2] += len(plots)
+        plots.clear()
+        seasons.clear()
+        acts.clear()
+
     sid = aid = 0
     commune_level = {c: rng.uniform(0.85, 1.15) for c in communes}
     for pid in range(1, n_plots + 1):
@@ -120,8 +131,11 @@ def build_diary(platform: Platform, target_activities: int, today: dt.date,
                                                  VN).astimezone(dt.UTC),
                              kg if harvest else None, "kg" if harvest else None,
                              moisture if harvest else None, now))
-    _write(platform, plots, seasons, acts)
-    return Built(len(acts), len(seasons), len(plots), [p.id for p in keys],
+        if len(acts) >= 300_000:
+            flush()
+    flush()
+    _analyze(platform)
+    return Built(totals[0], totals[1], totals[2], [p.id for p in keys],
                  time.perf_counter() - start)
 
 
@@ -155,14 +169,15 @@ def _write(platform: Platform, plots: list[dict[str, Any]], seasons: list[dict[s
                     f"COPY diary_activities ({cols}) FROM STDIN") as copy:
                 for a in acts:
                     copy.write_row(_act_row(a))
+
+
+def _analyze(platform: Platform) -> None:
     with platform.engine.begin() as conn:
         if platform.dialect == "postgresql":
             for table in ("diary_plots", "diary_seasons", "diary_activities"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT MAX(id) FROM {table}))"))
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))
 
 
 def _iso(row: tuple[Any, ...]) -> tuple[Any, ...]:
