@@ -175,13 +175,28 @@ class DatasetMeta:
         return self.name_vi if lang == "vi" else self.name_en
 
 
+@dataclass(frozen=True)
+class RuleMeta:
+    """A validation rule as plain data (the metadata is kept between units of work)."""
+
+    code: str
+    dataset: str
+    name_vi: str
+    name_en: str
+    left: str
+    operator: str
+    right: str
+    tolerance_pct: float
+    importance: str
+
+
 @dataclass
 class Meta:
     elements: dict[str, ElementMeta]
     options: dict[str, dict[str, tuple[str, str]]]
     indicators: dict[str, IndicatorMeta]
     datasets: dict[str, DatasetMeta]
-    rules: list[ValidationRule]
+    rules: list[RuleMeta]
     bounds: dict[tuple[str, str], tuple[float, float]]
     calendars: dict[str, dict[str, periods.Window]] = field(default_factory=dict)
 
@@ -301,7 +316,9 @@ def _load_meta(s: Session) -> Meta:
             c.kind, c.start_month, c.start_day, c.end_month, c.end_day, c.end_year_offset)
     return Meta(
         elements=elements, options=options, indicators=indicators, datasets=datasets,
-        rules=list(s.scalars(select(ValidationRule).order_by(ValidationRule.id))),
+        rules=[RuleMeta(r.code, r.dataset, r.name_vi, r.name_en, r.left, r.operator, r.right,
+                        r.tolerance_pct, r.importance)
+               for r in s.scalars(select(ValidationRule).order_by(ValidationRule.id))],
         bounds={(b.item, b.coc): (b.min_value, b.max_value) for b in s.scalars(select(Bound))},
         calendars=calendars)
 

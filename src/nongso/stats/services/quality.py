@@ -12,10 +12,16 @@ from nongso.core.errors import FieldError, ValidationFailed
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.stats import formulas, outliers, periods
-from nongso.stats.models import ValidationRule
 from nongso.stats.schemas import FindingPublic, OutlierPublic, ViolationPublic
 from nongso.stats.services import _store
-from nongso.stats.services._common import Meta, commune_names, invalid, meta, parse_period
+from nongso.stats.services._common import (
+    Meta,
+    RuleMeta,
+    commune_names,
+    invalid,
+    meta,
+    parse_period,
+)
 from nongso.units.schemas import UnitPublic
 
 HISTORY_YEARS = 5
@@ -24,7 +30,7 @@ COMMUNE_AREA = "commune_area_ha"
 
 @dataclass(frozen=True)
 class _Rule:
-    rule: ValidationRule
+    rule: RuleMeta
     left: formulas.Formula | None
     right: formulas.Formula | None
     bounds: tuple[float, float] | None
@@ -38,7 +44,7 @@ def _expression(text: str) -> formulas.Formula | None:
         return None
 
 
-def _compile(rule: ValidationRule) -> _Rule:
+def _compile(rule: RuleMeta) -> _Rule:
     bounds = constant = None
     right = None
     if rule.operator == "between":
