@@ -111,7 +111,7 @@ def test_automatic_share_and_open_data_rows(actors: Actors, client: TestClient) 
 def test_dashboard_layout_is_kept_per_user(actors: Actors, client: TestClient) -> None:
     h = actors.headers("commune_a")
     default = client.get("/api/v1/stats/dashboard/layout", headers=h).json()
-    assert [i["id"] for i in default["items"]][0] == "map"
+    assert default["items"][0]["id"] == "map"
     layout = {"items": [{"id": "targets"}, {"id": "map", "hidden": True}, {"id": "trend"}]}
     assert client.put("/api/v1/stats/dashboard/layout", json=layout, headers=h).status_code == 200
     got = client.get("/api/v1/stats/dashboard/layout", headers=h).json()["items"]
