@@ -54,6 +54,8 @@ log = logging.getLogger("nongso.stats")
 STANDARD_MOISTURE = 14.0
 DEFAULT_FRESH_MOISTURE = 25.0
 SNAPSHOT_EVERY = dt.timedelta(minutes=5)
+# A snapshot asked for by an event (a harvest may have made a lot) runs at most this often.
+SNAPSHOT_QUEUED_EVERY = dt.timedelta(seconds=30)
 RECENT = "recent"
 # Report statuses that lock a commune's values (approved by the commune, or accepted).
 LOCKING = ("approved", "accepted")
@@ -471,13 +473,18 @@ def refresh(uow: UnitOfWork, *, force_snapshots: bool = False) -> RefreshReport:
         for source, run in (("registry", _refresh_registry), ("alerts", _refresh_alerts),
                             ("trace", _refresh_trace)):
             last = _state(s, f"snapshot_at:{source}")
-            due = last is None or now - dt.datetime.fromisoformat(last) >= SNAPSHOT_EVERY
-            if force_snapshots or due or source in snapshot_sources:
+            age = now - dt.datetime.fromisoformat(last) if last is not None else None
+            due = age is None or age >= SNAPSHOT_EVERY or (
+                source in snapshot_sources and age >= SNAPSHOT_QUEUED_EVERY)
+            if force_snapshots or due:
                 touched += run(uow, s, m, province, counts)
                 _set_state(s, f"snapshot_at:{source}", now.isoformat())
                 sources.append(source)
         if queued:
-            s.execute(delete(RefreshQueue).where(RefreshQueue.id <= queued[-1][0]))
+            # What was counted leaves the queue; a snapshot not yet due waits for its turn.
+            done = ["diary", *sources]
+            s.execute(delete(RefreshQueue).where(RefreshQueue.id <= queued[-1][0],
+                                                 RefreshQueue.source.in_(done)))
         uow.commit()
     return RefreshReport(keys=touched, values_written=counts.written,
                          values_removed=counts.removed,
