@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from nongso.core.errors import FieldError, PermissionDenied, ValidationFailed, not_found
+from nongso.core.errors import FieldError, PermissionDenied, ValidationFailed
 from nongso.core.permissions import Principal, deny, require_login
 from nongso.core.uow import UnitOfWork
 from nongso.stats import formulas, periods
@@ -367,13 +367,8 @@ def require_province_officer(p: Principal, province_code: str) -> None:
 
 
 def commune(uow: UnitOfWork, code: str, loc: str = "org_unit") -> UnitPublic:
-    """A 2025 commune, or a clear error (a commune merged away in 2025 says where it went)."""
-    try:
-        return units.require_commune(uow, code, loc)
-    except ValidationFailed:
-        raise
-    except Exception as exc:  # pragma: no cover - require_commune raises ValidationFailed
-        raise not_found("xã", "commune", code) from exc
+    """A 2025 commune, or a validation error naming the field."""
+    return units.require_commune(uow, code, loc)
 
 
 def province_name(uow: UnitOfWork, code: str) -> str:
