@@ -10,6 +10,7 @@ from nongso.monitor import models as monitor_models
 from nongso.opendata import models as opendata_models
 from nongso.registry import models as registry_models
 from nongso.remote import models as remote_models
+from nongso.stats import models as stats_models
 from nongso.trace import models as trace_models
 from nongso.units import models as units_models
 from nongso.vision import models as vision_models
@@ -25,6 +26,7 @@ __all__ = [
     "opendata_models",
     "registry_models",
     "remote_models",
+    "stats_models",
     "trace_models",
     "units_models",
     "vision_models",

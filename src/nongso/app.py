@@ -24,6 +24,7 @@ from nongso.opendata import api as opendata_api
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
 from nongso.remote.api import router as remote_router
+from nongso.stats import api as stats_api
 from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.vision.api import router as vision_router
@@ -35,6 +36,7 @@ from nongso.web import opendata as opendata_pages
 from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import remote as remote_pages
+from nongso.web import stats as stats_pages
 from nongso.web import trace as trace_pages
 from nongso.web import vision as vision_pages
 from nongso.wiring import register_handlers
@@ -70,6 +72,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(opendata_api.router)
     api.include_router(vision_router)
     api.include_router(market_router)
+    api.include_router(stats_api.router)
+    api.include_router(stats_api.analytics_router)
     app.include_router(api)
     app.include_router(sta_router)
     app.include_router(ogcapi_router)
@@ -86,6 +90,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(opendata_api.public_router)
     app.include_router(vision_pages.router)
     app.include_router(market_pages.router)
+    app.include_router(stats_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page)

@@ -14,6 +14,7 @@ from nongso.monitor.cli import app as mqtt_app
 from nongso.opendata.cli import app as opendata_app
 from nongso.registry.cli import app as registry_app
 from nongso.remote.cli import app as remote_app
+from nongso.stats.cli import app as stats_app
 from nongso.trace.cli import app as trace_app
 from nongso.units.cli import app as units_app
 from nongso.vision.cli import app as vision_app
@@ -32,6 +33,7 @@ app.add_typer(remote_app, name="remote")
 app.add_typer(opendata_app, name="opendata")
 app.add_typer(vision_app, name="vision")
 app.add_typer(market_app, name="market")
+app.add_typer(stats_app, name="stats")
 app.command("demo")(demo_command)
 
 
@@ -52,6 +54,9 @@ def db_upgrade() -> None:
     platform = Platform.create()
     migrate.upgrade(platform.settings.resolved_database_url())
     loaded = units.load_reference_data(platform.uow())
+    from nongso.stats import services as stats
+
+    stats.install_reference_data(platform.uow())
     typer.echo(f"Cơ sở dữ liệu đã cập nhật ({platform.dialect}); nạp {loaded} đơn vị hành chính.")
 
 
@@ -78,18 +83,15 @@ def serve(
     from nongso.wiring import start_background
 
     platform = Platform.create()
-    # The alerts worker, and the MQTT bridge when NONGSO_MQTT_URL is set (the app starts and
-    # serves even if the broker is down; the bridge retries and reports its state).
-    from nongso.opendata.worker import Worker
-
+    # The alerts worker, the statistics refresher, the open-data regeneration, and the MQTT
+    # bridge when NONGSO_MQTT_URL is set (the app starts and serves even if the broker is down;
+    # the bridge retries and reports its state).
     background = start_background(platform, platform.settings.mqtt_url or None)
-    regeneration = Worker(platform).start()
     if not platform.settings.mqtt_url:
         typer.echo("Cầu nối MQTT tắt (chưa đặt NONGSO_MQTT_URL). / MQTT bridge off.")
     try:
         uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
     finally:
-        regeneration.stop()
         background.stop()
 
 

@@ -32,7 +32,12 @@ cost nothing. Collections are listed in the order they are registered, after the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
 
 if TYPE_CHECKING:
     from nongso.alerts.worker import AlertsWorker
@@ -57,6 +62,9 @@ def register_handlers() -> None:
     from nongso.opendata import services as opendata
     from nongso.opendata import sources as opendata_sources
     from nongso.registry import services as registry
+    from nongso.stats import handlers as stats_handlers
+    from nongso.stats import services as stats
+    from nongso.stats.targets import register_target_provider
     from nongso.trace import handlers as trace_handlers
 
     # Core <- accounts: who is calling (bearer token, device key, web session).
@@ -76,6 +84,18 @@ def register_handlers() -> None:
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
 
+    # The farm diary's harvests are recounted in the statistics within seconds (the handler
+    # only queues the commune x season; the refresher recounts it).
+    events.subscribe(events.HarvestRecorded, stats_handlers.on_harvest)
+    events.subscribe(events.HarvestCorrected, stats_handlers.on_harvest_corrected)
+    events.subscribe(events.ActivityDeleted, stats_handlers.on_activity_deleted)
+
+    # The province's targets measured from the domains that exist; the market's and the open
+    # data catalogue's providers ("market_online_sellers", "market_ocop_online",
+    # "opendata_published") are registered here when those domains are built.
+    for name, provider in stats.BUILTIN_TARGET_PROVIDERS.items():
+        register_target_provider(name, provider)
+
     # Open data: what is published (named providers; the statistics capability replaces the
     # diary-based "seasonal-statistics" provider with its approved values), and the changes
     # that make the catalogue due for a rebuild (debounced by the regeneration worker).
@@ -86,17 +106,23 @@ def register_handlers() -> None:
         events.subscribe(event_type, opendata.note_change)
     events.subscribe(events.ActivityDeleted, opendata.note_deletion)
 
-class Background:
-    """The background services of a serving process: the alerts worker, and the MQTT bridge
-    when a broker URL is given."""
 
-    def __init__(self, worker: AlertsWorker, bridge: MqttBridge | None) -> None:
+class Background:
+    """The background services of a serving process: the alerts worker, the MQTT bridge when a
+    broker URL is given, the statistics refresher (harvests in the analytics within seconds)
+    and the open-data regeneration worker."""
+
+    def __init__(self, worker: AlertsWorker, bridge: MqttBridge | None,
+                 others: list[Stoppable] | None = None) -> None:
         self.worker = worker
         self.bridge = bridge
+        self.others = others or []
 
     def stop(self) -> None:
         from nongso.monitor import runtime
 
+        for other in reversed(self.others):
+            other.stop()
         if self.bridge is not None:
             self.bridge.stop()
             runtime.set_bridge(None)
@@ -107,14 +133,18 @@ def start_background(platform: Platform, mqtt_url: str | None, *,
                      evaluate_s: float | None = None, client_id: str | None = None,
                      prefix: str | None = None) -> Background:
     """Start the alerts worker and, with ``mqtt_url``, the MQTT bridge (which wakes the worker
-    after every stored batch). The app does not wait for the broker."""
+    after every stored batch), the statistics refresher and the open-data regeneration worker.
+    The app does not wait for the broker."""
     from nongso.alerts.channels import alert_settings
     from nongso.alerts.worker import AlertsWorker
     from nongso.monitor import runtime
+    from nongso.opendata.worker import Worker as OpenDataWorker
+    from nongso.stats.worker import StatsWorker
 
     worker = AlertsWorker(platform, evaluate_s=evaluate_s or alert_settings().worker_interval_s)
     worker.start()
     runtime.on_flush(worker.wake)
     bridge = runtime.start_bridge(platform, mqtt_url, client_id=client_id, prefix=prefix) \
         if mqtt_url else None
-    return Background(worker, bridge)
+    others: list[Stoppable] = [StatsWorker(platform).start(), OpenDataWorker(platform).start()]
+    return Background(worker, bridge, others)

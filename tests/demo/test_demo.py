@@ -13,6 +13,8 @@ from nongso.core.platform import Platform
 from nongso.demo import registry as demo_registry
 from nongso.demo import services
 from nongso.registry.models import Organisation, ProductionUnit
+from nongso.stats import services as stats
+from nongso.stats.models import DataValue, Report
 from nongso.units import services as units
 
 
@@ -65,6 +67,20 @@ def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
             Organisation.kind == "cooperative").limit(1)).one()
         # "Xã …, Tỉnh Đồng Tháp": the province by name, not by its code.
         assert coop.address is not None and coop.address.endswith(", Tỉnh Đồng Tháp")
+    # Statistics: counted from the diaries and imported history (legacy communes too),
+    # reports in several states, and typing slips for the outlier checks to find.
+    with platform.uow() as uow:
+        s = uow.session
+        sources = {(src, gen) for src, gen in s.execute(
+            select(DataValue.source, DataValue.generation).distinct()).all()}
+        statuses = set(s.scalars(select(Report.status).distinct()))
+        recent_history = sorted(set(s.scalars(select(DataValue.period).where(
+            DataValue.source == "import", DataValue.generation == "2025"))))
+    assert {("diary", "2025"), ("import", "legacy"), ("import", "2025")} <= sources
+    assert {"accepted", "approved", "returned"} <= statuses
+    found = [o for pe in recent_history
+             for o in stats.outliers_scan(platform.uow(SYSTEM), "crop_season", pe)]
+    assert any(o.likely_meant is not None for o in found)
 
 
 def test_demo_accounts_can_log_in_with_their_scope(platform: Platform) -> None:

@@ -69,10 +69,7 @@ def demo_command(
         import uvicorn
 
         from nongso.app import create_app
-        from nongso.opendata.worker import Worker
-
         background, simulator, close = _start_monitoring(platform, seed, played)
-        regeneration = Worker(platform).start()
         typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
         typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
                    "(cảnh báo mới xuất hiện trong vòng một phút)\n")
@@ -80,7 +77,6 @@ def demo_command(
             uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
         finally:
             simulator.stop()
-            regeneration.stop()
             close()
             background.stop()
 

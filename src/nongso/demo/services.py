@@ -22,6 +22,7 @@ from nongso.demo import opendata as demo_opendata
 from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
 from nongso.demo import remote as demo_remote
+from nongso.demo import stats as demo_stats
 from nongso.demo import trace as demo_trace
 from nongso.demo import vision as demo_vision
 from nongso.registry import services as registry_services
@@ -135,6 +136,10 @@ def build_demo(
             market_demo = demo_market.load(uow, province_code, clock.today_vn(), clock.now(),
                                            seed)
             step(f"Thị trường / market: {market_demo.series} chuỗi giá")
+            # Five years of statistics: recent seasons counted from the diaries, history
+            # imported, some approved, some pending, a few slips to find.
+            demo_stats.load(uow, province_code, clock.today_vn(), seed)
+            step("Thống kê / statistics: 5 năm")
         demo_accounts = _demo_accounts(uow, province_code, password)
         step(f"Tài khoản mẫu / demo accounts: {len(demo_accounts)}")
         if built:

@@ -659,6 +659,34 @@ class ImportReport(BaseModel):
     activity_ids: list[int]
 
 
+class SeasonFigure(BaseModel):
+    """The diary's figures of one commune × season × crop, for the statistics (aggregates
+    only). Harvest weights are as weighed; ``moisture_kg`` of them had a moisture measured,
+    ``kg_times_moisture`` is Σ kg × moisture % over those (for converting to dry weight)."""
+
+    commune_code: str
+    province_code: str
+    season_key: str
+    crop: str
+    seasons: int
+    farmers: int
+    sown_ha: float
+    harvested_ha: float
+    harvest_kg: float
+    moisture_kg: float
+    kg_times_moisture: float
+    n_kg: float
+    p2o5_kg: float
+    k2o_kg: float
+    sprays: int
+    vietgap_ha: float
+
+
+class SeasonFigures(BaseModel):
+    rows: list[SeasonFigure]
+    max_season_id: int  # the newest season seen (a watermark for the next call)
+
+
 # The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
 # only ``services`` and ``schemas``); importing it registers the pages' texts.
 from nongso.diary import messages  # noqa: E402, F401  (registers the texts)

@@ -508,3 +508,14 @@ class MapData(BaseModel):
     zoom: int
     as_of: dt.datetime | None
     layers: list[MapLayer]
+
+
+class CommuneUnitTotal(BaseModel):
+    """Production units of one kind and crop in a commune (aggregates only): what the
+    statistics expect a commune to report, and its certified areas."""
+
+    commune_code: str
+    kind: str
+    crop: str | None
+    units: int
+    area_ha: float

@@ -464,6 +464,14 @@ class OcopProductPublic(BaseModel):
     created_at: dt.datetime
 
 
+class OrganisationLots(BaseModel):
+    """How many lots an organisation commissioned in a year (aggregates only)."""
+
+    organisation_id: int
+    year: int
+    lots: int
+
+
 # The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
 # only ``services`` and ``schemas``); importing it registers the pages' texts.
 from nongso.trace import messages  # noqa: E402, F401  (registers the texts)

@@ -37,3 +37,17 @@ class UnitDetail(UnitPublic):
     predecessors: list[LineageLink]
     # ... or the new units a legacy unit went into.
     successors: list[LineageLink]
+
+
+class LineagePair(BaseModel):
+    """One legacy commune -> 2025 commune link of a province, with both names and the new
+    commune's official area (for documented allocation weights of split communes)."""
+
+    old_code: str
+    old_name: str
+    old_district: str | None
+    new_code: str
+    new_name: str
+    new_area_km2: float | None
+    divided: bool
+    is_default: bool

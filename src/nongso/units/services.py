@@ -15,7 +15,7 @@ from nongso.core.i18n import fold
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.uow import UnitOfWork
 from nongso.units.models import CURRENT, LEGACY, REFORM_DATE, AdminUnit, UnitLineage
-from nongso.units.schemas import LineageLink, UnitDetail, UnitPublic
+from nongso.units.schemas import LineageLink, LineagePair, UnitDetail, UnitPublic
 
 LEGACY_END = REFORM_DATE - dt.timedelta(days=1)
 
@@ -224,3 +224,26 @@ def communes_of_province(uow: UnitOfWork, province_code: str) -> list[UnitPublic
             .order_by(AdminUnit.code)
         ).all()
         return [UnitPublic.model_validate(r) for r in rows]
+
+
+def lineage_of_province(uow: UnitOfWork, province_code: str) -> list[LineagePair]:
+    """Every legacy commune -> 2025 commune link whose new commune is in the province."""
+    from sqlalchemy.orm import aliased
+
+    old, new, district = aliased(AdminUnit), aliased(AdminUnit), aliased(AdminUnit)
+    with uow:
+        rows = uow.session.execute(
+            select(UnitLineage, old.name, district.name, new.name, new.area_km2)
+            .join(new, (new.code == UnitLineage.new_code) & (new.generation == CURRENT)
+                  & (new.level == "commune"))
+            .join(old, (old.code == UnitLineage.old_code) & (old.generation == LEGACY)
+                  & (old.level == "commune"))
+            .outerjoin(district, (district.code == old.parent_code)
+                       & (district.generation == LEGACY) & (district.level == "district"))
+            .where(UnitLineage.level == "commune", new.province_code == province_code)
+            .order_by(UnitLineage.old_code, UnitLineage.new_code)
+        ).all()
+        return [LineagePair(old_code=lk.old_code, old_name=old_name, old_district=district_name,
+                            new_code=lk.new_code, new_name=new_name, new_area_km2=area,
+                            divided=lk.divided, is_default=lk.is_default)
+                for lk, old_name, district_name, new_name, area in rows]

@@ -87,6 +87,7 @@ from nongso.diary.services.seasons import (
     list_templates,
     update_season,
 )
+from nongso.diary.services.statistics import season_figures
 from nongso.diary.services.sync import sync
 from nongso.diary.services.to_trace import publish_recorded_events, season_input_uses
 from nongso.diary.services.views import area_aggregate, coop_summary, farmer_home, season_keys
@@ -139,6 +140,7 @@ __all__ = [
     "principal_named",
     "publish_recorded_events",
     "rules_base_unit",
+    "season_figures",
     "season_input_uses",
     "season_keys",
     "season_record_book",

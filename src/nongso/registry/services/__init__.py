@@ -141,7 +141,7 @@ from nongso.registry.services.soil_units import (
     soil_unit_history,
     update_soil_unit,
 )
-from nongso.registry.services.summary import province_summary
+from nongso.registry.services.summary import commune_unit_totals, province_summary
 
 __all__ = [
     "EXPORT_LIMIT",
@@ -163,6 +163,7 @@ __all__ = [
     "can_see_farmer",
     "can_write_unit",
     "collection_extent",
+    "commune_unit_totals",
     "communes_near",
     "count_members",
     "create_farmer",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from nongso.core.uow import UnitOfWork
 from nongso.registry.models import Farmer, Organisation, ProductionUnit
-from nongso.registry.schemas import ProvinceSummary
+from nongso.registry.schemas import CommuneUnitTotal, ProvinceSummary
+from nongso.registry.services._common import today as _today
 from nongso.units import services as units
 
 
@@ -53,3 +54,21 @@ def province_summary(uow: UnitOfWork, province_code: str) -> ProvinceSummary:
             farmers=sum(farmers.values()), fields=sum(v[0] for v in fields.values()),
             area_ha=round(sum(v[1] for v in fields.values()), 1), by_commune=by_commune,
         )
+
+
+def commune_unit_totals(uow: UnitOfWork, province_code: str) -> list[CommuneUnitTotal]:
+    """The province's active production units (in force today) by commune, kind and crop:
+    counts and area (aggregates only, public)."""
+    today = _today()
+    with uow:
+        rows = uow.session.execute(
+            select(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop,
+                   func.count(), func.sum(ProductionUnit.area_ha))
+            .where(ProductionUnit.province_code == province_code,
+                   ProductionUnit.status == "active",
+                   or_(ProductionUnit.valid_to.is_(None), ProductionUnit.valid_to >= today))
+            .group_by(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop)
+            .order_by(ProductionUnit.commune_code, ProductionUnit.kind, ProductionUnit.crop)
+        ).all()
+    return [CommuneUnitTotal(commune_code=c, kind=k, crop=crop, units=int(n),
+                             area_ha=round(float(a or 0), 4)) for c, k, crop, n, a in rows]

@@ -101,6 +101,7 @@ from nongso.trace.services.products import (
 )
 from nongso.trace.services.recall import RECALL_ROLES, recall_trace
 from nongso.trace.services.resolver import LINK_TYPES, Withdrawn, consumer_view, linkset
+from nongso.trace.services.statistics import lots_by_organisation
 
 __all__ = [
     "CAPTURE_ROLES",
@@ -153,6 +154,7 @@ __all__ = [
     "log_public_key",
     "lot_journey",
     "lot_qr",
+    "lots_by_organisation",
     "ocop_export",
     "ocop_export_rows",
     "ocop_image",
