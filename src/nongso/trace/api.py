@@ -4,7 +4,6 @@ own API at ``/api/v1/trace`` (identifiers, lots, labels, the Merkle log, recall,
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -16,6 +15,7 @@ from nongso.core.deps import LangDep, PageDep, UowDep
 from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorized
 from nongso.core.fields import Id, SaneDateTime
 from nongso.core.http import request_language
+from nongso.core.limits import load_json
 from nongso.core.pagination import Page
 from nongso.core.permissions import require_login
 from nongso.core.settings import get_settings
@@ -128,7 +128,7 @@ async def _json_body(request: Request) -> Any:
                          f"Only JSON or JSON-LD is accepted, not '{content_type}'.")
     raw = await request.body()
     try:
-        return json.loads(raw)
+        return load_json(raw)  # nested 64 levels at most (deeper: 400, not a RecursionError)
     except (ValueError, UnicodeDecodeError) as exc:
         message = str(exc)
         raise EpcisError("ValidationException", 400, f"JSON không hợp lệ: {message}",

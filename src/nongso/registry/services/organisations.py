@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from nongso.core.errors import Conflict, FieldError, ValidationFailed, not_found
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import Principal, deny, require_login
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.registry import features, rules, versioning
 from nongso.registry.models import Farmer, Organisation
@@ -145,6 +146,7 @@ def delete_organisation(uow: UnitOfWork, org_id: int) -> None:
                 f"Tổ chức còn {in_use} nông hộ thành viên; hãy chuyển họ trước khi xoá.",
                 f"The organisation still has {in_use} member farmers; move them first.",
             )
+        ensure_unreferenced(uow.session, org, "tổ chức", "organisation")
         uow.session.delete(org)
         uow.commit()
 
