@@ -45,8 +45,8 @@ def organisation_scope(uow: UnitOfWork, organisation_id: int) -> Scope:
                      organisation_id=org.id)
 
 
-def _load_org(s: Session, org_id: int) -> Organisation:
-    org = s.get(Organisation, org_id)
+def _load_org(s: Session, org_id: int, for_update: bool = False) -> Organisation:
+    org = s.get(Organisation, org_id, with_for_update=for_update)
     if org is None:
         raise not_found("tổ chức", "organisation", org_id)
     return org
@@ -115,7 +115,7 @@ def update_organisation(
 ) -> OrganisationPublic:
     require_login(uow.principal)
     with uow:
-        org = _load_org(uow.session, org_id)
+        org = _load_org(uow.session, org_id, for_update=True)  # concurrent edits: one by one
         p = uow.principal
         own = p.role == "coop_manager" and p.organisation_id == org.id
         if not own and not can_manage_unit(p, org.commune_code, org.province_code):
