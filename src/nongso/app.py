@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
-from nongso.core.deps import login_error, login_for_writes
+from nongso.core.deps import login_error_on, login_for_writes
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
@@ -73,7 +73,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(trace_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    install_error_handlers(app, html_page=pages.error_page, login_check=login_error)
+    install_error_handlers(app, html_page=pages.error_page,
+                           login_check=login_error_on(("/api/v1/", "/sta/")))
     trace_api.install_error_handlers(app)
     metrics = Metrics()
     install_metrics(app, metrics)

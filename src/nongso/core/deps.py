@@ -92,20 +92,21 @@ def _write_needs_login(request: Request) -> bool:
     return not getattr(endpoint, "nongso_public_write", False)
 
 
-def login_error(request: Request) -> AppError | None:
-    """The 401 an anonymous write would get, for errors found before the dependencies run
-    (a malformed JSON body): on routes guarded by :func:`login_for_writes`, None elsewhere."""
-    route = request.scope.get("route")
-    guarded = any(getattr(d, "call", None) is login_for_writes
-                  or getattr(d, "dependency", None) is login_for_writes
-                  for d in getattr(route, "dependencies", ()))
-    if not guarded or not _write_needs_login(request):
+def login_error_on(prefixes: tuple[str, ...]) -> Callable[[Request], AppError | None]:
+    """The check for errors found before the dependencies run (a malformed JSON body): on
+    paths under ``prefixes`` (those whose routers depend on :func:`login_for_writes`), the
+    401 an anonymous write gets, else None."""
+
+    def login_error(request: Request) -> AppError | None:
+        if not request.url.path.startswith(prefixes) or not _write_needs_login(request):
+            return None
+        try:
+            login_for_writes(request, get_principal(request, get_platform(request)))
+        except AppError as exc:
+            return exc
         return None
-    try:
-        login_for_writes(request, get_principal(request, get_platform(request)))
-    except AppError as exc:
-        return exc
-    return None
+
+    return login_error
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
