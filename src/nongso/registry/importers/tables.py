@@ -375,4 +375,7 @@ def _sheet_rows(sheet: Any, max_rows: int) -> Iterator[tuple[int, list[Any]]]:
                 f"Bảng tính có quá nhiều cột (tối đa {MAX_COLUMNS}).",
                 f"The sheet has too many columns (at most {MAX_COLUMNS}).",
                 reason="too-many-columns", limit=MAX_COLUMNS)
-        yield row_number, list(values[:MAX_COLUMNS])
+        cells = list(values[:MAX_COLUMNS])
+        while cells and cells[-1] is None:  # the padding of the read-only reader
+            cells.pop()
+        yield row_number, cells
