@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
+from nongso.core.deps import login_error_on, login_for_writes
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
@@ -60,7 +61,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.state.platform = platform
 
-    api = APIRouter(prefix="/api/v1")
+    # Anonymous writes are refused (401) before their body is even validated.
+    writes_need_login = [Depends(login_for_writes)]
+    api = APIRouter(prefix="/api/v1", dependencies=writes_need_login)
     api.include_router(accounts_router)
     api.include_router(units_router)
     api.include_router(registry_router)
@@ -75,7 +78,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(stats_api.router)
     api.include_router(stats_api.analytics_router)
     app.include_router(api)
-    app.include_router(sta_router)
+    app.include_router(sta_router, dependencies=writes_need_login)
     app.include_router(ogcapi_router)
     app.include_router(pages.router)
     app.include_router(registry_pages.router)
@@ -93,7 +96,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(stats_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    install_error_handlers(app, html_page=pages.error_page)
+    install_error_handlers(app, html_page=pages.error_page,
+                           login_check=login_error_on(("/api/v1/", "/sta/")))
     trace_api.install_error_handlers(app)
     metrics = Metrics()
     install_metrics(app, metrics)

@@ -18,7 +18,8 @@ from nongso.accounts.schemas import (
     UserPublic,
     UserUpdate,
 )
-from nongso.core.deps import PageDep, PrincipalDep, UowDep
+from nongso.core.deps import PageDep, PrincipalDep, UowDep, public_write
+from nongso.core.fields import Id
 from nongso.core.pagination import Page
 
 router = APIRouter(tags=["accounts"])
@@ -29,6 +30,7 @@ def client_ip(request: Request) -> str:
 
 
 @router.post("/auth/token", response_model=TokenPublic)
+@public_write
 def create_token(body: TokenRequest, request: Request, uow: UowDep) -> TokenPublic:
     """Exchange a username and password for a bearer token."""
     return services.issue_token(uow, body.username, body.password, client_ip(request))
@@ -56,17 +58,17 @@ def create_user(body: UserCreate, uow: UowDep, response: Response) -> UserPublic
 
 
 @router.get("/users/{user_id}", response_model=UserPublic)
-def get_user(user_id: int, uow: UowDep) -> UserPublic:
+def get_user(user_id: Id, uow: UowDep) -> UserPublic:
     return services.get_user(uow, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic)
-def update_user(user_id: int, body: UserUpdate, uow: UowDep) -> UserPublic:
+def update_user(user_id: Id, body: UserUpdate, uow: UowDep) -> UserPublic:
     return services.update_user(uow, user_id, body)
 
 
 @router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(user_id: int, uow: UowDep) -> Response:
+def delete_user(user_id: Id, uow: UowDep) -> Response:
     services.delete_user(uow, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -85,7 +87,7 @@ def create_device(body: DeviceCreate, uow: UowDep) -> DeviceWithKey:
 @router.get("/audit", response_model=Page[AuditEntryPublic])
 def list_audit(
     uow: UowDep, page: PageDep, entity: str | None = None, entity_id: str | None = None,
-    actor_user_id: Annotated[int | None, Query()] = None,
+    actor_user_id: Annotated[Id | None, Query()] = None,
 ) -> Page[AuditEntryPublic]:
     """The audit log (admins only), newest first."""
     return services.list_audit(uow, page, entity, entity_id, actor_user_id)

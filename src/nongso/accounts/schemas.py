@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nongso.core.fields import Id, NotNull
 from nongso.core.permissions import ROLES
 
 Role = Literal[
@@ -26,8 +27,8 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=200)
     role: Role
     unit_code: str | None = Field(default=None, pattern=r"^\d{2}(\d{3})?$")
-    organisation_id: int | None = None
-    farmer_id: int | None = None
+    organisation_id: Id | None = None
+    farmer_id: Id | None = None
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
     language: Literal["vi", "en"] = "vi"
@@ -36,15 +37,15 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
-    password: str | None = Field(default=None, min_length=8, max_length=200)
-    role: Role | None = None
+    full_name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    password: NotNull[str] = Field(default=None, min_length=8, max_length=200)
+    role: NotNull[Role] = None
     unit_code: str | None = Field(default=None, pattern=r"^\d{2}(\d{3})?$")
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
-    language: Literal["vi", "en"] | None = None
-    is_active: bool | None = None
+    language: NotNull[Literal["vi", "en"]] = None
+    is_active: NotNull[bool] = None
 
 
 class UserPublic(BaseModel):
@@ -83,7 +84,7 @@ class DeviceCreate(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$")
     unit_code: str | None = Field(default=None, pattern=r"^\d{2}(\d{3})?$")
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class DevicePublic(BaseModel):

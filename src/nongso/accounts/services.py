@@ -32,6 +32,7 @@ from nongso.core.errors import (
 )
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import ANONYMOUS, Principal, deny, require_login, require_role
+from nongso.core.references import ensure_unreferenced
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
@@ -310,6 +311,7 @@ def delete_user(uow: UnitOfWork, user_id: int) -> None:
         if user.id == uow.principal.user_id:
             raise Conflict("Không thể tự xoá tài khoản của mình.", "You cannot delete yourself.")
         uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        ensure_unreferenced(uow.session, user, "người dùng", "user")
         uow.session.delete(user)
         uow.commit()
 

@@ -19,6 +19,7 @@ from nongso.alerts.schemas import (
     Threshold,
 )
 from nongso.core.deps import LangDep, PageDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.pagination import Page
 from nongso.core.permissions import SYSTEM, require_role
 
@@ -33,7 +34,7 @@ def list_alerts(
     commune_code: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
     crop: Annotated[str | None, Query(max_length=50)] = None,
     rule: Annotated[str | None, Query(max_length=80)] = None,
-    thing_id: int | None = None,
+    thing_id: Id | None = None,
     mine: bool = False,
 ) -> Page[AlertPublic]:
     """Alerts, open first; ``mine=true``: those of the caller's communes and crops."""
@@ -55,7 +56,7 @@ def stations(uow: UowDep) -> list[StationStatusPublic]:
 
 
 @router.get("/thresholds/{datastream_id}", response_model=list[Threshold])
-def thresholds(datastream_id: int, uow: UowDep) -> list[Threshold]:
+def thresholds(datastream_id: Id, uow: UowDep) -> list[Threshold]:
     """Lines to draw on a datastream's chart (crop limits, alarm levels)."""
     return services.thresholds(uow, datastream_id)
 
@@ -73,7 +74,7 @@ def create_subscription(body: SubscriptionCreate, uow: UowDep) -> SubscriptionCr
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_subscription(subscription_id: int, uow: UowDep) -> Response:
+def delete_subscription(subscription_id: Id, uow: UowDep) -> Response:
     services.delete_subscription(uow, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -85,7 +86,7 @@ def inbox(uow: UowDep, page: PageDep, lang: LangDep) -> Page[InboxItem]:
 
 
 @router.post("/inbox/{delivery_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-def mark_read(delivery_id: int, uow: UowDep) -> Response:
+def mark_read(delivery_id: Id, uow: UowDep) -> Response:
     services.mark_read(uow, delivery_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -98,30 +99,30 @@ def evaluate(uow: UowDep) -> EvaluationReport:
 
 
 @router.get("/{alert_id}", response_model=AlertPublic)
-def get_alert(alert_id: int, uow: UowDep) -> AlertPublic:
+def get_alert(alert_id: Id, uow: UowDep) -> AlertPublic:
     return services.get_alert(uow, alert_id)
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertPublic)
-def acknowledge(alert_id: int, uow: UowDep) -> AlertPublic:
+def acknowledge(alert_id: Id, uow: UowDep) -> AlertPublic:
     """An officer has seen the alert: escalation stops."""
     return services.acknowledge(uow, alert_id)
 
 
 @router.post("/{alert_id}/clear", response_model=AlertPublic)
-def clear(alert_id: int, uow: UowDep) -> AlertPublic:
+def clear(alert_id: Id, uow: UowDep) -> AlertPublic:
     return services.clear(uow, alert_id)
 
 
 @router.get("/{alert_id}/cap.xml")
-def cap_xml(alert_id: int, uow: UowDep) -> Response:
+def cap_xml(alert_id: Id, uow: UowDep) -> Response:
     """The alert as a CAP 1.2 message (XML)."""
     return Response(services.cap_xml(uow, alert_id),
                     media_type="application/cap+xml; charset=utf-8")
 
 
 @router.get("/{alert_id}/cap.json")
-def cap_json(alert_id: int, uow: UowDep) -> Response:
+def cap_json(alert_id: Id, uow: UowDep) -> Response:
     """The alert as a CAP 1.2 message in JSON (CAP element names)."""
     body: dict[str, Any] = services.cap_json(uow, alert_id)
     return JSONResponse(body)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 
+from nongso.core.errors import AppError
+from nongso.core.fields import MAX_ID
 from nongso.core.http import request_language
 from nongso.core.pagination import PageRequest
-from nongso.core.permissions import ANONYMOUS, Principal
+from nongso.core.permissions import ANONYMOUS, Principal, require_login
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
 
@@ -57,10 +59,54 @@ def get_uow(
 
 
 def get_page(
-    limit: Annotated[int | None, Query(description="Page size (max 500)")] = None,
-    offset: Annotated[int | None, Query(description="Items to skip")] = None,
+    limit: Annotated[int | None, Query(description="Page size (max 500)", le=MAX_ID)] = None,
+    offset: Annotated[int | None, Query(description="Items to skip", le=MAX_ID)] = None,
 ) -> PageRequest:
     return PageRequest.of(limit, offset)
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public_write(endpoint: F) -> F:
+    """Mark a route that anonymous callers may write to (logging in), on a router that
+    otherwise checks :func:`login_for_writes`."""
+    endpoint.__dict__["nongso_public_write"] = True
+    return endpoint
+
+
+def login_for_writes(request: Request, principal: Annotated[Principal, Depends(get_principal)],
+                     ) -> None:
+    """A router dependency: an anonymous write is refused with 401 before anything else (the
+    body and the parameters are validated after it, the records looked up after that)."""
+    if _write_needs_login(request):
+        require_login(principal)
+
+
+def _write_needs_login(request: Request) -> bool:
+    if request.method not in UNSAFE_METHODS:
+        return False
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return not getattr(endpoint, "nongso_public_write", False)
+
+
+def login_error_on(prefixes: tuple[str, ...]) -> Callable[[Request], AppError | None]:
+    """The check for errors found before the dependencies run (a malformed JSON body): on
+    paths under ``prefixes`` (those whose routers depend on :func:`login_for_writes`), the
+    401 an anonymous write gets, else None."""
+
+    def login_error(request: Request) -> AppError | None:
+        if not request.url.path.startswith(prefixes) or not _write_needs_login(request):
+            return None
+        try:
+            login_for_writes(request, get_principal(request, get_platform(request)))
+        except AppError as exc:
+            return exc
+        return None
+
+    return login_error
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

@@ -13,16 +13,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nongso.core.errors import AppError, NotFound
+from nongso.core.errors import (
+    AppError,
+    Conflict,
+    NotFound,
+    TooLarge,
+    Unavailable,
+    ValidationFailed,
+)
 from nongso.core.i18n import LANGUAGES, negotiate
 
 log = logging.getLogger("nongso.http")
 
 PROBLEM_BASE = "https://nongso.vn/problems/"
+RETRY_AFTER_SECONDS = 2
 
 
 def request_language(request: Request) -> str:
@@ -96,6 +105,20 @@ _PYDANTIC_MESSAGES: dict[str, tuple[str, str]] = {
     "list_type": ("Phải là một danh sách.", "Must be a list."),
     "value_error": ("Giá trị không hợp lệ.", "Invalid value."),
     "uuid_parsing": ("UUID không hợp lệ.", "Invalid UUID."),
+    "null_not_allowed": ("Trường này không được để trống (null).", "This field cannot be null."),
+    "date_out_of_range": ("Ngày phải nằm trong các năm 1900–2100.",
+                          "The date must be within the years 1900–2100."),
+    "finite_number": ("Phải là một số hữu hạn.", "Must be a finite number."),
+    "too_long": ("Quá nhiều phần tử.", "Too many items."),
+    "too_short": ("Quá ít phần tử.", "Too few items."),
+    "int_from_float": ("Phải là số nguyên.", "Must be an integer."),
+    "date_type": ("Ngày không hợp lệ.", "Invalid date."),
+    "datetime_type": ("Thời điểm không hợp lệ.", "Invalid date-time."),
+    "date_from_datetime_inexact": ("Ngày không hợp lệ.", "Invalid date."),
+    "timezone_aware": ("Thời điểm phải có múi giờ.", "The date-time needs a time zone."),
+    "string_unicode": ("Chuỗi ký tự không hợp lệ.", "Invalid string."),
+    "missing_argument": ("Thiếu trường bắt buộc.", "Field required."),
+    "union_tag_invalid": ("Giá trị không nằm trong danh sách cho phép.", "Value not allowed."),
 }
 
 
@@ -116,6 +139,7 @@ MACHINE_PREFIXES = ("/api/", "/ogcapi", "/sta/", "/epcis", "/opendata", "/health
                     "/static/")
 
 HtmlErrorPage = Callable[[Request, AppError], Response]
+LoginCheck = Callable[[Request], AppError | None]
 
 
 def wants_html(request: Request) -> bool:
@@ -125,8 +149,16 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
-    """problem+json for programs; ``html_page`` renders errors for browsers on web pages."""
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None,
+                           login_check: LoginCheck | None = None) -> None:
+    """problem+json for programs; ``html_page`` renders errors for browsers on web pages.
+
+    ``login_check`` gives the 401 of an anonymous write whose body could not even be parsed
+    (that error is found before the route's dependencies run): authentication comes first.
+    Database errors a client can cause are answered as such, never as a 500: a constraint
+    (a duplicate, a record still referred to) is a 409, a busy database a 503 with
+    ``Retry-After``.
+    """
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
@@ -149,6 +181,8 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if login_check is not None and (refused := login_check(request)) is not None:
+            return await _app_error(request, refused)
         lang = request_language(request)
         errors = _validation_errors(exc, lang)
         malformed = any(e.get("type") in ("json_invalid", "json_type") for e in exc.errors())
@@ -166,6 +200,9 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if html_page is not None and exc.status_code == 404 and wants_html(request):
             return html_page(request, NotFound("Không tìm thấy trang.", "Page not found."))
+        if exc.status_code == 400 and login_check is not None and (
+                refused := login_check(request)) is not None:
+            return await _app_error(request, refused)
         lang = request_language(request)
         titles = {
             404: ("Không tìm thấy", "Not found"),
@@ -175,6 +212,36 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
         return problem(request, exc.status_code, f"http-{exc.status_code}",
                        vi if lang == "vi" else en, str(exc.detail),
                        headers=dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # Services check what they can name (see core.references); this is the net under them.
+        log.warning("constraint violated on %s %s: %s", request.method, request.url.path,
+                    str(exc.orig)[:300])
+        return await _app_error(request, Conflict(
+            "Thay đổi mâu thuẫn với dữ liệu đã có (trùng giá trị, tham chiếu tới bản ghi không "
+            "tồn tại, hoặc bản ghi còn được nơi khác tham chiếu).",
+            "The change conflicts with the stored data (a duplicate value, a reference to a "
+            "record that does not exist, or a record still referred to elsewhere)."))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        log.warning("value refused by the database on %s %s: %s", request.method,
+                    request.url.path, str(exc.orig)[:300])
+        return await _app_error(request, ValidationFailed(
+            "Có giá trị nằm ngoài khoảng cơ sở dữ liệu lưu được.",
+            "A value is outside what the database can store."))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> Response:
+        # "database is locked" (SQLite writers waited longer than the busy timeout), a
+        # deadlock or a serialisation failure (PostgreSQL), the server gone: try again later.
+        log.warning("database busy or unavailable on %s %s: %s", request.method,
+                    request.url.path, str(exc.orig)[:300])
+        return await _app_error(request, Unavailable(
+            "Cơ sở dữ liệu đang bận; hãy thử lại sau ít giây.",
+            "The database is busy; try again in a few seconds.",
+            extra={"retry_after": RETRY_AFTER_SECONDS}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -214,7 +281,10 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     too_large = True
-                    raise _TooLarge
+                    # An application error (not a bare exception): a route that reads its body
+                    # itself (EPCIS capture, SensorThings) answers 413 through the error
+                    # handlers, never a 500 from the outermost middleware.
+                    raise self._error()
             return message
 
         started = False
@@ -228,10 +298,15 @@ class BodySizeLimit:
             started = True
             await send(message)
 
-        with contextlib.suppress(_TooLarge):
+        with contextlib.suppress(BodyTooLarge):
             await self.app(scope, limited_receive, guarded_send)
         if too_large and not started:
             await self._reject(scope, receive, send)
+
+    def _error(self) -> BodyTooLarge:
+        mb = self.max_bytes / 1024 / 1024
+        return BodyTooLarge(f"Nội dung gửi lên vượt quá giới hạn {mb:g} MB.",
+                            f"The request body exceeds the {mb:g} MB limit.")
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -246,8 +321,8 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(TooLarge):
+    """The request body went over the limit while it was being read (chunked bodies)."""
 
 
 class Metrics:
@@ -297,14 +372,35 @@ class RouteTemplates:
 
 
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
-    templates = RouteTemplates(app)
+    """Count and time every request by route template (a plain ASGI middleware: it leaves the
+    request body stream alone, so an error raised while a route reads its body reaches the
+    error handlers as itself)."""
+    app.add_middleware(_MetricsMiddleware, metrics=metrics, templates=RouteTemplates(app))
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Any) -> Response:
+
+class _MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics, templates: RouteTemplates) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response: Response = await call_next(request)
-        template = templates.template(request.method, request.url.path,
-                                      request.scope.get("route"))
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - start)
-        return response
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            method = scope["method"]
+            template = self.templates.template(method, scope["path"], scope.get("route"))
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

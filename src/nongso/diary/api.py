@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from nongso.core.deps import LangDep, PageDep, UowDep
 from nongso.core.errors import TooLarge
+from nongso.core.fields import Id, SaneDate
 from nongso.core.pagination import Page
 from nongso.diary import services
 from nongso.diary.schemas import (
@@ -60,8 +60,8 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 # --- plots, trees ---------------------------------------------------------------------------
 
 @router.get("/plots", response_model=Page[PlotPublic])
-def list_plots(uow: UowDep, page: PageDep, farmer_id: int | None = None,
-               organisation_id: int | None = None,
+def list_plots(uow: UowDep, page: PageDep, farmer_id: Id | None = None,
+               organisation_id: Id | None = None,
                commune_code: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
                q: Annotated[str | None, Query(max_length=100)] = None) -> Page[PlotPublic]:
     return services.list_plots(uow, page, farmer_id, organisation_id, commune_code, q)
@@ -75,38 +75,38 @@ def create_plot(body: PlotCreate, uow: UowDep, response: Response) -> PlotPublic
 
 
 @router.get("/plots/{plot_id}", response_model=PlotPublic)
-def get_plot(plot_id: int, uow: UowDep) -> PlotPublic:
+def get_plot(plot_id: Id, uow: UowDep) -> PlotPublic:
     return services.get_plot(uow, plot_id)
 
 
 @router.patch("/plots/{plot_id}", response_model=PlotPublic)
-def update_plot(plot_id: int, body: PlotUpdate, uow: UowDep) -> PlotPublic:
+def update_plot(plot_id: Id, body: PlotUpdate, uow: UowDep) -> PlotPublic:
     return services.update_plot(uow, plot_id, body)
 
 
 @router.delete("/plots/{plot_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_plot(plot_id: int, uow: UowDep) -> Response:
+def delete_plot(plot_id: Id, uow: UowDep) -> Response:
     services.delete_plot(uow, plot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/plots/{plot_id}/trees", response_model=list[TreePublic])
-def list_trees(plot_id: int, uow: UowDep) -> list[TreePublic]:
+def list_trees(plot_id: Id, uow: UowDep) -> list[TreePublic]:
     return services.list_trees(uow, plot_id)
 
 
 @router.post("/plots/{plot_id}/trees", response_model=TreePublic,
              status_code=status.HTTP_201_CREATED)
-def add_tree(plot_id: int, body: TreeCreate, uow: UowDep) -> TreePublic:
+def add_tree(plot_id: Id, body: TreeCreate, uow: UowDep) -> TreePublic:
     return services.add_tree(uow, plot_id, body)
 
 
 # --- seasons ----------------------------------------------------------------------------------
 
 @router.get("/seasons", response_model=Page[SeasonPublic])
-def list_seasons(uow: UowDep, page: PageDep, plot_id: int | None = None,
+def list_seasons(uow: UowDep, page: PageDep, plot_id: Id | None = None,
                  season: Annotated[str | None, Query(pattern=r"^[a-z_]+:\d{4}(-\d{4})?$")] = None,
-                 organisation_id: int | None = None, farmer_id: int | None = None,
+                 organisation_id: Id | None = None, farmer_id: Id | None = None,
                  status_: Annotated[Literal["open", "closed"] | None, Query(alias="status")]
                  = None,
                  commune_code: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
@@ -123,41 +123,41 @@ def create_season(body: SeasonCreate, uow: UowDep, response: Response) -> Season
 
 
 @router.get("/seasons/{season_id}", response_model=SeasonPublic)
-def get_season(season_id: int, uow: UowDep) -> SeasonPublic:
+def get_season(season_id: Id, uow: UowDep) -> SeasonPublic:
     return services.get_season(uow, season_id)
 
 
 @router.patch("/seasons/{season_id}", response_model=SeasonPublic)
-def update_season(season_id: int, body: SeasonUpdate, uow: UowDep) -> SeasonPublic:
+def update_season(season_id: Id, body: SeasonUpdate, uow: UowDep) -> SeasonPublic:
     return services.update_season(uow, season_id, body)
 
 
 @router.post("/seasons/{season_id}/certify", response_model=SeasonPublic)
-def certify_season(season_id: int, uow: UowDep) -> SeasonPublic:
+def certify_season(season_id: Id, uow: UowDep) -> SeasonPublic:
     """Certify a season compliant (refused with 409 while it has violations)."""
     return services.certify_season(uow, season_id)
 
 
 @router.get("/seasons/{season_id}/report", response_model=SeasonReport)
-def season_report(season_id: int, uow: UowDep, lang: LangDep) -> SeasonReport:
+def season_report(season_id: Id, uow: UowDep, lang: LangDep) -> SeasonReport:
     """Every compliance flag of the season with its rule and source."""
     return services.season_report(uow, season_id, lang)
 
 
 @router.get("/seasons/{season_id}/input-uses", response_model=list[InputUsePublic])
-def season_input_uses(season_id: int, uow: UowDep) -> list[InputUsePublic]:
+def season_input_uses(season_id: Id, uow: UowDep) -> list[InputUsePublic]:
     return services.season_input_uses(uow, season_id)
 
 
 @router.get("/seasons/{season_id}/record-book.xlsx")
-def season_record_book_xlsx(season_id: int, uow: UowDep) -> Response:
+def season_record_book_xlsx(season_id: Id, uow: UowDep) -> Response:
     """The season's diary as a VietGAP-style record book (Excel)."""
     content, name = services.season_record_book(uow, season_id, "xlsx")
     return _download(content, XLSX, name)
 
 
 @router.get("/seasons/{season_id}/record-book.pdf")
-def season_record_book_pdf(season_id: int, uow: UowDep) -> Response:
+def season_record_book_pdf(season_id: Id, uow: UowDep) -> Response:
     """The season's diary as a VietGAP-style record book (PDF, Vietnamese diacritics)."""
     content, name = services.season_record_book(uow, season_id, "pdf")
     return _download(content, "application/pdf", name)
@@ -166,10 +166,10 @@ def season_record_book_pdf(season_id: int, uow: UowDep) -> Response:
 # --- activities ------------------------------------------------------------------------------
 
 @router.get("/activities", response_model=Page[ActivityPublic])
-def list_activities(uow: UowDep, page: PageDep, lang: LangDep, season_id: int | None = None,
-                    plot_id: int | None = None, kind: ActivityKind | None = None,
+def list_activities(uow: UowDep, page: PageDep, lang: LangDep, season_id: Id | None = None,
+                    plot_id: Id | None = None, kind: ActivityKind | None = None,
                     status_: Annotated[ActivityStatus | None, Query(alias="status")] = None,
-                    since: dt.date | None = None, until: dt.date | None = None,
+                    since: SaneDate | None = None, until: SaneDate | None = None,
                     ) -> Page[ActivityPublic]:
     return services.list_activities(uow, page, season_id, plot_id, kind, status_, since, until,
                                     lang)
@@ -193,31 +193,31 @@ def bulk_record(body: BulkActivityCreate, uow: UowDep) -> BulkResult:
 
 
 @router.get("/activities/{activity_id}", response_model=ActivityPublic)
-def get_activity(activity_id: int, uow: UowDep, lang: LangDep) -> ActivityPublic:
+def get_activity(activity_id: Id, uow: UowDep, lang: LangDep) -> ActivityPublic:
     return services.get_activity(uow, activity_id, lang)
 
 
 @router.patch("/activities/{activity_id}", response_model=ActivityPublic)
-def update_activity(activity_id: int, body: ActivityUpdate, uow: UowDep,
+def update_activity(activity_id: Id, body: ActivityUpdate, uow: UowDep,
                     lang: LangDep) -> ActivityPublic:
     """Edit an activity; with base_version, an edit of an older version is a 409 conflict."""
     return services.update_activity(uow, activity_id, body, lang)
 
 
 @router.post("/activities/{activity_id}/confirm", response_model=ActivityPublic)
-def confirm_activity(activity_id: int, uow: UowDep, lang: LangDep,
+def confirm_activity(activity_id: Id, uow: UowDep, lang: LangDep,
                      body: ActivityUpdate | None = None) -> ActivityPublic:
     return services.confirm_activity(uow, activity_id, body, lang)
 
 
 @router.delete("/activities/{activity_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_activity(activity_id: int, uow: UowDep) -> Response:
+def delete_activity(activity_id: Id, uow: UowDep) -> Response:
     services.delete_activity(uow, activity_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/activities/{activity_id}/photos", status_code=status.HTTP_201_CREATED)
-async def add_photo(activity_id: int, uow: UowDep, photo: Annotated[UploadFile, File()],
+async def add_photo(activity_id: Id, uow: UowDep, photo: Annotated[UploadFile, File()],
                     client_uuid: Annotated[str | None, Form(max_length=36)] = None,
                     ) -> dict[str, int]:
     content = await photo.read(services.MAX_PHOTO_BYTES + 1)
@@ -240,7 +240,7 @@ async def add_photo_by_uuid(uow: UowDep, photo: Annotated[UploadFile, File()],
 
 
 @router.get("/photos/{photo_id}")
-def get_photo(photo_id: int, uow: UowDep) -> Response:
+def get_photo(photo_id: Id, uow: UowDep) -> Response:
     data, media_type = services.get_photo(uow, photo_id)
     return Response(data, media_type=media_type, headers={"Cache-Control": "private"})
 
@@ -268,23 +268,23 @@ def create_input(body: InputCreate, uow: UowDep, response: Response) -> InputPub
 
 
 @router.get("/inputs/{input_id}", response_model=InputPublic)
-def get_input(input_id: int, uow: UowDep) -> InputPublic:
+def get_input(input_id: Id, uow: UowDep) -> InputPublic:
     return services.get_input(uow, input_id)
 
 
 @router.patch("/inputs/{input_id}", response_model=InputPublic)
-def update_input(input_id: int, body: InputUpdate, uow: UowDep) -> InputPublic:
+def update_input(input_id: Id, body: InputUpdate, uow: UowDep) -> InputPublic:
     return services.update_input(uow, input_id, body)
 
 
 @router.delete("/inputs/{input_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_input(input_id: int, uow: UowDep) -> Response:
+def delete_input(input_id: Id, uow: UowDep) -> Response:
     services.delete_input(uow, input_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/purchases", response_model=Page[PurchasePublic])
-def list_purchases(uow: UowDep, page: PageDep, input_id: int | None = None
+def list_purchases(uow: UowDep, page: PageDep, input_id: Id | None = None
                    ) -> Page[PurchasePublic]:
     return services.list_purchases(uow, page, input_id)
 
@@ -314,19 +314,19 @@ def farmer_home(uow: UowDep, lang: LangDep) -> FarmerHome:
 
 
 @router.get("/coops/{organisation_id}/summary", response_model=CoopSummary)
-def coop_summary(organisation_id: int, season: SeasonKeyQuery, uow: UowDep,
+def coop_summary(organisation_id: Id, season: SeasonKeyQuery, uow: UowDep,
                  lang: LangDep) -> CoopSummary:
     return services.coop_summary(uow, organisation_id, season, lang)
 
 
 @router.get("/coops/{organisation_id}/input-use.xlsx")
-def coop_input_use_xlsx(organisation_id: int, season: SeasonKeyQuery, uow: UowDep) -> Response:
+def coop_input_use_xlsx(organisation_id: Id, season: SeasonKeyQuery, uow: UowDep) -> Response:
     content, name = services.coop_input_use_xlsx(uow, organisation_id, season)
     return _download(content, XLSX, name)
 
 
 @router.get("/coops/{organisation_id}/harvest.xlsx")
-def coop_harvest_xlsx(organisation_id: int, season: SeasonKeyQuery, uow: UowDep) -> Response:
+def coop_harvest_xlsx(organisation_id: Id, season: SeasonKeyQuery, uow: UowDep) -> Response:
     content, name = services.coop_harvest_xlsx(uow, organisation_id, season)
     return _download(content, XLSX, name)
 

@@ -22,12 +22,19 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from nongso.core import limits
 from nongso.core.i18n import fold
 from nongso.diary.moisture import MAX_MOISTURE_PCT
 from nongso.diary.quantities import QuantityError, accepted_units, parse_number, parse_unit
 from nongso.diary.rules import ACTIVITY_KINDS
 
 MAX_ROWS = 50_000
+MAX_SHEET_ROWS = 2 * MAX_ROWS + 1000
+"""Rows walked at most, empty ones included."""
+MAX_COLUMNS = 60
+"""Columns read at most (the template has 17)."""
+XLSX_LIMITS = limits.ArchiveLimits(max_entries=500, max_entry_bytes=32 * limits.MB,
+                                   max_total_bytes=64 * limits.MB)
 
 
 @dataclass(frozen=True)
@@ -326,14 +333,30 @@ def _kind(value: Any) -> str | None:
 
 
 def _rows(content: bytes) -> Iterator[tuple[Any, ...]]:
+    """The rows of the diary sheet, streamed (openpyxl's read-only mode), with the work capped:
+    the archive is checked before anything is inflated (entries, uncompressed sizes: a small
+    file whose shared strings unzip to gigabytes is a 413 at once), at most
+    :data:`MAX_COLUMNS` columns are read and at most :data:`MAX_SHEET_ROWS` rows (empty ones
+    included) are walked."""
+    try:
+        limits.open_archive(content, XLSX_LIMITS, "Excel (.xlsx)").close()
+    except limits.UnreadableUpload as exc:
+        raise ExcelFileError("Tệp không phải là tệp Excel (.xlsx) đọc được.",
+                             "The file is not a readable Excel (.xlsx) file.") from exc
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
+            IndexError, SyntaxError, EOFError) as exc:
         raise ExcelFileError("Tệp không phải là tệp Excel (.xlsx) đọc được.",
                              "The file is not a readable Excel (.xlsx) file.") from exc
     try:
         sheet = wb["Nhật ký"] if "Nhật ký" in wb.sheetnames else wb.worksheets[0]
-        yield from sheet.iter_rows(values_only=True)
+        # A declared dimension of a million rows by 16,384 columns would pad every row.
+        sheet.reset_dimensions()
+        budget = limits.WorkBudget(MAX_SHEET_ROWS, "dòng", "rows")
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            budget.spend()
+            yield row
     finally:
         wb.close()
 

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from nongso.core.i18n import format_date, format_datetime, format_number
+from nongso.core.spreadsheet import safe_row
 from nongso.diary import moisture
 from nongso.diary.schemas import (
     ActivityPublic,
@@ -65,7 +66,7 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[object]
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))  # user text is never a live formula
     for c, w in enumerate(widths or [16] * len(headers), start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
     ws.freeze_panes = "A2"

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nongso.core.fields import Count, Id, NotNull, SaneDate, SaneDateTime
+
 ActivityKind = Literal[
     "land_prep", "sowing", "planting", "fertilising", "spraying", "irrigation", "scouting",
     "pruning", "harvest", "drying", "sorting", "milling", "packing", "sale", "other",
@@ -24,8 +26,8 @@ Number = float
 class PlotCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    production_unit_id: int | None = None
-    farmer_id: int | None = Field(default=None, description="Needed without a production unit")
+    production_unit_id: Id | None = None
+    farmer_id: Id | None = Field(default=None, description="Needed without a production unit")
     code: str | None = Field(default=None, min_length=1, max_length=50)
     name: str | None = Field(default=None, min_length=1, max_length=200)
     crop: str | None = Field(default=None, max_length=50)
@@ -37,11 +39,11 @@ class PlotCreate(BaseModel):
 class PlotUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
     crop: str | None = Field(default=None, max_length=50)
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
     planting_area_code: str | None = Field(default=None, max_length=50)
-    certifications: list[str] | None = Field(default=None, max_length=10)
+    certifications: NotNull[list[str]] = Field(default=None, max_length=10)
 
 
 class PlotPublic(BaseModel):
@@ -91,14 +93,14 @@ class TreePublic(BaseModel):
 class SeasonCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plot_id: int
+    plot_id: Id
     season_kind: SeasonKind
     year_start: int | None = Field(default=None, ge=1990, le=2100)
     year_end: int | None = Field(default=None, ge=1990, le=2100)
     crop: str | None = Field(default=None, max_length=50)
     variety: str | None = Field(default=None, max_length=100)
-    sowing_date: dt.date
-    expected_harvest_date: dt.date | None = None
+    sowing_date: SaneDate
+    expected_harvest_date: SaneDate | None = None
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
     template_code: str | None = Field(default=None, max_length=50)
 
@@ -107,10 +109,10 @@ class SeasonUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     variety: str | None = Field(default=None, max_length=100)
-    sowing_date: dt.date | None = None
-    expected_harvest_date: dt.date | None = None
+    sowing_date: NotNull[SaneDate] = None
+    expected_harvest_date: SaneDate | None = None
     area_ha: float | None = Field(default=None, gt=0, le=10_000)
-    status: Literal["open", "closed"] | None = None
+    status: NotNull[Literal["open", "closed"]] = None
 
 
 class SeasonPublic(BaseModel):
@@ -184,13 +186,13 @@ class InputCreate(BaseModel):
     target: str | None = Field(default=None, max_length=200)
     variety: str | None = Field(default=None, max_length=100)
     certified_seed: bool = False
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class InputUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
     manufacturer: str | None = Field(default=None, max_length=200)
     registration_no: str | None = Field(default=None, max_length=50)
     phi_days: int | None = Field(default=None, ge=0, le=365)
@@ -226,16 +228,16 @@ class PurchaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_uuid: uuid.UUID | None = None
-    input_id: int
-    dealer_organisation_id: int
-    farmer_id: int | None = Field(default=None, description="Bought by a farmer, or else by "
+    input_id: Id
+    dealer_organisation_id: Id
+    farmer_id: Id | None = Field(default=None, description="Bought by a farmer, or else by "
                                   "the caller's co-operative")
-    purchased_on: dt.date
+    purchased_on: SaneDate
     quantity: float = Field(gt=0, le=1_000_000)
     unit: str = Field(min_length=1, max_length=10)
     lot: str | None = Field(default=None, max_length=50)
     invoice_no: str | None = Field(default=None, max_length=50)
-    price_vnd: float | None = Field(default=None, ge=0)
+    price_vnd: float | None = Field(default=None, ge=0, le=1e13)
 
 
 class PurchasePublic(BaseModel):
@@ -262,16 +264,16 @@ class PurchasePublic(BaseModel):
 class ActivityInputIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input_id: int
+    input_id: Id
     quantity: float = Field(ge=0, le=1_000_000)
     unit: str = Field(min_length=1, max_length=10)
-    purchase_id: int | None = None
+    purchase_id: Id | None = None
 
 
 class ProcessingSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    activity_id: int
+    activity_id: Id
     quantity_kg: float = Field(gt=0, le=100_000_000)
 
 
@@ -288,13 +290,13 @@ class ActivityCreate(BaseModel):
 
     client_uuid: uuid.UUID | None = Field(
         default=None, description="Generated by the client so that retries never duplicate")
-    season_id: int | None = None
-    plot_id: int | None = Field(default=None, description="Instead of season_id: the plot's "
+    season_id: Id | None = None
+    plot_id: Id | None = Field(default=None, description="Instead of season_id: the plot's "
                                 "open season")
     kind: ActivityKind
     status: Literal["done", "planned"] = "done"
-    at: dt.datetime = Field(description="ISO 8601; without a zone: Vietnam time")
-    tree_id: int | None = None
+    at: SaneDateTime = Field(description="ISO 8601; without a zone: Vietnam time")
+    tree_id: Id | None = None
     done_by: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=4000)
     quantity: float | None = Field(default=None, ge=0, le=100_000_000)
@@ -304,9 +306,9 @@ class ActivityCreate(BaseModel):
     pest: str | None = Field(default=None, max_length=100)
     density_per_m2: float | None = Field(default=None, ge=0, le=1_000_000)
     growth_stage: str | None = Field(default=None, max_length=50)
-    buyer_organisation_id: int | None = None
+    buyer_organisation_id: Id | None = None
     price_vnd_per_kg: float | None = Field(default=None, ge=0, le=100_000_000)
-    organisation_id: int | None = Field(default=None, description="Processing or sale by a "
+    organisation_id: Id | None = Field(default=None, description="Processing or sale by a "
                                         "co-operative, without a plot")
     inputs: list[ActivityInputIn] = Field(default_factory=list, max_length=20)
     sources: list[ProcessingSource] = Field(default_factory=list, max_length=500)
@@ -316,12 +318,12 @@ class ActivityCreate(BaseModel):
 class ActivityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_version: int | None = Field(default=None, description="The version the edit starts "
+    base_version: Count | None = Field(default=None, description="The version the edit starts "
                                      "from; a different server version is a conflict (409)")
-    kind: ActivityKind | None = None
-    status: Literal["done", "planned"] | None = None
-    at: dt.datetime | None = None
-    tree_id: int | None = None
+    kind: NotNull[ActivityKind] = None
+    status: NotNull[Literal["done", "planned"]] = None
+    at: NotNull[SaneDateTime] = None
+    tree_id: Id | None = None
     done_by: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=4000)
     quantity: float | None = Field(default=None, ge=0, le=100_000_000)
@@ -331,7 +333,7 @@ class ActivityUpdate(BaseModel):
     pest: str | None = Field(default=None, max_length=100)
     density_per_m2: float | None = Field(default=None, ge=0, le=1_000_000)
     growth_stage: str | None = Field(default=None, max_length=50)
-    buyer_organisation_id: int | None = None
+    buyer_organisation_id: Id | None = None
     price_vnd_per_kg: float | None = Field(default=None, ge=0, le=100_000_000)
     inputs: list[ActivityInputIn] | None = Field(default=None, max_length=20)
 
@@ -409,10 +411,10 @@ class ActivityPublic(BaseModel):
 class BulkInputIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input_id: int
+    input_id: Id
     quantity_per_ha: float = Field(ge=0, le=100_000)
     unit: str = Field(min_length=1, max_length=10)
-    purchase_id: int | None = None
+    purchase_id: Id | None = None
 
 
 class BulkActivityCreate(BaseModel):
@@ -421,9 +423,9 @@ class BulkActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_uuid: uuid.UUID
-    plot_ids: list[int] = Field(min_length=1, max_length=2000)
+    plot_ids: list[Id] = Field(min_length=1, max_length=2000)
     kind: ActivityKind
-    at: dt.datetime
+    at: SaneDateTime
     done_by: str | None = Field(default=None, max_length=200)
     notes: str | None = Field(default=None, max_length=4000)
     pest: str | None = Field(default=None, max_length=100)
@@ -443,7 +445,7 @@ class SyncOp(BaseModel):
 
     op: Literal["create", "update", "delete"]
     client_uuid: uuid.UUID
-    base_version: int | None = None
+    base_version: Count | None = None
     create: ActivityCreate | None = None
     update: ActivityUpdate | None = None
 

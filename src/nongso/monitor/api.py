@@ -15,6 +15,7 @@ from nongso.accounts import services as accounts
 from nongso.core import clock
 from nongso.core.deps import LangDep, PlatformDep, UowDep, get_principal
 from nongso.core.errors import Unauthorized, ValidationFailed
+from nongso.core.fields import Id, SaneDateTime
 from nongso.core.permissions import ANONYMOUS, Principal
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
@@ -177,10 +178,10 @@ def list_stations(uow: UowDep) -> list[StationPublic]:
 
 @router.get("/datastreams/{datastream_id}/series", response_model=SeriesPublic)
 def get_series(
-    datastream_id: int, uow: UowDep,
-    start: Annotated[dt.datetime | None, Query(description="ISO 8601; default: 30 days ago")]
+    datastream_id: Id, uow: UowDep,
+    start: Annotated[SaneDateTime | None, Query(description="ISO 8601; default: 30 days ago")]
     = None,
-    end: Annotated[dt.datetime | None, Query(description="ISO 8601; default: now")] = None,
+    end: Annotated[SaneDateTime | None, Query(description="ISO 8601; default: now")] = None,
     resolution: Literal["raw", "hour", "day"] = "hour",
 ) -> SeriesPublic:
     """A chart series from the hourly or daily roll-ups (or the raw readings, ≤ 7 days)."""

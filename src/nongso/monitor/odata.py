@@ -70,6 +70,7 @@ from nongso.core.errors import AppError
 __all__ = [
     "FUNCTIONS",
     "MAX_DEPTH",
+    "MAX_NODES",
     "SPATIAL_FUNCTIONS",
     "Arith",
     "BoolLiteral",
@@ -107,6 +108,11 @@ __all__ = [
 MAX_DEPTH = 100
 """Deepest nesting accepted (parentheses, operators, $expand levels): deeper input is refused
 with an :class:`ODataError` instead of exhausting the interpreter's stack."""
+
+MAX_NODES = 1000
+"""Most terms (operators, operands, literals) a ``$filter`` may hold: a longer one is refused
+with an :class:`ODataError` instead of reaching the database as an expression tree too large
+for it (SQLite stops at a depth of 1,000: ``a or b or …`` is one level per term)."""
 
 _INT64_MAX = 2**63 - 1
 
@@ -858,8 +864,17 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
 
 def _check_depth(expr: Expr, text: str) -> None:
     stack: list[tuple[Expr, int]] = [(expr, 1)]
+    nodes = 0
     while stack:
         node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise _syntax_error(
+                text,
+                node.pos,
+                f"Biểu thức quá dài (tối đa {MAX_NODES} thành phần)",
+                f"Expression too long (at most {MAX_NODES} terms)",
+            )
         if depth > MAX_DEPTH:
             raise _syntax_error(
                 text,

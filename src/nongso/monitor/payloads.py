@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from nongso.core import limits
 from nongso.core.errors import FieldError, ValidationFailed
 from nongso.monitor.ingest import RowExtras, SeriesIn
 
@@ -97,8 +98,8 @@ def decode_json(payload: bytes | str) -> Any:
         raise ValueError(name)
 
     try:
-        return json.loads(text, parse_constant=no_constants)
-    except (ValueError, RecursionError) as exc:
+        return limits.load_json(text, parse_constant=no_constants)
+    except ValueError as exc:  # not JSON, NaN or Infinity, or nested too deeply
         raise PayloadError([_problem("", "malformed_json",
                                      f"JSON không hợp lệ: {exc}.",
                                      f"Malformed JSON: {exc}.")]) from None

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from nongso.core.fields import MAX_ID, Id, SaneDateTime
+
 # --------------------------------------------------------------------------------------------
 # SensorThings bodies
 
@@ -26,7 +28,7 @@ class EntityRef(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    id: int = Field(alias="@iot.id", gt=0)
+    id: int = Field(alias="@iot.id", gt=0, le=MAX_ID)
 
 
 def _ref_or_new(value: Any) -> str:
@@ -94,7 +96,7 @@ class DatastreamCreate(_Sta):
 
 
 class HistoricalLocationCreate(_Sta):
-    time: dt.datetime
+    time: SaneDateTime
     Thing: EntityRef | None = None
     Locations: list[EntityRef] | None = None
 
@@ -177,8 +179,8 @@ class DeviceRegister(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$")
     unit_code: str | None = Field(default=None, pattern=r"^\d{2}(\d{3})?$")
-    organisation_id: int | None = None
-    thing_ids: list[int] = Field(default_factory=list, max_length=100)
+    organisation_id: Id | None = None
+    thing_ids: list[Id] = Field(default_factory=list, max_length=100)
 
 
 class DeviceRegistered(BaseModel):

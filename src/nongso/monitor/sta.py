@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from nongso.core.errors import NotFound
+from nongso.core.fields import MAX_ID
 from nongso.core.permissions import Principal
 from nongso.monitor import odata
 from nongso.monitor.models import (
@@ -302,6 +303,8 @@ def parse_path(path: str) -> ResourcePath:
             raise bad(part)
         name, key_text = m.group(1), m.group(2)
         key = int(key_text.strip("'")) if key_text else None
+        if key is not None and key > MAX_ID:
+            raise bad(part)  # no entity has such an id (the databases stop at 2^63 - 1)
         if current is None:
             es = ENTITY_SETS.get(name)
             if es is None:

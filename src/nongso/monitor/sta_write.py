@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonpatch
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -580,91 +581,20 @@ NAV_KEYS = {
 
 
 def apply_json_patch(document: dict[str, Any], ops: Any) -> dict[str, Any]:
-    """RFC 6902 JSON Patch (add, remove, replace, move, copy, test) on a copy."""
+    """RFC 6902 JSON Patch (add, remove, replace, move, copy, test) on a copy, by the
+    ``jsonpatch`` package (JSON equality in ``test``: ``true`` is not ``1``)."""
     if not isinstance(ops, list):
         raise _bad("/", "JSON Patch phải là một mảng thao tác.",
                    "A JSON Patch must be an array of operations.")
-    doc: Any = copy.deepcopy(document)
-
-    def split(pointer: Any, where: str) -> list[str]:
-        if not isinstance(pointer, str) or (pointer and not pointer.startswith("/")):
-            raise _bad(where, "Đường dẫn JSON Pointer không hợp lệ.", "Invalid JSON Pointer.")
-        return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-    def parent_of(parts: list[str], where: str) -> tuple[Any, str]:
-        node = doc
-        for part in parts[:-1]:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise _bad(where, "Đường dẫn không tồn tại.", "The path does not exist.")
-        return node, parts[-1]
-
-    def get(parts: list[str], where: str) -> Any:
-        node, key = parent_of(parts, where)
-        if isinstance(node, dict) and key in node:
-            return node[key]
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            return node[int(key)]
-        raise _bad(where, "Đường dẫn không tồn tại.", "The path does not exist.")
-
-    def put(parts: list[str], value: Any, where: str, replace: bool) -> None:
-        nonlocal doc
-        if not parts:
-            doc = value
-            return
-        node, key = parent_of(parts, where)
-        if isinstance(node, dict):
-            if replace and key not in node:
-                raise _bad(where, "Đường dẫn không tồn tại.", "The path does not exist.")
-            node[key] = value
-        elif isinstance(node, list):
-            if key == "-" and not replace:
-                node.append(value)
-            elif key.isdigit() and int(key) <= len(node) - (1 if replace else 0):
-                if replace:
-                    node[int(key)] = value
-                else:
-                    node.insert(int(key), value)
-            else:
-                raise _bad(where, "Chỉ số mảng không hợp lệ.", "Invalid array index.")
-        else:
-            raise _bad(where, "Đường dẫn không tồn tại.", "The path does not exist.")
-
-    def remove(parts: list[str], where: str) -> Any:
-        node, key = parent_of(parts, where)
-        if isinstance(node, dict) and key in node:
-            return node.pop(key)
-        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
-            return node.pop(int(key))
-        raise _bad(where, "Đường dẫn không tồn tại.", "The path does not exist.")
-
-    for n, op in enumerate(ops):
-        where = f"/{n}"
-        if not isinstance(op, dict) or op.get("op") not in (
-                "add", "remove", "replace", "move", "copy", "test"):
-            raise _bad(where, "Thao tác JSON Patch không hợp lệ.", "Invalid JSON Patch operation.")
-        parts = split(op.get("path"), f"{where}/path")
-        kind = op["op"]
-        if kind in ("add", "replace", "test") and "value" not in op:
-            raise _bad(f"{where}/value", "Thiếu value.", "value is missing.")
-        if kind == "add":
-            put(parts, op["value"], where, replace=False)
-        elif kind == "replace":
-            put(parts, op["value"], where, replace=True)
-        elif kind == "remove":
-            remove(parts, where)
-        elif kind == "test":
-            if get(parts, where) != op["value"]:
-                raise _bad(where, "Phép kiểm tra (test) không đúng.", "The test failed.")
-        else:
-            source = split(op.get("from"), f"{where}/from")
-            value = copy.deepcopy(get(source, where))
-            if kind == "move":
-                remove(source, where)
-            put(parts, value, where, replace=False)
+    try:
+        patch = jsonpatch.JsonPatch(ops)
+        doc = patch.apply(copy.deepcopy(document))
+    except jsonpatch.JsonPatchTestFailed as exc:
+        raise _bad("/", "Phép kiểm tra (test) không đúng.", f"The test failed: {exc}") from exc
+    except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError,
+            ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise _bad("/", f"JSON Patch không áp dụng được: {str(exc)[:200]}",
+                   f"The JSON Patch cannot be applied: {str(exc)[:200]}") from exc
     if not isinstance(doc, dict):
         raise _bad("/", "Kết quả phải là một đối tượng.", "The result must be an object.")
     return doc

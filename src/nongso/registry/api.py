@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from nongso.core.deps import LangDep, PageDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.pagination import Page
 from nongso.registry import cql, geo, services
 from nongso.registry.exports import ExportFile
@@ -76,17 +77,17 @@ def create_organisation(body: OrganisationCreate, uow: UowDep,
 
 
 @router.get("/organisations/{org_id}", response_model=OrganisationPublic)
-def get_organisation(org_id: int, uow: UowDep) -> OrganisationPublic:
+def get_organisation(org_id: Id, uow: UowDep) -> OrganisationPublic:
     return services.get_organisation(uow, org_id)
 
 
 @router.patch("/organisations/{org_id}", response_model=OrganisationPublic)
-def update_organisation(org_id: int, body: OrganisationUpdate, uow: UowDep) -> OrganisationPublic:
+def update_organisation(org_id: Id, body: OrganisationUpdate, uow: UowDep) -> OrganisationPublic:
     return services.update_organisation(uow, org_id, body)
 
 
 @router.delete("/organisations/{org_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_organisation(org_id: int, uow: UowDep) -> Response:
+def delete_organisation(org_id: Id, uow: UowDep) -> Response:
     services.delete_organisation(uow, org_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -94,7 +95,7 @@ def delete_organisation(org_id: int, uow: UowDep) -> Response:
 @router.get("/farmers", response_model=Page[FarmerPublic])
 def list_farmers(
     uow: UowDep, page: PageDep, commune_code: CommuneQuery = None,
-    organisation_id: int | None = None,
+    organisation_id: Id | None = None,
 ) -> Page[FarmerPublic]:
     """Farmers visible to the caller (their unit, their co-operative, or themselves)."""
     return services.list_farmers(uow, page, commune_code, organisation_id)
@@ -108,17 +109,17 @@ def create_farmer(body: FarmerCreate, uow: UowDep, response: Response) -> Farmer
 
 
 @router.get("/farmers/{farmer_id}", response_model=FarmerPublic)
-def get_farmer(farmer_id: int, uow: UowDep) -> FarmerPublic:
+def get_farmer(farmer_id: Id, uow: UowDep) -> FarmerPublic:
     return services.get_farmer(uow, farmer_id)
 
 
 @router.patch("/farmers/{farmer_id}", response_model=FarmerPublic)
-def update_farmer(farmer_id: int, body: FarmerUpdate, uow: UowDep) -> FarmerPublic:
+def update_farmer(farmer_id: Id, body: FarmerUpdate, uow: UowDep) -> FarmerPublic:
     return services.update_farmer(uow, farmer_id, body)
 
 
 @router.delete("/farmers/{farmer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_farmer(farmer_id: int, uow: UowDep) -> Response:
+def delete_farmer(farmer_id: Id, uow: UowDep) -> Response:
     services.delete_farmer(uow, farmer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -174,8 +175,8 @@ def _created(response: Response, path: str) -> None:
 def list_production_units(
     uow: UowDep, page: PageDep, kind: UnitKind | None = None, commune_code: CommuneQuery = None,
     crop: Annotated[str | None, Query(pattern=CROP_CODE)] = None, status: StatusQuery = None,
-    q: TextQuery = None, bbox: BBoxQuery = None, organisation_id: int | None = None,
-    farmer_id: int | None = None,
+    q: TextQuery = None, bbox: BBoxQuery = None, organisation_id: Id | None = None,
+    farmer_id: Id | None = None,
 ) -> Page[ProductionUnitPublic]:
     """Field blocks, plots, orchards, planting-area codes, farms, ponds, raw-material areas."""
     return services.list_production_units(uow, page, kind, commune_code, crop, status, q,
@@ -192,30 +193,30 @@ def create_production_unit(body: ProductionUnitCreate, uow: UowDep,
 
 
 @router.get("/registry/production-units/{unit_id}", response_model=ProductionUnitPublic)
-def get_production_unit(unit_id: int, uow: UowDep) -> ProductionUnitPublic:
+def get_production_unit(unit_id: Id, uow: UowDep) -> ProductionUnitPublic:
     return services.get_production_unit(uow, unit_id)
 
 
 @router.patch("/registry/production-units/{unit_id}", response_model=ProductionUnitPublic)
-def update_production_unit(unit_id: int, body: ProductionUnitUpdate,
+def update_production_unit(unit_id: Id, body: ProductionUnitUpdate,
                            uow: UowDep) -> ProductionUnitPublic:
     return services.update_production_unit(uow, unit_id, body)
 
 
 @router.delete("/registry/production-units/{unit_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_production_unit(unit_id: int, uow: UowDep) -> Response:
+def delete_production_unit(unit_id: Id, uow: UowDep) -> Response:
     services.delete_production_unit(uow, unit_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/registry/production-units/{unit_id}/history", response_model=list[VersionPublic])
-def production_unit_history(unit_id: int, uow: UowDep) -> list[VersionPublic]:
+def production_unit_history(unit_id: Id, uow: UowDep) -> list[VersionPublic]:
     """Every version, oldest first, with its validity interval."""
     return services.production_unit_history(uow, unit_id)
 
 
 @router.get("/registry/organisations/{org_id}/history", response_model=list[VersionPublic])
-def organisation_history(org_id: int, uow: UowDep) -> list[VersionPublic]:
+def organisation_history(org_id: Id, uow: UowDep) -> list[VersionPublic]:
     return services.organisation_history(uow, org_id)
 
 
@@ -242,25 +243,25 @@ def create_infrastructure(body: InfrastructureCreate, uow: UowDep,
 
 
 @router.get("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
-def get_infrastructure(infra_id: int, uow: UowDep) -> InfrastructureDetail:
+def get_infrastructure(infra_id: Id, uow: UowDep) -> InfrastructureDetail:
     """One record; a monitoring station lists its linked sensors (``sensors``)."""
     return services.get_infrastructure_detail(uow, infra_id)
 
 
 @router.patch("/registry/infrastructure/{infra_id}", response_model=InfrastructureDetail)
-def update_infrastructure(infra_id: int, body: InfrastructureUpdate,
+def update_infrastructure(infra_id: Id, body: InfrastructureUpdate,
                           uow: UowDep) -> InfrastructureDetail:
     return services.infrastructure_detail(uow, services.update_infrastructure(uow, infra_id, body))
 
 
 @router.delete("/registry/infrastructure/{infra_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_infrastructure(infra_id: int, uow: UowDep) -> Response:
+def delete_infrastructure(infra_id: Id, uow: UowDep) -> Response:
     services.delete_infrastructure(uow, infra_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/registry/infrastructure/{infra_id}/history", response_model=list[VersionPublic])
-def infrastructure_history(infra_id: int, uow: UowDep) -> list[VersionPublic]:
+def infrastructure_history(infra_id: Id, uow: UowDep) -> list[VersionPublic]:
     return services.infrastructure_history(uow, infra_id)
 
 
@@ -291,30 +292,30 @@ def create_soil_unit(body: SoilUnitCreate, uow: UowDep, response: Response) -> S
 
 
 @router.get("/registry/soil-units/{soil_id}", response_model=SoilUnitPublic)
-def get_soil_unit(soil_id: int, uow: UowDep) -> SoilUnitPublic:
+def get_soil_unit(soil_id: Id, uow: UowDep) -> SoilUnitPublic:
     return services.get_soil_unit(uow, soil_id)
 
 
 @router.patch("/registry/soil-units/{soil_id}", response_model=SoilUnitPublic)
-def update_soil_unit(soil_id: int, body: SoilUnitUpdate, uow: UowDep) -> SoilUnitPublic:
+def update_soil_unit(soil_id: Id, body: SoilUnitUpdate, uow: UowDep) -> SoilUnitPublic:
     return services.update_soil_unit(uow, soil_id, body)
 
 
 @router.delete("/registry/soil-units/{soil_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_soil_unit(soil_id: int, uow: UowDep) -> Response:
+def delete_soil_unit(soil_id: Id, uow: UowDep) -> Response:
     services.delete_soil_unit(uow, soil_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/registry/soil-units/{soil_id}/history", response_model=list[VersionPublic])
-def soil_unit_history(soil_id: int, uow: UowDep) -> list[VersionPublic]:
+def soil_unit_history(soil_id: Id, uow: UowDep) -> list[VersionPublic]:
     return services.soil_unit_history(uow, soil_id)
 
 
 # --- features, proximity, the map ----------
 
 @router.get("/registry/features/{collection}/{feature_id}", response_model=FeaturePublic)
-def get_feature(collection: CollectionId, feature_id: int, uow: UowDep,
+def get_feature(collection: CollectionId, feature_id: Id, uow: UowDep,
                 as_of: AsOfQuery = None) -> FeaturePublic:
     """One feature as a GeoJSON Feature with public properties (the map's popups)."""
     return services.get_feature(uow, collection, feature_id, parse_as_of(as_of))

@@ -18,6 +18,7 @@ from typing import Any, Final
 from shapely.geometry import shape
 
 from nongso.core.errors import FieldError, ValidationFailed
+from nongso.core.spreadsheet import safe_row
 from nongso.registry.features import FeatureRecord
 from nongso.registry.messages import CROP_LABELS, STATUS_LABELS, label
 
@@ -88,7 +89,7 @@ def _table(fmt: str, sheet: str, header: list[str], rows: list[list[Any]]) -> by
         buf = io.StringIO(newline="")
         writer = csv.writer(buf)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)  # user text is never a formula
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
     from openpyxl import Workbook
 
@@ -96,7 +97,7 @@ def _table(fmt: str, sheet: str, header: list[str], rows: list[list[Any]]) -> by
     ws = wb.create_sheet(sheet[:31])
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

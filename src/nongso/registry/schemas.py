@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from nongso.core.fields import BigInt, FiniteFloat, Id, NotNull, SaneDate
 
 OrganisationKind = Literal[
     "cooperative", "coop_group", "farmer_club", "company", "input_dealer", "processor",
@@ -22,7 +24,8 @@ SalinityClass = Literal["non_saline", "slight", "moderate", "strong"]
 CollectionId = Literal["production_units", "planting_areas", "organisations", "businesses",
                        "infrastructure", "soil_units", "admin_boundaries"]
 CROP_CODE = r"^[a-z][a-z_]{1,49}$"
-AttributeValue = str | int | float | bool | None
+AttributeValue = Annotated[str, Field(max_length=2000)] | bool | BigInt | FiniteFloat | None
+"""A value of a record's free attributes (bounded: it is stored in a JSON column)."""
 
 
 class Scope(BaseModel):
@@ -86,7 +89,7 @@ class OrganisationCreate(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     code: str | None = Field(default=None, max_length=50)
     commune_code: str = Field(pattern=COMMUNE_CODE)
-    parent_id: int | None = None
+    parent_id: Id | None = None
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
     tax_code: str | None = Field(default=None, pattern=r"^\d{10}(-\d{3})?$")
@@ -94,27 +97,27 @@ class OrganisationCreate(BaseModel):
     lon: float | None = Field(default=None, ge=102.0, le=118.0)
     # Input dealers: the licence to trade plant-protection products / fertilisers.
     licence_no: str | None = Field(default=None, min_length=1, max_length=50)
-    licence_expiry: dt.date | None = None
+    licence_expiry: SaneDate | None = None
     status: Status = "active"
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
 
 
 class OrganisationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
     address: str | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
     tax_code: str | None = Field(default=None, pattern=r"^\d{10}(-\d{3})?$")
     lat: float | None = Field(default=None, ge=8.0, le=24.0)
     lon: float | None = Field(default=None, ge=102.0, le=118.0)
     licence_no: str | None = Field(default=None, min_length=1, max_length=50)
-    licence_expiry: dt.date | None = None
-    status: Status | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-    effective_date: dt.date | None = None
+    licence_expiry: SaneDate | None = None
+    status: NotNull[Status] = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
+    effective_date: SaneDate | None = None
 
 
 class OrganisationPublic(BaseModel):
@@ -149,16 +152,16 @@ class FarmerCreate(BaseModel):
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
     national_id: str | None = Field(default=None, pattern=r"^\d{12}$")
     commune_code: str = Field(pattern=COMMUNE_CODE)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class FarmerUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    full_name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 ]{6,20}$")
     national_id: str | None = Field(default=None, pattern=r"^\d{12}$")
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
 
 
 class FarmerPublic(BaseModel):
@@ -201,9 +204,9 @@ class ProductionUnitCreate(_Writable):
     code: str | None = Field(default=None, max_length=50)
     # Optional where the commune's real boundary is known (it is then derived).
     commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
-    organisation_id: int | None = None
-    farmer_id: int | None = None
-    parent_id: int | None = None
+    organisation_id: Id | None = None
+    farmer_id: Id | None = None
+    parent_id: Id | None = None
     crop: str | None = Field(default=None, pattern=CROP_CODE)
     variety: str | None = Field(default=None, max_length=100)
     species: str | None = Field(default=None, pattern=CROP_CODE)
@@ -212,19 +215,19 @@ class ProductionUnitCreate(_Writable):
     declared_area_ha: float | None = Field(default=None, ge=0, le=1_000_000)
     export_market: str | None = Field(default=None, max_length=100)
     status: Status = "active"
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
     geometry: Geometry
     attributes: dict[str, AttributeValue] = Field(default_factory=dict, max_length=50)
 
 
 class ProductionUnitUpdate(_Writable):
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
     code: str | None = Field(default=None, max_length=50)
-    commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
-    organisation_id: int | None = None
-    farmer_id: int | None = None
-    parent_id: int | None = None
+    commune_code: NotNull[str] = Field(default=None, pattern=COMMUNE_CODE)
+    organisation_id: Id | None = None
+    farmer_id: Id | None = None
+    parent_id: Id | None = None
     crop: str | None = Field(default=None, pattern=CROP_CODE)
     variety: str | None = Field(default=None, max_length=100)
     species: str | None = Field(default=None, pattern=CROP_CODE)
@@ -232,13 +235,13 @@ class ProductionUnitUpdate(_Writable):
     water_surface_ha: float | None = Field(default=None, ge=0, le=100_000)
     declared_area_ha: float | None = Field(default=None, ge=0, le=1_000_000)
     export_market: str | None = Field(default=None, max_length=100)
-    status: Status | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-    geometry: Geometry | None = None
-    attributes: dict[str, AttributeValue] | None = Field(default=None, max_length=50)
+    status: NotNull[Status] = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
+    geometry: NotNull[Geometry] = None
+    attributes: NotNull[dict[str, AttributeValue]] = Field(default=None, max_length=50)
     # When the change takes effect (the new version's start); default: now.
-    effective_date: dt.date | None = None
+    effective_date: SaneDate | None = None
 
 
 class FlagPublic(BaseModel):
@@ -290,11 +293,11 @@ class InfrastructureCreate(_Writable):
     code: str | None = Field(default=None, max_length=50)
     name: str = Field(min_length=1, max_length=300)
     commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     river: str | None = Field(default=None, max_length=100)
     status: Status = "active"
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
     geometry: Geometry
     attributes: dict[str, AttributeValue] = Field(default_factory=dict, max_length=50)
 
@@ -302,16 +305,16 @@ class InfrastructureCreate(_Writable):
 class InfrastructureUpdate(_Writable):
     subtype: StationType | None = None
     code: str | None = Field(default=None, max_length=50)
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
-    organisation_id: int | None = None
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
+    commune_code: NotNull[str] = Field(default=None, pattern=COMMUNE_CODE)
+    organisation_id: Id | None = None
     river: str | None = Field(default=None, max_length=100)
-    status: Status | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-    geometry: Geometry | None = None
-    attributes: dict[str, AttributeValue] | None = Field(default=None, max_length=50)
-    effective_date: dt.date | None = None
+    status: NotNull[Status] = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
+    geometry: NotNull[Geometry] = None
+    attributes: NotNull[dict[str, AttributeValue]] = Field(default=None, max_length=50)
+    effective_date: SaneDate | None = None
 
 
 class InfrastructurePublic(_FeaturePublic):
@@ -332,27 +335,27 @@ class SoilUnitCreate(_Writable):
     commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
     source: str | None = Field(default=None, max_length=300)
     status: Status = "active"
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
     geometry: Geometry
     attributes: dict[str, AttributeValue] = Field(default_factory=dict, max_length=50)
 
 
 class SoilUnitUpdate(_Writable):
     code: str | None = Field(default=None, max_length=50)
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    soil_type: SoilType | None = None
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
+    soil_type: NotNull[SoilType] = None
     ph: float | None = Field(default=None, ge=0, le=14)
     organic_matter_pct: float | None = Field(default=None, ge=0, le=100)
     salinity_class: SalinityClass | None = None
-    commune_code: str | None = Field(default=None, pattern=COMMUNE_CODE)
+    commune_code: NotNull[str] = Field(default=None, pattern=COMMUNE_CODE)
     source: str | None = Field(default=None, max_length=300)
-    status: Status | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
-    geometry: Geometry | None = None
-    attributes: dict[str, AttributeValue] | None = Field(default=None, max_length=50)
-    effective_date: dt.date | None = None
+    status: NotNull[Status] = None
+    valid_from: SaneDate | None = None
+    valid_to: SaneDate | None = None
+    geometry: NotNull[Geometry] = None
+    attributes: NotNull[dict[str, AttributeValue]] = Field(default=None, max_length=50)
+    effective_date: SaneDate | None = None
 
 
 class SoilUnitPublic(_FeaturePublic):

@@ -4,8 +4,6 @@ own API at ``/api/v1/trace`` (identifiers, lots, labels, the Merkle log, recall,
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -15,8 +13,11 @@ from fastapi.responses import JSONResponse
 
 from nongso.core.deps import LangDep, PageDep, UowDep
 from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorized
+from nongso.core.fields import Id, SaneDateTime
 from nongso.core.http import request_language
+from nongso.core.limits import load_json
 from nongso.core.pagination import Page
+from nongso.core.permissions import require_login
 from nongso.core.settings import get_settings
 from nongso.trace import exports, services
 from nongso.trace.epcis import EVENT_TYPES, EpcisError, Issue
@@ -127,7 +128,7 @@ async def _json_body(request: Request) -> Any:
                          f"Only JSON or JSON-LD is accepted, not '{content_type}'.")
     raw = await request.body()
     try:
-        return json.loads(raw)
+        return load_json(raw)  # nested 64 levels at most (deeper: 400, not a RecursionError)
     except (ValueError, UnicodeDecodeError) as exc:
         message = str(exc)
         raise EpcisError("ValidationException", 400, f"JSON không hợp lệ: {message}",
@@ -164,6 +165,8 @@ async def capture(request: Request, uow: UowDep) -> Response:
     the capture job. Events without an eventID get the CBV 2.0 event hash. A repeated event
     (same eventID, same content) is stored once.
     """
+    with _as_epcis():
+        require_login(uow.principal)  # an anonymous capture is refused before its body is read
     document = await _json_body(request)
     behaviour = request.headers.get("gs1-capture-error-behaviour", "rollback").lower()
     with _as_epcis():
@@ -295,12 +298,12 @@ def biz_locations(uow: UowDep) -> JSONResponse:
 
 
 @router.put("/organisations/{organisation_id}/gs1-prefix", response_model=CompanyPrefixSet)
-def set_prefix(organisation_id: int, body: CompanyPrefixSet, uow: UowDep) -> CompanyPrefixSet:
+def set_prefix(organisation_id: Id, body: CompanyPrefixSet, uow: UowDep) -> CompanyPrefixSet:
     return CompanyPrefixSet(prefix=services.set_company_prefix(uow, organisation_id, body))
 
 
 @router.get("/products", response_model=Page[ProductPublic])
-def list_products(uow: UowDep, page: PageDep, organisation_id: int | None = None,
+def list_products(uow: UowDep, page: PageDep, organisation_id: Id | None = None,
                   q: Annotated[str | None, Query(max_length=200)] = None) -> Page[ProductPublic]:
     return services.list_products(uow, page, organisation_id, q)
 
@@ -313,23 +316,23 @@ def create_product(body: ProductCreate, uow: UowDep, response: Response) -> Prod
 
 
 @router.get("/products/{product_id}", response_model=ProductPublic)
-def get_product(product_id: int, uow: UowDep) -> ProductPublic:
+def get_product(product_id: Id, uow: UowDep) -> ProductPublic:
     return services.get_product(uow, product_id)
 
 
 @router.patch("/products/{product_id}", response_model=ProductPublic)
-def update_product(product_id: int, body: ProductUpdate, uow: UowDep) -> ProductPublic:
+def update_product(product_id: Id, body: ProductUpdate, uow: UowDep) -> ProductPublic:
     return services.update_product(uow, product_id, body)
 
 
 @router.delete("/products/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_product(product_id: int, uow: UowDep) -> Response:
+def delete_product(product_id: Id, uow: UowDep) -> Response:
     services.delete_product(uow, product_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/locations", response_model=Page[LocationPublic])
-def list_locations(uow: UowDep, page: PageDep, organisation_id: int | None = None,
+def list_locations(uow: UowDep, page: PageDep, organisation_id: Id | None = None,
                    kind: str | None = None) -> Page[LocationPublic]:
     return services.list_locations(uow, page, organisation_id, kind)
 
@@ -342,12 +345,12 @@ def create_location(body: LocationCreate, uow: UowDep, response: Response) -> Lo
 
 
 @router.get("/locations/{location_id}", response_model=LocationPublic)
-def get_location(location_id: int, uow: UowDep) -> LocationPublic:
+def get_location(location_id: Id, uow: UowDep) -> LocationPublic:
     return services.get_location(uow, location_id)
 
 
 @router.get("/lots", response_model=Page[LotPublic])
-def list_lots(uow: UowDep, page: PageDep, organisation_id: int | None = None,
+def list_lots(uow: UowDep, page: PageDep, organisation_id: Id | None = None,
               status_: Annotated[str | None, Query(alias="status")] = None,
               q: Annotated[str | None, Query(max_length=200)] = None) -> Page[LotPublic]:
     return services.list_lots(uow, page, organisation_id, status_, q)
@@ -362,19 +365,19 @@ def commission_lot(body: LotCreate, uow: UowDep, response: Response) -> LotPubli
 
 
 @router.get("/lots/{lot_id}", response_model=LotPublic)
-def get_lot(lot_id: int, uow: UowDep) -> LotPublic:
+def get_lot(lot_id: Id, uow: UowDep) -> LotPublic:
     return services.get_lot(uow, lot_id)
 
 
 @router.post("/lots/{lot_id}/status", response_model=LotPublic)
-def set_lot_status(lot_id: int, body: LotStatusUpdate, uow: UowDep) -> LotPublic:
+def set_lot_status(lot_id: Id, body: LotStatusUpdate, uow: UowDep) -> LotPublic:
     """Recall or withdraw a lot (the consumer page then says so), or make it active again."""
     return services.set_lot_status(uow, lot_id, body)
 
 
 @router.get("/items", response_model=Page[ItemPublic])
-def list_items(uow: UowDep, page: PageDep, lot_id: int | None = None,
-               product_id: int | None = None) -> Page[ItemPublic]:
+def list_items(uow: UowDep, page: PageDep, lot_id: Id | None = None,
+               product_id: Id | None = None) -> Page[ItemPublic]:
     return services.list_items(uow, page, lot_id, product_id)
 
 
@@ -439,7 +442,7 @@ _IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 @router.get("/lots/{lot_id}/qr.{kind}", responses={200: {"content": {
     "image/png": {}, "image/svg+xml": {}}}})
-def lot_qr(lot_id: int, kind: str, uow: UowDep) -> Response:
+def lot_qr(lot_id: Id, kind: str, uow: UowDep) -> Response:
     """The QR code (PNG or SVG) of the lot's GS1 Digital Link URI."""
     if kind not in _IMAGE_TYPES:
         raise NotFound("Chỉ có qr.png và qr.svg.", "Only qr.png and qr.svg exist.")
@@ -448,7 +451,7 @@ def lot_qr(lot_id: int, kind: str, uow: UowDep) -> Response:
 
 @router.get("/items/{item_id}/qr.{kind}", responses={200: {"content": {
     "image/png": {}, "image/svg+xml": {}}}})
-def item_qr(item_id: int, kind: str, uow: UowDep) -> Response:
+def item_qr(item_id: Id, kind: str, uow: UowDep) -> Response:
     """The QR code of a serialised item (a tree, a box)."""
     if kind not in _IMAGE_TYPES:
         raise NotFound("Chỉ có qr.png và qr.svg.", "Only qr.png and qr.svg exist.")
@@ -467,7 +470,7 @@ def labels(body: LabelSheetRequest, uow: UowDep) -> Response:
 
 
 @router.get("/lots/{lot_id}/labels.pdf", responses={200: {"content": {"application/pdf": {}}}})
-def lot_labels(lot_id: int, uow: UowDep,
+def lot_labels(lot_id: Id, uow: UowDep,
                copies: Annotated[int, Query(ge=1, le=100)] = 24) -> Response:
     """A sheet of ``copies`` labels of one lot."""
     return _pdf(services.label_sheet(uow, LabelSheetRequest(lot_ids=[lot_id], copies=copies)),
@@ -492,7 +495,7 @@ def recall(body: RecallRequest, uow: UowDep) -> RecallReport:
 def recall_excel(uow: UowDep, lang: LangDep, kind: RecallStartKind,
                  value: Annotated[str, Query(min_length=1, max_length=300)],
                  direction: Literal["forward", "backward", "both"] = "both",
-                 since: dt.datetime | None = None, until: dt.datetime | None = None
+                 since: SaneDateTime | None = None, until: SaneDateTime | None = None
                  ) -> Response:
     """The same report as an Excel workbook."""
     report = services.recall_trace(uow, RecallRequest(kind=kind, value=value,
@@ -537,23 +540,23 @@ def ocop_export(uow: UowDep, format: Literal["csv", "xlsx", "json"] = "csv",
 
 
 @router.get("/ocop/{ocop_id}", response_model=OcopProductPublic)
-def get_ocop(ocop_id: int, uow: UowDep) -> OcopProductPublic:
+def get_ocop(ocop_id: Id, uow: UowDep) -> OcopProductPublic:
     return services.get_ocop_product(uow, ocop_id)
 
 
 @router.patch("/ocop/{ocop_id}", response_model=OcopProductPublic)
-def update_ocop(ocop_id: int, body: OcopProductUpdate, uow: UowDep) -> OcopProductPublic:
+def update_ocop(ocop_id: Id, body: OcopProductUpdate, uow: UowDep) -> OcopProductPublic:
     return services.update_ocop_product(uow, ocop_id, body)
 
 
 @router.delete("/ocop/{ocop_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_ocop(ocop_id: int, uow: UowDep) -> Response:
+def delete_ocop(ocop_id: Id, uow: UowDep) -> Response:
     services.delete_ocop_product(uow, ocop_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/ocop/{ocop_id}/image", response_model=OcopProductPublic)
-async def put_ocop_image(ocop_id: int, request: Request, uow: UowDep) -> OcopProductPublic:
+async def put_ocop_image(ocop_id: Id, request: Request, uow: UowDep) -> OcopProductPublic:
     """The product photo: the request body is the PNG or JPEG file (at most 2 MB)."""
     content = await request.body()
     return services.set_ocop_image(uow, ocop_id, content)
@@ -561,6 +564,6 @@ async def put_ocop_image(ocop_id: int, request: Request, uow: UowDep) -> OcopPro
 
 @router.get("/ocop/{ocop_id}/image", responses={200: {"content": {"image/png": {},
                                                                   "image/jpeg": {}}}})
-def get_ocop_image(ocop_id: int, uow: UowDep) -> Response:
+def get_ocop_image(ocop_id: Id, uow: UowDep) -> Response:
     data, media = services.ocop_image(uow, ocop_id)
     return Response(data, media_type=media, headers={"Cache-Control": "public, max-age=3600"})

@@ -29,6 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from nongso.core.spreadsheet import safe_row
 from nongso.trace.qr import qr_png
 from nongso.trace.schemas import RecallReport
 
@@ -145,7 +146,7 @@ def recall_excel(report: RecallReport, lang: str = "vi") -> bytes:
         ("Chưa đầy đủ (giới hạn) / Truncated", "có / yes" if report.truncated else "không / no"),
     ]
     for row in rows:
-        summary.append(row)
+        summary.append(safe_row(row))  # user text is never a live formula
 
     def sheet(title: str, header: list[str], data: Iterable[Sequence[Any]]) -> None:
         ws = book.create_sheet(title)
@@ -153,7 +154,7 @@ def recall_excel(report: RecallReport, lang: str = "vi") -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for line in data:
-            ws.append(list(line))
+            ws.append(safe_row(line))
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 60)
@@ -206,7 +207,7 @@ def ocop_portal_file(rows: Sequence[Mapping[str, Any]], fields: Sequence[Mapping
         writer = csv.writer(out)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([row.get(f["key"], "") for f in fields])
+            writer.writerow(safe_row(row.get(f["key"], "") for f in fields))
         return ("\ufeff" + out.getvalue()).encode()
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -220,7 +221,7 @@ def ocop_portal_file(rows: Sequence[Mapping[str, Any]], fields: Sequence[Mapping
     for cell in [*ws[1], *ws[2]]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([row.get(f["key"], "") for f in fields])
+        ws.append(safe_row(row.get(f["key"], "") for f in fields))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

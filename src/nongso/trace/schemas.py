@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nongso.core.fields import Id, NotNull, SaneDate, SaneDateTime
+
 GTIN = r"^\d{8}$|^\d{12,14}$"
 GLN = r"^\d{13}$"
 PREFIX = r"^\d{6,12}$"
@@ -26,7 +28,7 @@ class ProductCreate(BaseModel):
     name_en: str | None = Field(default=None, max_length=300)
     kind: str = Field(min_length=1, max_length=50, pattern=r"^[a-z0-9_]+$")
     crop: str | None = Field(default=None, max_length=50)
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     gtin: str | None = Field(default=None, pattern=GTIN,
                              description="Leave empty to allocate one from the GS1 prefix")
     unit: str = Field(default="KGM", pattern=r"^[A-Z0-9]{2,3}$")
@@ -38,7 +40,7 @@ class ProductCreate(BaseModel):
 class ProductUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
     name_en: str | None = Field(default=None, max_length=300)
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
     description: str | None = Field(default=None, max_length=2000)
@@ -66,8 +68,8 @@ class LocationCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=300)
     kind: LocationKind
-    organisation_id: int | None = None
-    production_unit_id: int | None = None
+    organisation_id: Id | None = None
+    production_unit_id: Id | None = None
     commune_code: str | None = Field(default=None, pattern=r"^\d{5}$")
     address: str | None = Field(default=None, max_length=500)
     planting_area_code: str | None = Field(default=None, max_length=50)
@@ -99,19 +101,19 @@ class LotCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int
+    product_id: Id
     label: str = Field(min_length=1, max_length=300)
     lot_code: str | None = Field(default=None, max_length=20,
                                  description="GS1 AI 10; made from the label when empty")
-    quantity: float | None = Field(default=None, gt=0)
-    location_id: int | None = None
-    production_unit_id: int | None = None
+    quantity: float | None = Field(default=None, gt=0, le=1e12)
+    location_id: Id | None = None
+    production_unit_id: Id | None = None
     planting_area_code: str | None = Field(default=None, max_length=50)
-    harvest_date: dt.date | None = None
-    production_date: dt.date | None = None
-    expiry_date: dt.date | None = None
+    harvest_date: SaneDate | None = None
+    production_date: SaneDate | None = None
+    expiry_date: SaneDate | None = None
     certifications: list[str] = Field(default_factory=list, max_length=10)
-    commissioned_at: dt.datetime | None = None
+    commissioned_at: SaneDateTime | None = None
 
 
 class LotStatusUpdate(BaseModel):
@@ -153,12 +155,12 @@ class LotPublic(BaseModel):
 class ItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int
+    product_id: Id
     kind: ItemKind = "item"
     label: str = Field(min_length=1, max_length=300)
     serial: str | None = Field(default=None, max_length=20)
-    lot_id: int | None = None
-    production_unit_id: int | None = None
+    lot_id: Id | None = None
+    production_unit_id: Id | None = None
     planted_year: int | None = Field(default=None, ge=1900, le=2100)
 
 
@@ -188,8 +190,8 @@ class CompanyPrefixSet(BaseModel):
 class LabelSheetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lot_ids: list[int] = Field(default_factory=list, max_length=500)
-    item_ids: list[int] = Field(default_factory=list, max_length=500)
+    lot_ids: list[Id] = Field(default_factory=list, max_length=500)
+    item_ids: list[Id] = Field(default_factory=list, max_length=500)
     copies: int = Field(default=1, ge=1, le=100)
 
 
@@ -318,8 +320,8 @@ class RecallRequest(BaseModel):
 
     kind: RecallStartKind
     value: str = Field(min_length=1, max_length=300)
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: SaneDateTime | None = None
+    until: SaneDateTime | None = None
     direction: Literal["forward", "backward", "both"] = "both"
 
 
@@ -422,10 +424,10 @@ class OcopProductCreate(BaseModel):
     category: OcopCategory = "food"
     stars: int = Field(ge=3, le=5)
     certificate_no: str = Field(min_length=1, max_length=100)
-    certified_on: dt.date
-    valid_until: dt.date
-    organisation_id: int
-    product_id: int | None = None
+    certified_on: SaneDate
+    valid_until: SaneDate
+    organisation_id: Id
+    product_id: Id | None = None
     description: str | None = Field(default=None, max_length=4000)
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
 
@@ -433,13 +435,13 @@ class OcopProductCreate(BaseModel):
 class OcopProductUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
+    name: NotNull[str] = Field(default=None, min_length=1, max_length=300)
     name_en: str | None = Field(default=None, max_length=300)
-    stars: int | None = Field(default=None, ge=3, le=5)
-    valid_until: dt.date | None = None
+    stars: NotNull[int] = Field(default=None, ge=3, le=5)
+    valid_until: NotNull[SaneDate] = None
     description: str | None = Field(default=None, max_length=4000)
     shelf_life_days: int | None = Field(default=None, ge=1, le=3650)
-    status: Literal["active", "expired", "revoked"] | None = None
+    status: NotNull[Literal["active", "expired", "revoked"]] = None
 
 
 class OcopProductPublic(BaseModel):

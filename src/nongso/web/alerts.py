@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from nongso.alerts import services
 from nongso.alerts.schemas import crop_name
 from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.units import services as units
 from nongso.web.nav import NavItem, register
@@ -36,7 +37,7 @@ def alerts_page(request: Request, uow: UowDep, page: PageDep, principal: Princip
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(alert_id: int, request: Request, uow: UowDep, principal: PrincipalDep,
+def alert_page(alert_id: Id, request: Request, uow: UowDep, principal: PrincipalDep,
                platform: PlatformDep) -> Response:
     alert = services.get_alert(uow, alert_id)
     lang = page_language(request)
@@ -48,7 +49,7 @@ def alert_page(alert_id: int, request: Request, uow: UowDep, principal: Principa
 
 
 @router.post("/alerts/{alert_id}/{action}")
-def alert_action(alert_id: int, action: str, request: Request, uow: UowDep,
+def alert_action(alert_id: Id, action: str, request: Request, uow: UowDep,
                  csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     check_csrf(request, csrf)
     if action == "acknowledge":

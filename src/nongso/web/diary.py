@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticError
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import ValidationFailed
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.diary import services
 from nongso.diary.schemas import (
@@ -194,7 +195,7 @@ def area_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
 
 
 @router.get("/diary/seasons/{season_id}")
-def season_page(season_id: int, request: Request, uow: UowDep, principal: PrincipalDep
+def season_page(season_id: Id, request: Request, uow: UowDep, principal: PrincipalDep
                 ) -> Response:
     if not principal.is_authenticated:
         return _login(f"/diary/seasons/{season_id}")

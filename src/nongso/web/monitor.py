@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from nongso.alerts import services as alerts
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import not_found
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.core.pagination import PageRequest
@@ -53,7 +54,7 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
 
 
 @router.get("/monitor/stations/{thing_id}", response_class=HTMLResponse)
-def station_page(thing_id: int, request: Request, uow: UowDep,
+def station_page(thing_id: Id, request: Request, uow: UowDep,
                  principal: PrincipalDep) -> Response:
     station = next((s for s in alerts.stations_with_status(uow) if s.id == thing_id), None)
     if station is None:

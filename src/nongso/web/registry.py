@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.core.i18n import translate
 from nongso.monitor import services as monitor
@@ -116,7 +117,7 @@ def map_page(request: Request, uow: UowDep, platform: PlatformDep,
 
 @router.get("/registry/{collection}/{feature_id}", response_class=HTMLResponse)
 def record_page(
-    collection: Annotated[str, Path(max_length=40)], feature_id: int, request: Request,
+    collection: Annotated[str, Path(max_length=40)], feature_id: Id, request: Request,
     uow: UowDep, principal: PrincipalDep,
 ) -> Response:
     lang = page_language(request)

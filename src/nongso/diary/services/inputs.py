@@ -10,6 +10,7 @@ from nongso.core.errors import Conflict, FieldError, not_found
 from nongso.core.i18n import fold
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import deny, require_login, require_role
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.diary import rules
 from nongso.diary.models import ActivityInput, Input, Purchase
@@ -149,6 +150,7 @@ def delete_input(uow: UnitOfWork, input_id: int) -> None:
         if used:
             raise Conflict("Vật tư đã được dùng trong nhật ký; không xoá được.",
                            "The input is used in diaries; it cannot be deleted.")
+        ensure_unreferenced(uow.session, item, "vật tư", "input")
         uow.session.delete(item)
         uow.commit()
 

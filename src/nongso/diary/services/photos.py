@@ -5,13 +5,13 @@ UUID; a photo sent twice with the same UUID is stored once.
 from __future__ import annotations
 
 import hashlib
-import io
 import uuid
 
 from sqlalchemy import select
 
 from nongso.core import audit
 from nongso.core.errors import Conflict, TooLarge, not_found
+from nongso.core.limits import UnreadableUpload, check_image
 from nongso.core.uow import UnitOfWork
 from nongso.diary.models import Activity, Photo
 from nongso.diary.services._common import UnsupportedMedia, _writable
@@ -24,20 +24,17 @@ def add_photo(uow: UnitOfWork, activity_id: int | None, content: bytes,
               client_uuid: str | None = None, activity_uuid: str | None = None) -> int:
     """Attach a photo (JPEG, PNG or WebP up to 5 MB) to an activity, given by its id or by its
     client UUID (a phone uploads its queued photos that way); returns the photo's id."""
-    from PIL import Image, UnidentifiedImageError
-
     if len(content) > MAX_PHOTO_BYTES:
         raise TooLarge(f"Ảnh quá lớn ({len(content) / 1024 / 1024:.1f} MB); tối đa 5 MB.",
                        f"The photo is too large ({len(content) / 1024 / 1024:.1f} MB); "
                        "at most 5 MB.")
     try:
-        with Image.open(io.BytesIO(content)) as img:
-            fmt = img.format
-            width, height = img.size
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        # The pixel count is checked from the header, before anything is decoded.
+        image = check_image(content)
+    except UnreadableUpload as exc:
         raise UnsupportedMedia("Tệp gửi lên không phải là ảnh (JPEG, PNG, WebP).",
                                "The file is not an image (JPEG, PNG, WebP).") from exc
+    fmt, width, height = image.format, image.width, image.height
     types = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
     if fmt not in types:
         raise UnsupportedMedia(f"Định dạng ảnh {fmt} không được hỗ trợ (JPEG, PNG, WebP).",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from nongso.core.errors import Conflict, FieldError, not_found
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import deny, require_role
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.diary.models import Plot, Season, Tree
 from nongso.diary.schemas import PlotCreate, PlotPublic, PlotUpdate, TreeCreate, TreePublic
@@ -153,6 +154,7 @@ def delete_plot(uow: UnitOfWork, plot_id: int) -> None:
         if used:
             raise Conflict(f"Thửa còn {used} vụ trong nhật ký; không xoá được.",
                            f"The plot still has {used} seasons in the diary; not deleted.")
+        ensure_unreferenced(uow.session, plot, "thửa", "plot")
         uow.session.delete(plot)
         uow.commit()
 

@@ -4,7 +4,6 @@ properties."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import unicodedata
 import zipfile
@@ -21,6 +20,13 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from nongso.core.errors import TooLarge, ValidationFailed
+from nongso.core.limits import (
+    ArchiveLimits,
+    LimitExceeded,
+    UnreadableUpload,
+    open_archive,
+    read_member,
+)
 from nongso.registry.geo import (
     GeoError,
     validate_geometry,
@@ -202,11 +208,37 @@ def _reprojected(geometry: Any, transformer: Transformer) -> BaseGeometry:
     return validate_geometry(shapely.transform(geom, to_wgs84))
 
 
-def _open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
+def _archive_limits(max_bytes: int) -> ArchiveLimits:
+    """The limits of a zip whose uncompressed content may be ``max_bytes`` in all (and never
+    more than the shared default)."""
+    default = ArchiveLimits()
+    return ArchiveLimits(max_entries=default.max_entries,
+                         max_entry_bytes=min(default.max_entry_bytes, max_bytes),
+                         max_total_bytes=min(default.max_total_bytes, max_bytes))
+
+
+def _open_zip(data: bytes, kind: str, limits: ArchiveLimits | None = None) -> zipfile.ZipFile:
+    """The zip, once its entry count and uncompressed sizes are within ``limits`` (the shared
+    guard of :mod:`nongso.core.limits`), with its errors as this package's."""
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _corrupt(kind, f"không phải tệp zip hợp lệ / not a valid zip ({exc})") from exc
+        return open_archive(data, limits or ArchiveLimits(), kind)
+    except LimitExceeded as exc:
+        raise _as_import_error(exc) from exc
+    except UnreadableUpload as exc:
+        raise _corrupt(kind, "không phải tệp zip hợp lệ / not a valid zip") from exc
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, kind: str) -> bytes:
+    try:
+        return read_member(zf, info, limit, kind)
+    except LimitExceeded as exc:
+        raise _as_import_error(exc) from exc
+    except UnreadableUpload as exc:
+        raise _corrupt(kind, exc.message_en) from exc
+
+
+def _as_import_error(exc: LimitExceeded) -> ImportTooLarge:
+    return ImportTooLarge(exc.message_vi, exc.message_en, reason=exc.reason, limit=exc.limit)
 
 
 def _unzipped_too_large(max_bytes: int) -> ImportTooLarge:

@@ -22,11 +22,12 @@ from nongso.registry.importers._common import (
     ImportedFeature,
     ImportResult,
     RowError,
+    _archive_limits,
     _corrupt,
     _nfc,
     _open_zip,
+    _read_member,
     _too_many_rows,
-    _unzipped_too_large,
 )
 
 _XML_DANGER: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -50,15 +51,15 @@ def import_kmz(
     data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> ImportResult:
     """A KMZ: the zip's ``doc.kml`` (or its first ``.kml``)."""
-    zf = _open_zip(data, "KMZ")
+    limits = _archive_limits(max_bytes)
+    zf = _open_zip(data, "KMZ", limits)
     with zf:
         names = [i for i in zf.infolist() if i.filename.lower().endswith(".kml")]
         if not names:
             raise _corrupt("KMZ", "không có tệp .kml bên trong / no .kml file inside")
         chosen = next((i for i in names if i.filename.lower() == "doc.kml"), names[0])
-        if chosen.file_size > max_bytes:
-            raise _unzipped_too_large(max_bytes)
-        return _import_kml(zf.read(chosen), max_rows, "kmz")
+        content = _read_member(zf, chosen, limits.max_entry_bytes, "KMZ")
+    return _import_kml(content, max_rows, "kmz")
 
 
 def _import_kml(data: bytes, max_rows: int, fmt: str) -> ImportResult:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import codecs
-import io
 import re
 import struct
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any, Final
 
 import shapefile
 import shapely
 from pyproj import CRS, Transformer
 
+from nongso.core.limits import (
+    ArchiveLimits,
+    LimitExceeded,
+    UnreadableUpload,
+    WorkBudget,
+    iter_member,
+)
 from nongso.registry.geo import (
     GeoError,
     parse_geojson_geometry,
@@ -27,21 +34,33 @@ from nongso.registry.importers._common import (
     ImportFileError,
     ImportResult,
     RowError,
+    _archive_limits,
+    _as_import_error,
     _corrupt,
     _is_wgs84,
     _json_safe_dict,
     _open_zip,
+    _read_member,
     _reprojected,
     _too_many_rows,
-    _unzipped_too_large,
 )
+
+MAX_SHP_BYTES: Final = 128 * 1024 * 1024
+"""Largest uncompressed part (.shp, .dbf) of a zipped Shapefile."""
+
+MAX_VERTICES: Final = 2_000_000
+"""Most coordinates read from one Shapefile (32 MB of them held as numbers)."""
 
 
 def import_shapefile_zip(
     data: bytes, *, max_rows: int = DEFAULT_MAX_ROWS, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> ImportResult:
     """A zip holding one Shapefile layer (``max_bytes`` bounds its uncompressed size)."""
-    zf = _open_zip(data, "Shapefile (.zip)")
+    limits = _archive_limits(max_bytes)
+    limits = ArchiveLimits(max_entries=limits.max_entries,
+                           max_entry_bytes=min(max_bytes, MAX_SHP_BYTES),
+                           max_total_bytes=min(max_bytes, MAX_SHP_BYTES + limits.max_total_bytes))
+    zf = _open_zip(data, "Shapefile (.zip)", limits)
     with zf:
         members = {
             i.filename: i
@@ -73,13 +92,35 @@ def import_shapefile_zip(
                 parts[name[len(stem) :].lower()] = info
         if ".dbf" not in parts:
             raise _corrupt("Shapefile (.zip)", f"thiếu tệp {stem}.dbf / missing {stem}.dbf")
-        if sum(i.file_size for i in parts.values()) > max_bytes:
-            raise _unzipped_too_large(max_bytes)
-        try:
-            blobs = {ext: zf.read(info) for ext, info in parts.items()}
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-            raise _corrupt("Shapefile (.zip)", str(exc)[:200]) from exc
+        # The parts are streamed to temporary files (memory holds one chunk at a time; the
+        # reader then reads one record at a time): only the small .prj and .cpg are kept.
+        blobs: dict[str, bytes] = {}
+        files: dict[str, IO[bytes]] = {}
+        for ext, info in parts.items():
+            if ext in (".prj", ".cpg"):
+                blobs[ext] = _read_member(zf, info, 64 * 1024, "Shapefile (.zip)")
+                continue
+            spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (closed by _close)
+            files[ext] = spool
+            try:
+                for chunk in iter_member(zf, info, limits.max_entry_bytes, "Shapefile (.zip)"):
+                    spool.write(chunk)
+            except LimitExceeded as exc:
+                _close(files)
+                raise _as_import_error(exc) from exc
+            except UnreadableUpload as exc:
+                _close(files)
+                raise _corrupt("Shapefile (.zip)", exc.message_en) from exc
 
+    try:
+        transformer, source_crs = _transformer_of(blobs)
+        return _read_layer(files, blobs, transformer, source_crs, max_rows)
+    finally:
+        _close(files)
+
+
+def _transformer_of(blobs: Mapping[str, bytes]) -> tuple[Transformer | None, str | None]:
+    """The reprojection to WGS 84 the .prj asks for (None when there is none to do)."""
     transformer: Transformer | None = None
     source_crs: str | None = None
     if ".prj" in blobs:
@@ -97,11 +138,24 @@ def import_shapefile_zip(
             if not _is_wgs84(crs):
                 transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
                 source_crs = crs.name
+    return transformer, source_crs
+
+
+def _close(files: Mapping[str, IO[bytes]]) -> None:
+    for f in files.values():
+        f.close()
+
+
+def _read_layer(files: Mapping[str, IO[bytes]], blobs: Mapping[str, bytes],
+                transformer: Transformer | None, source_crs: str | None,
+                max_rows: int) -> ImportResult:
     encodings = [_codec_from_cpg(blobs[".cpg"])] if ".cpg" in blobs else ["utf-8", "cp1258"]
     last_error: Exception | None = None
     for encoding in encodings:
+        for f in files.values():
+            f.seek(0)
         try:
-            features, errors = _read_shapefile(blobs, encoding, transformer, max_rows)
+            features, errors = _read_shapefile(files, encoding, transformer, max_rows)
         except UnicodeDecodeError as exc:
             last_error = exc
             continue
@@ -140,7 +194,7 @@ def _codec_from_cpg(blob: bytes) -> str:
 
 
 def _read_shapefile(
-    blobs: Mapping[str, bytes],
+    files: Mapping[str, IO[bytes]],
     encoding: str,
     transformer: Transformer | None,
     max_rows: int,
@@ -151,9 +205,9 @@ def _read_shapefile(
         warnings.simplefilter("ignore")
         try:
             reader = shapefile.Reader(
-                shp=io.BytesIO(blobs[".shp"]),
-                shx=io.BytesIO(blobs[".shx"]) if ".shx" in blobs else None,
-                dbf=io.BytesIO(blobs[".dbf"]),
+                shp=files[".shp"],
+                shx=files.get(".shx"),
+                dbf=files[".dbf"],
                 encoding=encoding,
             )
         except (shapefile.ShapefileException, struct.error, ValueError, IndexError) as exc:
@@ -161,11 +215,14 @@ def _read_shapefile(
         with reader:
             if len(reader) > max_rows:
                 raise _too_many_rows(max_rows)
+            vertices = WorkBudget(MAX_VERTICES, "đỉnh (tọa độ)", "vertices")
             try:
                 for i, item in enumerate(reader.iterShapeRecords()):
                     row = i + 1
                     props = _json_safe_dict(item.record.as_dict())
                     shp = item.shape
+                    if shp is not None:
+                        vertices.spend(len(shp.points))
                     if shp is None or shp.shapeType == shapefile.NULL or not shp.points:
                         errors.append(
                             _RECORD.error(row, "geometry", "không có hình học.", "has no geometry.")
@@ -194,6 +251,8 @@ def _read_shapefile(
                     features.append(ImportedFeature(row, shapely.force_2d(geom), props))
             except UnicodeDecodeError:
                 raise
+            except LimitExceeded as exc:
+                raise _as_import_error(exc) from exc
             except (struct.error, ValueError, IndexError, EOFError) as exc:
                 raise shapefile.ShapefileException(str(exc)) from exc
     return features, errors

@@ -17,6 +17,7 @@ from typing import Any, Final
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from nongso.core.limits import LimitExceeded, WorkBudget
 from nongso.registry.geo import (
     GeoError,
     geometry_from_wkt,
@@ -31,12 +32,13 @@ from nongso.registry.importers._common import (
     ImportResult,
     ImportTooLarge,
     RowError,
+    _archive_limits,
+    _as_import_error,
     _corrupt,
     _json_safe,
     _nfc,
     _open_zip,
     _too_many_rows,
-    _unzipped_too_large,
 )
 
 
@@ -319,17 +321,17 @@ def import_xlsx(
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    zf = _open_zip(data, "Excel (.xlsx)")
-    with zf:
-        if sum(i.file_size for i in zf.infolist()) > max_bytes:
-            raise _unzipped_too_large(max_bytes)
+    # The archive's directory is checked before openpyxl inflates anything (a small workbook
+    # whose sharedStrings.xml unzips to gigabytes is refused here); openpyxl's zip reader
+    # never inflates more than an entry declares.
+    _open_zip(data, "Excel (.xlsx)", _archive_limits(max_bytes)).close()
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _corrupt("Excel (.xlsx)", str(exc)[:200]) from exc
     try:
         for sheet in workbook.worksheets:
-            rows = _sheet_rows(sheet)
+            rows = _sheet_rows(sheet, max_rows)
             first = next(((r, c) for r, c in rows if not all(_blank(x) for x in c)), None)
             if first is None:
                 continue
@@ -345,6 +347,8 @@ def import_xlsx(
             return _import_table(chained(), "Excel", "xlsx", max_rows)
     except (ImportFileError, ImportTooLarge):
         raise
+    except LimitExceeded as exc:
+        raise _as_import_error(exc) from exc
     except Exception as exc:  # openpyxl raises many kinds on damaged sheets
         raise _corrupt("Excel (.xlsx)", str(exc)[:200]) from exc
     finally:
@@ -352,6 +356,26 @@ def import_xlsx(
     raise _no_coordinate_columns("Excel")
 
 
-def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
-    for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        yield row_number, list(values)
+MAX_COLUMNS: Final = 100
+"""Columns read from a sheet (a record keeps at most 50 attributes)."""
+
+
+def _sheet_rows(sheet: Any, max_rows: int) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a read-only sheet, streamed; the work is capped: at most
+    :data:`MAX_COLUMNS` columns, and rows (empty ones included) up to twice ``max_rows``."""
+    # The declared dimension may claim a million rows and 16,384 columns (openpyxl would pad
+    # every row to it): read what the sheet holds, up to the cap.
+    sheet.reset_dimensions()
+    budget = WorkBudget(2 * max_rows + 1000, "dòng", "rows")
+    for row_number, values in enumerate(
+            sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
+        budget.spend()
+        if len(values) > MAX_COLUMNS and values[MAX_COLUMNS] is not None:
+            raise ImportTooLarge(
+                f"Bảng tính có quá nhiều cột (tối đa {MAX_COLUMNS}).",
+                f"The sheet has too many columns (at most {MAX_COLUMNS}).",
+                reason="too-many-columns", limit=MAX_COLUMNS)
+        cells = list(values[:MAX_COLUMNS])
+        while cells and cells[-1] is None:  # the padding of the read-only reader
+            cells.pop()
+        yield row_number, cells

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from nongso.core.errors import FieldError, ValidationFailed, not_found
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import Principal, deny, require_login
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.registry.models import Farmer
 from nongso.registry.schemas import FarmerCreate, FarmerPublic, FarmerUpdate, Scope
@@ -120,5 +121,6 @@ def delete_farmer(uow: UnitOfWork, farmer_id: int) -> None:
         farmer = load_farmer(uow, farmer_id)
         if not can_manage_unit(uow.principal, farmer.commune_code, farmer.province_code):
             raise deny()
+        ensure_unreferenced(uow.session, farmer, "nông hộ", "farmer")
         uow.session.delete(farmer)
         uow.commit()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nongso.core.errors import NotFound
+from nongso.core.fields import MAX_ID
 from nongso.core.uow import UnitOfWork
 from nongso.registry import features
 from nongso.registry.collections import COLLECTIONS, Collection
@@ -63,7 +64,7 @@ class RegistryProvider:
         ))
 
     def item(self, uow: UnitOfWork, feature_id: str) -> FeatureRecord:
-        if not feature_id.isdigit():
+        if not (feature_id.isascii() and feature_id.isdigit()) or int(feature_id) > MAX_ID:
             raise NotFound(f"Không tìm thấy đối tượng «{feature_id[:40]}».",
                            f"Feature '{feature_id[:40]}' was not found.")
         found = get_feature(uow, self.id, int(feature_id))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from nongso.core.errors import Conflict, FieldError, ValidationFailed, not_found
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import Principal, deny, require_login
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.registry import features, rules, versioning
 from nongso.registry.models import Farmer, Organisation
@@ -44,8 +45,8 @@ def organisation_scope(uow: UnitOfWork, organisation_id: int) -> Scope:
                      organisation_id=org.id)
 
 
-def _load_org(s: Session, org_id: int) -> Organisation:
-    org = s.get(Organisation, org_id)
+def _load_org(s: Session, org_id: int, for_update: bool = False) -> Organisation:
+    org = s.get(Organisation, org_id, with_for_update=for_update)
     if org is None:
         raise not_found("tổ chức", "organisation", org_id)
     return org
@@ -114,7 +115,7 @@ def update_organisation(
 ) -> OrganisationPublic:
     require_login(uow.principal)
     with uow:
-        org = _load_org(uow.session, org_id)
+        org = _load_org(uow.session, org_id, for_update=True)  # concurrent edits: one by one
         p = uow.principal
         own = p.role == "coop_manager" and p.organisation_id == org.id
         if not own and not can_manage_unit(p, org.commune_code, org.province_code):
@@ -145,6 +146,7 @@ def delete_organisation(uow: UnitOfWork, org_id: int) -> None:
                 f"Tổ chức còn {in_use} nông hộ thành viên; hãy chuyển họ trước khi xoá.",
                 f"The organisation still has {in_use} member farmers; move them first.",
             )
+        ensure_unreferenced(uow.session, org, "tổ chức", "organisation")
         uow.session.delete(org)
         uow.commit()
 

@@ -92,8 +92,12 @@ class FeatureKind(Generic[Row, Public]):
     """What of a version's properties the principal may not see."""
 
 
-def load(s: Session, kind: FeatureKind[Row, Any], feature_id: int) -> Row:
-    row: Any = s.get(kind.model, feature_id)
+def load(s: Session, kind: FeatureKind[Row, Any], feature_id: int,
+         for_update: bool = False) -> Row:
+    """The feature; ``for_update`` locks its row until the end of the transaction (PostgreSQL:
+    concurrent changes of one feature are serialised, each a new version; SQLite serialises
+    writers itself and a lost race is a 409)."""
+    row: Any = s.get(kind.model, feature_id, with_for_update=for_update)
     if row is None or row.status == "deleted":
         raise not_found(kind.noun[0], kind.noun[1], feature_id)
     found: Row = row
@@ -145,7 +149,7 @@ def update(uow: UnitOfWork, kind: FeatureKind[Row, Public], feature_id: int,
     with uow:
         s = uow.session
         p = uow.principal
-        row: Any = load(s, kind, feature_id)
+        row: Any = load(s, kind, feature_id, for_update=True)
         if not kind.may_write(p, row.commune_code, row.province_code, _organisation(row)):
             raise deny()
         changes = data.model_dump(exclude_unset=True)
@@ -191,7 +195,7 @@ def delete(uow: UnitOfWork, kind: FeatureKind[Row, Any], feature_id: int) -> Non
     require_login(uow.principal)
     with uow:
         s = uow.session
-        row: Any = load(s, kind, feature_id)
+        row: Any = load(s, kind, feature_id, for_update=True)
         if not kind.may_write(uow.principal, row.commune_code, row.province_code,
                               _organisation(row)):
             raise deny()

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from nongso.core import audit
 from nongso.core.errors import Conflict, FieldError, TooLarge, ValidationFailed, not_found
+from nongso.core.limits import UnreadableUpload, check_image
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import deny, require_role
+from nongso.core.references import ensure_unreferenced
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
@@ -116,23 +118,19 @@ def delete_ocop_product(uow: UnitOfWork, ocop_id: int) -> None:
     with uow:
         row = _load_ocop(uow.session, ocop_id)
         _require_ocop_manager(uow, row.commune_code, row.province_code)
+        ensure_unreferenced(uow.session, row, "sản phẩm OCOP", "OCOP product")
         uow.session.delete(row)
         uow.commit()
 
 
 def set_ocop_image(uow: UnitOfWork, ocop_id: int, content: bytes) -> OcopProductPublic:
     """Keep the product photo (PNG or JPEG up to 2 MB, checked by decoding it)."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
     if len(content) > MAX_IMAGE_BYTES:
         raise TooLarge("Ảnh tối đa 2 MB.", "The image may be at most 2 MB.")
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind = (image.format or "").lower()
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        # The pixel count is checked from the header, before anything is decoded.
+        kind = check_image(content).format.lower()
+    except UnreadableUpload as exc:
         raise ValidationFailed("Tệp không phải ảnh PNG hoặc JPEG đọc được.",
                                "The file is not a readable PNG or JPEG image.",
                                [FieldError("image", "Không đọc được", "Unreadable")]) from exc

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from nongso.core.errors import Conflict, FieldError, not_found
 from nongso.core.pagination import Page, PageRequest
+from nongso.core.references import ensure_unreferenced
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
 from nongso.trace.gs1 import GS1Error, normalise_gtin
@@ -113,5 +114,6 @@ def delete_product(uow: UnitOfWork, product_id: int) -> None:
         if used:
             raise Conflict(f"Sản phẩm còn {used} lô hàng; không xoá được.",
                            f"The product still has {used} lots; it cannot be deleted.")
+        ensure_unreferenced(uow.session, product, "sản phẩm", "product")
         uow.session.delete(product)
         uow.commit()
