@@ -15,7 +15,8 @@ from pathlib import Path
 
 # Settings for the whole test run, before any nongso module reads them.
 _VAR = Path(tempfile.mkdtemp(prefix="nongso-test-var-"))
-os.environ.setdefault("NONGSO_VAR_DIR", str(_VAR))
+# Each xdist worker its own folder (the workers inherit the controller's environment).
+os.environ["NONGSO_VAR_DIR"] = str(_VAR)
 os.environ.setdefault("NONGSO_ARGON2_TIME_COST", "1")
 os.environ.setdefault("NONGSO_ARGON2_MEMORY_KIB", "8192")
 os.environ.setdefault("NONGSO_SECRET_KEY", "test-secret-key-not-for-production")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,13 +15,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
-from nongso.core.deps import login_error_on, login_for_writes
+from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_with
+from nongso.core.errors import AppError
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
 from nongso.market.api import router as market_router
 from nongso.monitor.api import router as monitor_router
-from nongso.monitor.api import sta_router
+from nongso.monitor.api import sta_principal, sta_router
 from nongso.opendata import api as opendata_api
 from nongso.registry.api import router as registry_router
 from nongso.registry.ogcapi import router as ogcapi_router
@@ -78,7 +80,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     api.include_router(stats_api.router)
     api.include_router(stats_api.analytics_router)
     app.include_router(api)
-    app.include_router(sta_router, dependencies=writes_need_login)
+    app.include_router(sta_router, dependencies=[Depends(login_for_writes_with(sta_principal))])
     app.include_router(ogcapi_router)
     app.include_router(pages.router)
     app.include_router(registry_pages.router)
@@ -97,7 +99,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page,
-                           login_check=login_error_on(("/api/v1/", "/sta/")))
+                           login_check=_login_check())
     trace_api.install_error_handlers(app)
     metrics = Metrics()
     install_metrics(app, metrics)
@@ -128,3 +130,15 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _login_check() -> Callable[[Request], AppError | None]:
+    """The 401 an anonymous write gets before its body is read: the API's callers, and the
+    SensorThings callers (who may also use HTTP Basic)."""
+    api = login_error_on(("/api/v1/",))
+    sta = login_error_on(("/sta/",), principal_of=sta_principal)
+
+    def check(request: Request) -> AppError | None:
+        return api(request) or sta(request)
+
+    return check

@@ -77,12 +77,27 @@ def public_write(endpoint: F) -> F:
     return endpoint
 
 
+PrincipalOf = Callable[[Request, Platform], Principal]
+"""``(request, platform) -> principal``: how a router finds out who is calling."""
+
+
 def login_for_writes(request: Request, principal: Annotated[Principal, Depends(get_principal)],
                      ) -> None:
     """A router dependency: an anonymous write is refused with 401 before anything else (the
     body and the parameters are validated after it, the records looked up after that)."""
     if _write_needs_login(request):
         require_login(principal)
+
+
+def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
+    """:func:`login_for_writes` for a router that finds its caller with ``principal_of``
+    (SensorThings clients also log in with HTTP Basic)."""
+
+    def check(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> None:
+        if _write_needs_login(request):
+            require_login(principal_of(request, platform))
+
+    return check
 
 
 def _write_needs_login(request: Request) -> bool:
@@ -92,7 +107,8 @@ def _write_needs_login(request: Request) -> bool:
     return not getattr(endpoint, "nongso_public_write", False)
 
 
-def login_error_on(prefixes: tuple[str, ...]) -> Callable[[Request], AppError | None]:
+def login_error_on(prefixes: tuple[str, ...], principal_of: PrincipalOf = get_principal,
+                   ) -> Callable[[Request], AppError | None]:
     """The check for errors found before the dependencies run (a malformed JSON body): on
     paths under ``prefixes`` (those whose routers depend on :func:`login_for_writes`), the
     401 an anonymous write gets, else None."""
@@ -101,7 +117,7 @@ def login_error_on(prefixes: tuple[str, ...]) -> Callable[[Request], AppError | 
         if not request.url.path.startswith(prefixes) or not _write_needs_login(request):
             return None
         try:
-            login_for_writes(request, get_principal(request, get_platform(request)))
+            require_login(principal_of(request, get_platform(request)))
         except AppError as exc:
             return exc
         return None

@@ -299,7 +299,7 @@ def create_equipment(body: EquipmentCreate, uow: UowDep, lang: LangDep) -> Equip
 @router.get("/equipment/search", response_model=list[EquipmentPublic])
 def search_equipment(uow: UowDep, lang: LangDep,
                      field_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
-                     radius_km: Annotated[int, Query(description="5, 20 or 50")] = 20,
+                     radius_km: Annotated[int, Query(description="5, 20 or 50", ge=1, le=500)] = 20,
                      kind: EquipmentKind | None = None) -> list[EquipmentPublic]:
     """Machines within 5/20/50 km of a field, nearest first."""
     return services.search(uow, field_id, radius_km, kind, lang)

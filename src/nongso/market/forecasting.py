@@ -168,8 +168,10 @@ def _backtest_quiet(name: str, y: Array, m: int, h: int, cuts: list[int]) -> Sco
             if k == 0:
                 model = model.fit(train)
                 pred = model.predict(h)["mean"]
-            else:
+            elif hasattr(model, "forward"):
                 pred = model.forward(train, h)["mean"]
+            else:  # models without ``forward`` (SeasonalNaive in statsforecast 2.x): refit
+                pred = _factory(name, m).fit(train).predict(h)["mean"]
             scale = mase_scale(train, m)
             if not scale > 0:
                 return Score(name, None, "constant")

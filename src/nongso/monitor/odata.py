@@ -109,10 +109,12 @@ MAX_DEPTH = 100
 """Deepest nesting accepted (parentheses, operators, $expand levels): deeper input is refused
 with an :class:`ODataError` instead of exhausting the interpreter's stack."""
 
-MAX_NODES = 1000
+MAX_NODES = 5000
 """Most terms (operators, operands, literals) a ``$filter`` may hold: a longer one is refused
-with an :class:`ODataError` instead of reaching the database as an expression tree too large
-for it (SQLite stops at a depth of 1,000: ``a or b or …`` is one level per term)."""
+with an :class:`ODataError` instead of reaching the database as an expression too large for
+it. Long ``and``/``or`` chains are compiled as a balanced tree of parenthesised groups (see
+:func:`_balanced`): SQLite stops at an expression depth of 1,000 and reads a flat
+``a or b or …`` as one level per term."""
 
 _INT64_MAX = 2**63 - 1
 
@@ -862,6 +864,17 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
             return ()
 
 
+def _balanced(op: Callable[..., ColumnElement[bool]], parts: list[ColumnElement[bool]]
+              ) -> ColumnElement[bool]:
+    """``op(*parts)`` nested as groups of about sqrt(n) terms, so that the SQL expression is
+    about 2·sqrt(n) deep instead of n (SQLAlchemy flattens nested ``and_``/``or_`` unless
+    they are grouped)."""
+    if len(parts) <= 64:
+        return op(*parts)
+    size = math.isqrt(len(parts) - 1) + 1
+    return op(*(op(*parts[i:i + size]).self_group() for i in range(0, len(parts), size)))
+
+
 def _check_depth(expr: Expr, text: str) -> None:
     stack: list[tuple[Expr, int]] = [(expr, 1)]
     nodes = 0
@@ -1517,7 +1530,7 @@ class _Compiler:
                 return _Val("bool", self.compare(expr))
             case BoolOp(op=op, operands=operands):
                 parts = [self.condition(o) for o in operands]
-                return _Val("bool", and_(*parts) if op == "and" else or_(*parts))
+                return _Val("bool", _balanced(and_ if op == "and" else or_, parts))
             case Not(operand=operand):
                 return _Val("bool", not_(self.condition(operand)))
             case Arith():

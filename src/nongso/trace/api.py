@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from nongso.core.deps import LangDep, PageDep, UowDep
 from nongso.core.errors import AppError, NotFound, PermissionDenied, Unauthorized
-from nongso.core.fields import Id, SaneDateTime
+from nongso.core.fields import MAX_ID, Id, SaneDateTime
 from nongso.core.http import request_language
 from nongso.core.limits import load_json
 from nongso.core.pagination import Page
@@ -395,7 +395,7 @@ def create_item(body: ItemCreate, uow: UowDep, response: Response) -> ItemPublic
 
 @router.get("/log/checkpoint", response_model=CheckpointPublic)
 def checkpoint(uow: UowDep, request: Request,
-               tree_size: Annotated[int | None, Query(ge=1)] = None) -> Response:
+               tree_size: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
     """The newest signed checkpoint (C2SP signed note); `Accept: text/plain` gives the note."""
     cp = services.latest_checkpoint(uow, tree_size)
     if "text/plain" in request.headers.get("accept", ""):
@@ -411,8 +411,9 @@ def log_key() -> dict[str, str]:
 
 @router.get("/log/proof/inclusion", response_model=InclusionProofPublic)
 def inclusion(uow: UowDep, event_id: Annotated[str | None, Query(max_length=300)] = None,
-              leaf_index: Annotated[int | None, Query(ge=0)] = None,
-              tree_size: Annotated[int | None, Query(ge=1)] = None) -> InclusionProofPublic:
+              leaf_index: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+              tree_size: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+              ) -> InclusionProofPublic:
     """RFC 9162 inclusion proof of an event (by eventID or leaf index)."""
     if event_id is None and leaf_index is None:
         raise AppError("Cần event_id hoặc leaf_index.", "event_id or leaf_index is required.")
@@ -421,8 +422,9 @@ def inclusion(uow: UowDep, event_id: Annotated[str | None, Query(max_length=300)
 
 
 @router.get("/log/proof/consistency", response_model=ConsistencyProofPublic)
-def consistency(uow: UowDep, first: Annotated[int, Query(ge=1)],
-                second: Annotated[int | None, Query(ge=1)] = None) -> ConsistencyProofPublic:
+def consistency(uow: UowDep, first: Annotated[int, Query(ge=1, le=MAX_ID)],
+                second: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                ) -> ConsistencyProofPublic:
     """RFC 9162 consistency proof between two tree sizes."""
     return services.consistency_proof(uow, first, second)
 

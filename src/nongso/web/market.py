@@ -150,7 +150,7 @@ def listing_page(listing_id: int, request: Request, uow: UowDep,
 @router.get("/market/equipment")
 def equipment_page(request: Request, uow: UowDep, page: PageDep, principal: PrincipalDep,
                    field_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-                   radius_km: Annotated[int, Query()] = 20,
+                   radius_km: Annotated[int, Query(ge=1, le=500)] = 20,
                    kind: EquipmentKind | None = None) -> Response:
     lang = page_language(request)
     error = None

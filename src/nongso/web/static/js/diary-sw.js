@@ -1,9 +1,9 @@
 // Service worker of the farm diary (scope /diary): keeps the app shell and the last data
 // for offline use. Writes never go through the cache: the page queues them in IndexedDB.
-const CACHE = "nongso-diary-v1";
+const CACHE = "nongso-diary-v2";
 const SHELL = [
   "/diary", "/static/css/app.css", "/static/js/app.js", "/static/js/diary.js",
-  "/static/vendor/htmx/htmx.min.js", "/static/img/diary-icon.svg", "/diary/manifest.webmanifest",
+  "/static/img/diary-icon.svg", "/diary/manifest.webmanifest",
 ];
 
 self.addEventListener("install", (event) => {
