@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import func, select
 
@@ -24,6 +25,12 @@ def test_pages_by_role(diary: Diary) -> None:
     assert 'rel="manifest"' in page.text and "/static/js/diary.js" in page.text
     sw = c.get("/diary/sw.js")
     assert sw.headers["service-worker-allowed"] == "/diary" and "caches.open" in sw.text
+    # Every file of the offline shell exists: one missing one and the worker never installs.
+    shell = re.search(r"const SHELL = \[(.*?)\];", sw.text, re.S)
+    assert shell is not None
+    for url in re.findall(r'"([^"]+)"', shell.group(1)):
+        got = c.get(url, headers={**d.actors.headers("farmer_a"), "Accept": "text/html"})
+        assert got.status_code == 200, url
     manifest = c.get("/diary/manifest.webmanifest").json()
     assert manifest["start_url"] == "/diary" and manifest["display"] == "standalone"
     coop = c.get("/diary/coop", params={"season": "dong_xuan:2025-2026"},
