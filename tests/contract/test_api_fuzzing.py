@@ -87,7 +87,8 @@ def fuzz_app(_platform: Platform) -> Iterator[tuple[FastAPI, dict[str, str]]]:
 
 
 def _call(case: Any, app: FastAPI, headers: dict[str, str]) -> None:
-    response = case.call(app=app, headers=headers)
+    # A generous timeout: a loaded 2-core CI machine computes a first price forecast slowly.
+    response = case.call(app=app, headers=headers, timeout=120)
     assert response.status_code < 500, (
         f"{response.status_code} on {case.method} {case.formatted_path}\n"
         f"{case.as_curl_command()}\n{response.text[:2000]}"

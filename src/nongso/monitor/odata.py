@@ -63,6 +63,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from nongso.core.errors import AppError
@@ -864,15 +865,31 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
             return ()
 
 
+class _Parenthesised(ColumnElement[bool]):
+    """A boolean expression in parentheses that SQLAlchemy does not flatten into its parent
+    (``or_(or_(a, b), c)`` and even a ``Grouping`` are rendered ``a OR b OR c``)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("inner", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, inner: ColumnElement[bool]) -> None:
+        self.inner = inner
+
+
+@compiles(_Parenthesised)
+def _compile_parenthesised(element: _Parenthesised, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(" + compiler.process(element.inner, **kw) + ")"
+
+
 def _balanced(op: Callable[..., ColumnElement[bool]], parts: list[ColumnElement[bool]]
               ) -> ColumnElement[bool]:
-    """``op(*parts)`` nested as groups of about sqrt(n) terms, so that the SQL expression is
-    about 2·sqrt(n) deep instead of n (SQLAlchemy flattens nested ``and_``/``or_`` unless
-    they are grouped)."""
+    """``op(*parts)`` nested as parenthesised groups of about sqrt(n) terms, so that the SQL
+    expression is about 2·sqrt(n) deep instead of n (SQLite refuses a depth over 1,000)."""
     if len(parts) <= 64:
         return op(*parts)
     size = math.isqrt(len(parts) - 1) + 1
-    return op(*(op(*parts[i:i + size]).self_group() for i in range(0, len(parts), size)))
+    return op(*(_Parenthesised(op(*parts[i:i + size])) for i in range(0, len(parts), size)))
 
 
 def _check_depth(expr: Expr, text: str) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from nongso.core.deps import LangDep, PageDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.pagination import Page
 from nongso.remote import services
 from nongso.remote.schemas import (
@@ -41,7 +42,7 @@ def list_scenes(
 
 
 @router.get("/scenes/{scene_id}", response_model=ScenePublic)
-def get_scene(scene_id: int, uow: UowDep) -> ScenePublic:
+def get_scene(scene_id: Id, uow: UowDep) -> ScenePublic:
     return services.get_scene(uow, scene_id)
 
 
@@ -76,7 +77,7 @@ def zonal(data: ZonalRequest, uow: UowDep) -> ZonalResponse:
 
 
 @router.get("/fields/{field_id}", response_model=FieldRemote)
-def field_curves(field_id: int, uow: UowDep) -> FieldRemote:
+def field_curves(field_id: Id, uow: UowDep) -> FieldRemote:
     """A field's VH and NDVI curves and detected seasons."""
     return services.field_remote(uow, field_id)
 
@@ -97,7 +98,7 @@ def discrepancies(
 
 
 @router.post("/discrepancies/{discrepancy_id}/decision", response_model=DiscrepancyPublic)
-def decide(discrepancy_id: int, data: DecisionIn, uow: UowDep,
+def decide(discrepancy_id: Id, data: DecisionIn, uow: UowDep,
            lang: LangDep) -> DiscrepancyPublic:
     """Accept the remote-sensing value, keep the declared one (reject), or reopen."""
     return services.decide(uow, discrepancy_id, data, lang)

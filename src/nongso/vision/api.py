@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from nongso.core.deps import LangDep, PageDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.pagination import Page
 from nongso.vision import imaging, services
 from nongso.vision.schemas import (
@@ -68,24 +69,24 @@ def list_photos(uow: UowDep, page: PageDep, lang: LangDep,
 
 
 @router.get("/photos/{photo_id}")
-def get_photo(photo_id: int, uow: UowDep, lang: LangDep) -> PhotoPublic:
+def get_photo(photo_id: Id, uow: UowDep, lang: LangDep) -> PhotoPublic:
     return services.get_photo(uow, photo_id, lang)
 
 
 @router.get("/photos/{photo_id}/image")
-def photo_image(photo_id: int, uow: UowDep) -> Response:
+def photo_image(photo_id: Id, uow: UowDep) -> Response:
     data, media_type = services.photo_image(uow, photo_id)
     return Response(data, media_type=media_type, headers={"Cache-Control": "private"})
 
 
 @router.post("/photos/{photo_id}/review")
-def review_photo(photo_id: int, data: PhotoReview, uow: UowDep, lang: LangDep) -> PhotoPublic:
+def review_photo(photo_id: Id, data: PhotoReview, uow: UowDep, lang: LangDep) -> PhotoPublic:
     """Plant-protection staff confirm or correct the label, or reject the photo."""
     return services.review_photo(uow, photo_id, data, lang)
 
 
 @router.put("/photos/{photo_id}/consent")
-def set_consent(photo_id: int, data: ConsentUpdate, uow: UowDep, lang: LangDep) -> PhotoPublic:
+def set_consent(photo_id: Id, data: ConsentUpdate, uow: UowDep, lang: LangDep) -> PhotoPublic:
     return services.set_consent(uow, photo_id, data.consent, lang)
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from nongso.core.deps import PageDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.core.pagination import PageRequest
 from nongso.market import services
@@ -45,7 +46,7 @@ def prices_page(request: Request, uow: UowDep, principal: PrincipalDep) -> Respo
 
 
 @router.get("/market/series/{series_id}")
-def series_page(series_id: int, request: Request, uow: UowDep,
+def series_page(series_id: Id, request: Request, uow: UowDep,
                 principal: PrincipalDep) -> Response:
     lang = page_language(request)
     detail = services.series_detail(uow, series_id, lang)
@@ -117,7 +118,7 @@ def trade_run(request: Request, uow: UowDep, principal: PrincipalDep,
 
 
 @router.post("/market/trade/proposals/{proposal_id}/{answer}")
-def trade_answer(proposal_id: int, answer: str, request: Request, uow: UowDep,
+def trade_answer(proposal_id: Id, answer: str, request: Request, uow: UowDep,
                  principal: PrincipalDep,
                  csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     check_csrf(request, csrf)
@@ -139,7 +140,7 @@ def catalogue_page(request: Request, uow: UowDep, page: PageDep, principal: Prin
 
 
 @router.get("/market/listings/{listing_id}")
-def listing_page(listing_id: int, request: Request, uow: UowDep,
+def listing_page(listing_id: Id, request: Request, uow: UowDep,
                  principal: PrincipalDep) -> Response:
     item = services.get_listing(uow, listing_id)
     return render(request, "market/listing.html", {
@@ -182,14 +183,14 @@ def _machine(request: Request, uow: UowDep, principal: Any, equipment_id: int,
 
 
 @router.get("/market/equipment/{equipment_id}")
-def machine_page(equipment_id: int, request: Request, uow: UowDep,
+def machine_page(equipment_id: Id, request: Request, uow: UowDep,
                  principal: PrincipalDep) -> Response:
     return _machine(request, uow, principal, equipment_id)
 
 
 @router.post("/market/equipment/{equipment_id}/book")
 def machine_book(
-    equipment_id: int, request: Request, uow: UowDep, principal: PrincipalDep,
+    equipment_id: Id, request: Request, uow: UowDep, principal: PrincipalDep,
     field_ids: Annotated[str, Form(max_length=300)],
     starts_at: Annotated[str, Form(max_length=40)],
     ends_at: Annotated[str, Form(max_length=40)],

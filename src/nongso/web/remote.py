@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.core.pagination import PageRequest
 from nongso.remote import services as remote
@@ -61,7 +62,7 @@ def remote_page(
 
 @router.post("/remote/discrepancies/{discrepancy_id}")
 def decide(
-    discrepancy_id: int, request: Request, uow: UowDep,
+    discrepancy_id: Id, request: Request, uow: UowDep,
     csrf: Annotated[str, Form()],
     decision: Annotated[str, Form(pattern="^(accepted|rejected|open)$")],
     note: Annotated[str, Form(max_length=1000)] = "",
@@ -74,7 +75,7 @@ def decide(
 
 
 @router.get("/remote/fields/{field_id}", response_class=HTMLResponse)
-def field_page(field_id: int, request: Request, uow: UowDep,
+def field_page(field_id: Id, request: Request, uow: UowDep,
                principal: PrincipalDep) -> Response:
     lang = page_language(request)
     field = remote.field_remote(uow, field_id)

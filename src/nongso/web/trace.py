@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from nongso.core.deps import PageDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError, NotFound
+from nongso.core.fields import Id
 from nongso.core.http import page_language, request_language
 from nongso.core.pagination import PageRequest
 from nongso.trace import services
@@ -130,7 +131,7 @@ def overview_page(request: Request, uow: UowDep, principal: PrincipalDep) -> Res
 
 
 @router.get("/trace/lots/{lot_id}")
-def lot_page(lot_id: int, request: Request, uow: UowDep, principal: PrincipalDep) -> Response:
+def lot_page(lot_id: Id, request: Request, uow: UowDep, principal: PrincipalDep) -> Response:
     if not principal.is_authenticated:
         return _login(f"/trace/lots/{lot_id}")
     lot, steps, points = services.lot_journey(uow, lot_id)

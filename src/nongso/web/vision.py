@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from nongso.core.deps import PrincipalDep, UowDep
 from nongso.core.errors import AppError
+from nongso.core.fields import Id
 from nongso.core.http import page_language
 from nongso.core.i18n import format_number, translate
 from nongso.core.pagination import PageRequest
@@ -100,7 +101,7 @@ async def send_photo(request: Request, uow: UowDep, principal: PrincipalDep,
 
 
 @router.get("/vision/photos/{photo_id}")
-def photo_page(photo_id: int, request: Request, uow: UowDep, principal: PrincipalDep
+def photo_page(photo_id: Id, request: Request, uow: UowDep, principal: PrincipalDep
                ) -> Response:
     if not principal.is_authenticated:
         return _login(f"/vision/photos/{photo_id}")
@@ -113,7 +114,7 @@ def photo_page(photo_id: int, request: Request, uow: UowDep, principal: Principa
 
 
 @router.post("/vision/photos/{photo_id}/review")
-def review(photo_id: int, request: Request, uow: UowDep,
+def review(photo_id: Id, request: Request, uow: UowDep,
            csrf: Annotated[str, Form(max_length=100)],
            action: Annotated[str, Form(pattern="^(confirm|reject)$")],
            label: Annotated[str, Form(max_length=40)] = "",
