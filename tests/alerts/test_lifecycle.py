@@ -113,11 +113,13 @@ def test_flood_alarm_levels_with_hysteresis(platform: Platform, actors: Actors,
 
 def test_rate_of_rise(platform: Platform, actors: Actors, now: clock.FixedClock) -> None:
     st = _flood_station(platform)
-    start = NOW - dt.timedelta(hours=6)
-    _ingest(platform, st.water, [2.0 + 0.02 * i for i in range(19)], start)  # 12 cm/h
+    start = NOW - dt.timedelta(hours=96)
+    hourly = dt.timedelta(hours=1)
+    # 25 cm a day for two days (the default: a 48-hour window, 10 cm a day)
+    _ingest(platform, st.water, [2.0 + 0.25 * i / 24 for i in range(49)], start, hourly)
     (rise,) = _alerts(platform, status="open", rule="water_level.")
-    assert rise.severity == "moderate" and "cm/giờ" in rise.headline_vi
-    _ingest(platform, st.water, [2.36] * 18, start + dt.timedelta(hours=3, minutes=10))
+    assert rise.severity == "moderate" and "cm/ngày" in rise.headline_vi
+    _ingest(platform, st.water, [2.5] * 48, start + dt.timedelta(hours=49), hourly)  # to now
     assert _alerts(platform, status="open", rule="water_level.") == []
 
 

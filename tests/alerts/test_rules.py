@@ -341,35 +341,49 @@ def test_flood_alarm_edge_cases() -> None:
 
 def test_rate_of_rise() -> None:
     start = datetime(2025, 9, 20, tzinfo=ICT)
-    noise = [0.0, 0.01, -0.01, 0.0]
-    rising = [
-        (start + timedelta(minutes=30 * k), 3.2 + 0.06 * k + noise[k % 4]) for k in range(13)
-    ]  # 0.12 m/h for six hours
-    result = rate_of_rise("Tân Châu", rising, window=timedelta(hours=6), threshold_m_per_h=0.05)
+    rising = [(start + timedelta(hours=3 * k), 3.2 + 0.03 * k) for k in range(17)]
+    # 24 cm a day for two days
+    window = timedelta(hours=48)
+    result = rate_of_rise("Tân Châu", rising, window=window, threshold_m_per_day=0.1)
     assert result is not None
     check_result(result)
     assert result.rule_id == RULE_RATE_OF_RISE and result.severity == "moderate"
-    assert result.headline_en == "Tân Châu: water rising fast, 12.0 cm/h"
-    assert len(result.values) == 13 and result.onset == start
-    assert rate_of_rise("T", rising, window=timedelta(hours=6), threshold_m_per_h=0.2) is None
+    assert result.headline_en == "Tân Châu: water rising fast, 24.0 cm/day"
+    assert result.headline_vi == "Tân Châu: nước lên nhanh 24,0 cm/ngày"
+    assert len(result.values) == 17 and result.onset == start
+    assert rate_of_rise("T", rising, window=window, threshold_m_per_day=0.3) is None
     # Only the last window counts: an old rise followed by a flat level is not an alert.
-    flat = [(start + timedelta(hours=7 + k), 4.0) for k in range(7)]
-    assert (
-        rate_of_rise("T", rising + flat, window=timedelta(hours=6), threshold_m_per_h=0.05) is None
-    )
+    flat = [(start + timedelta(hours=50 + 3 * k), 3.7) for k in range(17)]
+    assert rate_of_rise("T", rising + flat, window=window, threshold_m_per_day=0.1) is None
+
+
+def test_the_tide_is_not_a_flood_rise() -> None:
+    # A semi-diurnal tide of ±0.6 m (more than 5 cm an hour) over a level that rises 2 cm a day:
+    # no alert at 10 cm a day; the same level rising 30 cm a day is one.
+    start = datetime(2025, 9, 20, tzinfo=ICT)
+
+    def level(hours: float, per_day: float) -> float:
+        return 2.5 + per_day * hours / 24 + 0.6 * math.sin(2 * math.pi * hours / 12.42)
+
+    slow = [(start + timedelta(hours=h), level(h, 0.02)) for h in range(49)]
+    fast = [(start + timedelta(hours=h), level(h, 0.30)) for h in range(49)]
+    window = timedelta(hours=48)
+    assert rate_of_rise("T", slow, window=window, threshold_m_per_day=0.1) is None
+    result = rate_of_rise("T", fast, window=window, threshold_m_per_day=0.1)
+    assert result is not None and result.headline_en == "T: water rising fast, 30.0 cm/day"
 
 
 def test_rate_of_rise_needs_enough_data() -> None:
     start = datetime(2025, 9, 20, tzinfo=ICT)
     two = [(start, 3.0), (start + timedelta(hours=1), 3.5)]
-    assert rate_of_rise("T", two, window=timedelta(hours=6), threshold_m_per_h=0.05) is None
+    assert rate_of_rise("T", two, window=timedelta(hours=6), threshold_m_per_day=1.2) is None
     short = [(start + timedelta(minutes=10 * k), 3.0 + 0.1 * k) for k in range(5)]
-    assert rate_of_rise("T", short, window=timedelta(hours=6), threshold_m_per_h=0.05) is None
-    assert rate_of_rise("T", [], window=timedelta(hours=6), threshold_m_per_h=0.05) is None
+    assert rate_of_rise("T", short, window=timedelta(hours=6), threshold_m_per_day=1.2) is None
+    assert rate_of_rise("T", [], window=timedelta(hours=6), threshold_m_per_day=1.2) is None
     with pytest.raises(RuleError):
-        rate_of_rise("T", two, window=timedelta(0), threshold_m_per_h=0.05)
+        rate_of_rise("T", two, window=timedelta(0), threshold_m_per_day=1.2)
     with pytest.raises(RuleError):
-        rate_of_rise("T", two, window=timedelta(hours=1), threshold_m_per_h=math.nan)
+        rate_of_rise("T", two, window=timedelta(hours=1), threshold_m_per_day=math.nan)
 
 
 # ------------------------------------------------------------------------------------------

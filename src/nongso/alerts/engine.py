@@ -89,7 +89,7 @@ class RuleSettings:
     trap_radius_km: float
     blast_radius_km: float
     rise_window_h: float
-    rise_threshold_m_per_h: float
+    rise_threshold_m_per_day: float
     silence_hours: float
     flood_hysteresis_m: float
     escalate_after: Mapping[str, dt.timedelta]
@@ -107,7 +107,7 @@ def rule_settings(path: Path | None = None) -> RuleSettings:
         trap_radius_km=values["trap_radius_km"],
         blast_radius_km=values["blast_radius_km"],
         rise_window_h=values["rise_window_h"],
-        rise_threshold_m_per_h=values["rise_threshold_m_per_h"],
+        rise_threshold_m_per_day=values["rise_threshold_m_per_day"],
         silence_hours=values["silence_hours"],
         flood_hysteresis_m=values["flood_hysteresis_m"],
         escalate_after={

@@ -535,22 +535,49 @@ def _flood_change(
 # Rate of rise
 
 
+TIDE_PERIODS_H: Final = (12.4206, 23.9345)
+"""The principal lunar semi-diurnal (M2) and lunisolar diurnal (K1) tides, in hours: the two
+constituents that dominate the tide of the Mekong's branches."""
+
+
+def _trend_without_tide(days: Sequence[float], levels: Sequence[float]) -> float:
+    """The slope (per day) of a least-squares fit of ``level = a + b·t`` plus a sine and a
+    cosine for each tide of :data:`TIDE_PERIODS_H`; a plain straight line when there are too
+    few readings or too short a span (under a day) to tell the tide from the trend."""
+    import numpy as np
+
+    t = np.asarray(days, dtype=np.float64)
+    y = np.asarray(levels, dtype=np.float64)
+    columns = [np.ones_like(t), t]
+    if len(t) >= 12 and t[-1] - t[0] >= 1.0:
+        for period_h in TIDE_PERIODS_H:
+            phase = 2 * math.pi * t * 24 / period_h
+            columns += [np.sin(phase), np.cos(phase)]
+    if len(columns) == 2:
+        return float(statistics.linear_regression(list(t), list(y)).slope)
+    coef, *_ = np.linalg.lstsq(np.column_stack(columns), y, rcond=None)
+    return float(coef[1])
+
+
 def rate_of_rise(
     station: str,
     readings: Iterable[Reading],
     *,
     window: timedelta,
-    threshold_m_per_h: float,
+    threshold_m_per_day: float,
 ) -> RuleResult | None:
-    """An alert when the water rises faster than ``threshold_m_per_h`` over ``window``.
+    """An alert when the water rises faster than ``threshold_m_per_day`` over ``window``.
 
-    The rate is the least-squares slope (m/h) of the good water-level readings of the last
-    ``window`` before the latest one; it needs at least three readings spanning half the
-    window, else there is no result. Severity: minor above the threshold, moderate above
-    twice it, severe above three times (a platform convention). The window and threshold are
-    set by the province; no published default is assumed.
+    Floods on the delta rise by centimetres a day, while the tide moves the level by more than
+    5 cm an hour twice a day: the rate is a daily one, the least-squares trend (m/day) of the
+    good water-level readings of the last ``window`` before the latest one, with the two main
+    tidal constituents fitted and set aside (see :func:`_trend_without_tide`), over a window
+    long enough to span several tides (two days by default). It needs at least three readings
+    spanning half the window, else there is no result. Severity: minor above the threshold,
+    moderate above twice it, severe above three times (a platform convention). The window and
+    threshold are set by the province; no published default is assumed.
     """
-    if window <= timedelta(0) or not _finite(threshold_m_per_h) or threshold_m_per_h <= 0:
+    if window <= timedelta(0) or not _finite(threshold_m_per_day) or threshold_m_per_day <= 0:
         raise RuleError(
             "Cửa sổ thời gian và ngưỡng tốc độ phải dương.",
             "The window and the rate threshold must be positive.",
@@ -562,28 +589,29 @@ def rate_of_rise(
     recent = [(at, v) for at, v in good if at >= end - window]
     if len(recent) < 3 or (end - recent[0][0]) < window / 2:
         return None
-    hours = [(at - recent[0][0]) / timedelta(hours=1) for at, _ in recent]
+    days = [(at - recent[0][0]) / timedelta(days=1) for at, _ in recent]
     levels = [v for _, v in recent]
-    slope = statistics.linear_regression(hours, levels).slope
-    if slope <= threshold_m_per_h:
+    slope = _trend_without_tide(days, levels)
+    if slope <= threshold_m_per_day:
         return None
-    ratio = slope / threshold_m_per_h
+    ratio = slope / threshold_m_per_day
     severity: Severity = "severe" if ratio > 3 else "moderate" if ratio > 2 else "minor"
     hours_window = window / timedelta(hours=1)
     return RuleResult(
         rule_id=RULE_RATE_OF_RISE,
         severity=severity,
         subject=station,
-        headline_vi=f"{station}: nước lên nhanh {_num(slope * 100, 'vi', 1)} cm/giờ",
-        headline_en=f"{station}: water rising fast, {_num(slope * 100, 'en', 1)} cm/h",
+        headline_vi=f"{station}: nước lên nhanh {_num(slope * 100, 'vi', 1)} cm/ngày",
+        headline_en=f"{station}: water rising fast, {_num(slope * 100, 'en', 1)} cm/day",
         description_vi=(
             f"Trong {_num(hours_window, 'vi', 0)} giờ qua mực nước tại {station} lên trung bình "
-            f"{_num(slope, 'vi', 3)} m/giờ, vượt ngưỡng {_num(threshold_m_per_h, 'vi', 3)} m/giờ."
+            f"{_num(slope * 100, 'vi', 1)} cm/ngày, vượt ngưỡng "
+            f"{_num(threshold_m_per_day * 100, 'vi', 1)} cm/ngày."
         ),
         description_en=(
             f"Over the last {_num(hours_window, 'en', 0)} hours the water level at {station} "
-            f"rose by {_num(slope, 'en', 3)} m/h on average, above the threshold of "
-            f"{_num(threshold_m_per_h, 'en', 3)} m/h."
+            f"rose by {_num(slope * 100, 'en', 1)} cm/day on average, above the threshold of "
+            f"{_num(threshold_m_per_day * 100, 'en', 1)} cm/day."
         ),
         values=tuple(TriggerValue(at, v, "water_level_m") for at, v in recent),
         source="Nông Số platform rule; window and threshold set by the province",

@@ -185,11 +185,11 @@ class _Evaluator:
     def rate(self, st: RuleStream) -> _Scoped:
         key = f"{rules.RULE_RATE_OF_RISE}|ds{st.datastream_id}"
         window = dt.timedelta(hours=_prop(st, "riseWindowHours", self.settings.rise_window_h))
-        threshold = _prop(st, "riseThresholdMPerH", self.settings.rise_threshold_m_per_h)
+        threshold = _prop(st, "riseThresholdMPerDay", self.settings.rise_threshold_m_per_day)
         last = st.last_time or self.now
         readings = monitor.readings(self.uow, st.datastream_id, last - window)
         result = rules.rate_of_rise(st.thing_name, readings, window=window,
-                                    threshold_m_per_h=threshold)
+                                    threshold_m_per_day=threshold)
         if result is None:
             return _Scoped(key, [], st)
         communes = self.province_communes(

@@ -326,10 +326,10 @@ def scenario_properties(scenario: Scenario) -> dict[str, str]:
             "demoScenarioEn": scenario.label_en}
 
 
-RISE_PROPERTIES = {"riseWindowHours": 72.0, "riseThresholdMPerH": 0.005}
+RISE_PROPERTIES = {"riseWindowHours": 72.0, "riseThresholdMPerDay": 0.12}
 """The tidal river stations' rate-of-rise rule over three days (six tides, so the tide itself
-does not count as a rise), above 0.5 cm/h (12 cm a day): set per station, as the rule
-expects the province to."""
+does not count as a rise), above 12 cm a day: set per station, as the rule expects the
+province to."""
 
 
 def _thing_body(st: DemoStation, lon: float, lat: float, scenario: Scenario,
