@@ -110,6 +110,8 @@ def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: st
 def test_map_on_a_phone(platform: Platform, live_server: str, phone: Page,
                         artifacts: Path) -> None:
     demo.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.02)
+    errors: list[str] = []
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
     phone.goto(live_server + "/map?lang=en")
     expect(phone.locator("#page-title")).to_have_text("Digital agriculture map")
     _wait_loaded(phone, 0)
@@ -118,6 +120,13 @@ def test_map_on_a_phone(platform: Platform, live_server: str, phone: Page,
     expect(phone.locator("#filter-crop")).to_be_hidden()
     phone.click("#map-panel summary")
     expect(phone.locator("#filter-crop")).to_be_visible()
+    # "Clear filters" clears them (a button with id="reset" once shadowed the form's reset()).
+    phone.select_option("#filter-crop", "mango")
+    phone.fill("#filter-q", "xoai")
+    phone.click("#filter-reset")
+    expect(phone.locator("#filter-crop")).to_have_value("")
+    expect(phone.locator("#filter-q")).to_have_value("")
+    assert errors == []
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width
     phone.screenshot(path=str(artifacts / f"map-phone-en-{platform.dialect}.png"),

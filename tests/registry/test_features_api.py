@@ -302,6 +302,10 @@ def test_list_filters(actors: Actors) -> None:
     assert [u["id"] for u in got["items"]] == [ids["b"]]
     got = actors.client.get(PU, params={"q": "xoai ong tu"}).json()  # no accents
     assert [u["id"] for u in got["items"]] == [ids["a"]]
+    # Crop names too, in either language, with or without diacritics.
+    for text, key in (("sầu riêng", "b"), ("SAU RIENG", "b"), ("durian", "b"), ("xoai", "a")):
+        got = actors.client.get(PU, params={"q": text}).json()
+        assert [u["id"] for u in got["items"]] == [ids[key]], text
     lon, lat = TAN_PHUOC_1
     got = actors.client.get(PU, params={"bbox": f"{lon},{lat},{lon + 0.0045},{lat + 0.002}"})
     assert [u["id"] for u in got.json()["items"]] == [ids["a"]]  # 400 m east: only the first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import assert_problem
@@ -19,6 +20,11 @@ def test_34_provinces_since_2025(client: TestClient) -> None:
     body = client.get("/api/v1/units", params={"level": "province", "limit": 100}).json()
     assert body["total"] == 34
     assert {u["valid_from"] for u in body["items"]} == {"2025-07-01"}
+    # Every province has an area: the sum of its communes' (the page's area column)
+    assert all(u["area_km2"] and u["area_km2"] > 0 for u in body["items"])
+    dong_thap = client.get("/api/v1/units/82").json()
+    assert dong_thap["area_km2"] == pytest.approx(
+        sum(c["area_km2"] or 0 for c in dong_thap["children"]), abs=0.01)
 
 
 def test_province_with_its_communes_and_predecessors(client: TestClient) -> None:

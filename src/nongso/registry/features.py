@@ -55,6 +55,7 @@ from nongso.registry.collections import (  # re-exported: what callers name with
     may_see_owner,
 )
 from nongso.registry.geo import BBox
+from nongso.registry.messages import CROP_LABELS
 from nongso.registry.models import Organisation
 from nongso.registry.providers import Extent, FeaturePage, FeatureRecord, Queryable
 from nongso.registry.versioning import FeatureVersion
@@ -212,6 +213,10 @@ def _conditions(src: _Source, q: FeatureQuery, dialect: str, today: dt.date,
                 text_conds.append(t.c.search_key.like(f"%{folded}%", escape="\\"))
             if "code" in t.c:
                 text_conds.append(func.lower(t.c.code).contains(q.text.lower()))
+            if "crop" in t.c:  # "xoài", "xoai" or "mango" finds the mango areas
+                crops = crops_matching(q.text)
+                if crops:
+                    text_conds.append(t.c.crop.in_(crops))
             conds.append(or_(*text_conds))
     if q.interval is not None:
         if src.versions or not coll.temporal:
@@ -512,3 +517,13 @@ def _extent(uow: UnitOfWork, coll: Collection) -> Extent:
     box = BBox(*(float(v) for v in row[:4])) if row[0] is not None else None
     span = (as_date(row[4]), as_date(row[5])) if coll.temporal else (None, None)
     return box, span
+
+
+def crops_matching(text: str) -> list[str]:
+    """The crop codes whose Vietnamese or English name (or code) contains ``text``, with or
+    without diacritics and case."""
+    folded = fold(text).strip()
+    if not folded:
+        return []
+    return [code for code, names in CROP_LABELS.items()
+            if any(folded in fold(n) for n in (code, *names))]

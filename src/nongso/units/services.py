@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
+from sqlalchemy.orm import Session
 
 from nongso.core.errors import FieldError, ValidationFailed, not_found
 from nongso.core.i18n import fold
@@ -29,19 +30,42 @@ def _float(text: str) -> float | None:
     return float(text) if text not in ("", None) else None
 
 
+def _province_areas(s: Session) -> None:
+    """Each current province's area as the sum of its communes' areas, where it is missing."""
+    missing = s.scalars(select(AdminUnit).where(
+        AdminUnit.generation == CURRENT, AdminUnit.level == "province",
+        AdminUnit.area_km2.is_(None))).all()
+    if not missing:
+        return
+    sums = dict(s.execute(select(AdminUnit.province_code, func.sum(AdminUnit.area_km2)).where(
+        AdminUnit.generation == CURRENT, AdminUnit.level == "commune")
+        .group_by(AdminUnit.province_code)).tuples().all())
+    for province in missing:
+        total = sums.get(province.code)
+        if total:
+            province.area_km2 = round(float(total), 2)
+
+
 def load_reference_data(uow: UnitOfWork) -> int:
     """Load the shipped unit lists once; returns the number of units inserted (0 if present)."""
     with uow:
         s = uow.session
         if s.scalar(select(func.count()).select_from(AdminUnit)):
+            _province_areas(s)  # a database loaded before provinces had their area
             return 0
+        province_area: dict[str, float] = {}
+        for r in _rows("communes.csv"):
+            province_area[r["province_code"]] = (province_area.get(r["province_code"], 0.0)
+                                                 + (_float(r["area_km2"]) or 0.0))
         units: list[dict[str, Any]] = []
         for r in _rows("provinces.csv"):
             units.append(dict(
                 generation=CURRENT, level="province", code=r["code"], name=r["name"],
                 short_name=r["short_name"], type=r["type"], parent_code=None,
                 province_code=r["code"], lat=_float(r["lat"]), lon=_float(r["lon"]),
-                area_km2=None, search_key=fold(r["name"]), valid_from=REFORM_DATE, valid_to=None,
+                area_km2=round(province_area[r["code"]], 2) if province_area.get(r["code"])
+                else None,  # the sum of its communes' areas
+                search_key=fold(r["name"]), valid_from=REFORM_DATE, valid_to=None,
             ))
         for r in _rows("communes.csv"):
             units.append(dict(

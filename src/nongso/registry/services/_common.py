@@ -222,8 +222,12 @@ def feature_filters(s: Session, stmt: Any, model: Any, *, kind: str | None,
             stmt = stmt.where(model.status == status)
     if q:
         folded = fold(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(or_(model.search_key.like(f"%{folded}%", escape="\\"),
-                              func.lower(model.name).contains(q.lower())))
+        text_conds = [model.search_key.like(f"%{folded}%", escape="\\"),
+                      func.lower(model.name).contains(q.lower())]
+        crops = features.crops_matching(q) if hasattr(model, "crop") else []
+        if crops:  # "xoài", "xoai" or "mango" finds the mango areas
+            text_conds.append(model.crop.in_(crops))
+        stmt = stmt.where(or_(*text_conds))
     if bbox is not None:
         stmt = stmt.where(spatial.bbox_filter(model.__table__, features.dialect_of(s), bbox))
     return stmt

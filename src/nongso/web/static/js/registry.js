@@ -232,8 +232,9 @@
 
     map.on("moveend", schedule);
     document.getElementById("apply").addEventListener("click", load);
-    document.getElementById("reset").addEventListener("click", function () {
-      document.getElementById("map-filters").reset();
+    document.getElementById("filter-reset").addEventListener("click", function () {
+      // The prototype's reset: a control named "reset" would shadow the form's own method.
+      HTMLFormElement.prototype.reset.call(document.getElementById("map-filters"));
       load();
     });
     ["filter-kind", "filter-crop", "filter-as-of"].forEach(function (idName) {
