@@ -46,7 +46,7 @@ fi
 
 say "copy front-end libraries into src/nongso/web/static/vendor"
 vendor=src/nongso/web/static/vendor
-rm -rf "$vendor"; mkdir -p "$vendor"/{leaflet,leaflet.markercluster,echarts,zxing-wasm}
+rm -rf "$vendor"; mkdir -p "$vendor"/{leaflet,leaflet.markercluster,echarts,zxing-wasm,swagger-ui}
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
       node_modules/leaflet/dist/images "$vendor/leaflet/"
 cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
@@ -57,4 +57,7 @@ cp node_modules/echarts/dist/echarts.min.js "$vendor/echarts/"
 # page points the library at /static/vendor/zxing-wasm/zxing_reader.wasm, never a CDN.
 cp node_modules/zxing-wasm/dist/iife/reader/index.js "$vendor/zxing-wasm/zxing-reader.js"
 cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm "$vendor/zxing-wasm/"
+# The API documentation page (/api/v1/docs) without a CDN.
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+   "$vendor/swagger-ui/"
 say "ready"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
@@ -58,7 +58,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         version=__version__,
         description="Nền tảng nông nghiệp số — API của tỉnh (tiếng Việt trước, tiếng Anh sau).",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from the platform's own copy of Swagger UI
         redoc_url=None,
     )
     app.state.platform = platform
@@ -97,6 +97,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(market_pages.router)
     app.include_router(stats_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)
+    app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
 
     install_error_handlers(app, html_page=pages.error_page,
                            login_check=_login_check())
@@ -142,3 +144,24 @@ def _login_check() -> Callable[[Request], AppError | None]:
         return api(request) or sta(request)
 
     return check
+
+
+API_DOCS = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Nông Số API — tài liệu / documentation</title>
+<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi="/api/v1/openapi.json"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/js/api-docs.js"></script></body></html>"""
+
+
+def api_docs() -> HTMLResponse:
+    """The interactive API documentation, with Swagger UI from the npm lockfile (no CDN)."""
+    return HTMLResponse(API_DOCS)
+
+
+def favicon() -> FileResponse:
+    return FileResponse(STATIC_DIR / "img" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
