@@ -402,6 +402,11 @@ def test_station_silence() -> None:
     # A reading of bad quality still shows the station is alive.
     alive: list[Reading] = [*readings, (now - timedelta(hours=1), math.nan, "bad")]
     assert station_silence("Châu Đốc", alive, now, timedelta(hours=6)) is None
+    # A name that already says "station" is not said twice ("Trạm Trạm đo mặn …").
+    assert result.headline_vi == "Trạm Châu Đốc mất tín hiệu"
+    named = station_silence("Trạm đo mặn Bình Đại", readings, now, timedelta(hours=6))
+    assert named is not None and named.headline_vi == "Trạm đo mặn Bình Đại mất tín hiệu"
+    assert named.headline_en == "Trạm đo mặn Bình Đại is silent"
 
 
 def test_station_silence_edge_cases() -> None:

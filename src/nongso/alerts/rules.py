@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final, Literal, NamedTuple
 
 from nongso.core.errors import ValidationFailed
-from nongso.core.i18n import format_date, format_datetime, format_number
+from nongso.core.i18n import fold, format_date, format_datetime, format_number
 from nongso.monitor.schemas import physical_range
 
 __all__ = [
@@ -535,6 +535,15 @@ def _flood_change(
 # Rate of rise
 
 
+def _station_vi(name: str) -> str:
+    """«Trạm X», unless the name already says it is a station («Trạm đo mặn …», «Điểm đo …»)."""
+    return name if fold(name).startswith(("tram ", "diem ")) else f"Trạm {name}"
+
+
+def _station_en(name: str) -> str:
+    return name if fold(name).startswith(("tram ", "diem ", "station ")) else f"Station {name}"
+
+
 TIDE_PERIODS_H: Final = (12.4206, 23.9345)
 """The principal lunar semi-diurnal (M2) and lunisolar diurnal (K1) tides, in hours: the two
 constituents that dominate the tide of the Mekong's branches."""
@@ -656,10 +665,10 @@ def station_silence(
         rule_id=RULE_SILENCE,
         severity="minor",
         subject=station,
-        headline_vi=f"Trạm {station} mất tín hiệu",
-        headline_en=f"Station {station} is silent",
-        description_vi=f"Trạm {station} {since_vi} (quá {limit_vi} giờ).",
-        description_en=f"Station {station} {since_en} (more than {limit_en} hours).",
+        headline_vi=f"{_station_vi(station)} mất tín hiệu",
+        headline_en=f"{_station_en(station)} is silent",
+        description_vi=f"{_station_vi(station)} {since_vi} (quá {limit_vi} giờ).",
+        description_en=f"{_station_en(station)} {since_en} (more than {limit_en} hours).",
         values=(),
         source="Nông Số platform rule; silence limit set per station",
         onset=last,
