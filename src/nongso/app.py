@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -17,7 +18,14 @@ from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
 from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_with
 from nongso.core.errors import AppError
-from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
+from nongso.core.http import (
+    BodySizeLimit,
+    Metrics,
+    SecurityHeaders,
+    install_error_handlers,
+    install_metrics,
+    swagger_page,
+)
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
 from nongso.market.api import router as market_router
@@ -58,7 +66,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         version=__version__,
         description="Nền tảng nông nghiệp số — API của tỉnh (tiếng Việt trước, tiếng Anh sau).",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.platform = platform
@@ -112,6 +120,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Text answers (pages, JSON, scripts, styles) travel compressed; small ones are not worth it.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        """The interactive API documentation (Swagger UI, with its own script policy)."""
+        return swagger_page("/api/v1/openapi.json", "Nông Số API")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> Response:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -404,3 +406,70 @@ class _MetricsMiddleware:
             template = self.templates.template(method, scope["path"], scope.get("route"))
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+
+
+# Pages carry no inline script: a text a user wrote can never run as script even if a template
+# or a script forgot to escape it. Styles may be inline (Leaflet and ECharts position their
+# elements with style attributes); images may be data:/blob: URLs (icons, photo previews);
+# WebAssembly (the barcode reader) may be compiled, nothing may be evaluated.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response (pages, API, static files, errors).
+
+    A response that sets its own Content-Security-Policy (the API documentation page, which
+    needs its nonce) keeps it; the other headers are always the same.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS
+                               if name not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def swagger_page(openapi_url: str, title: str) -> Response:
+    """FastAPI's Swagger UI page, its one inline script allowed by a nonce (the page loads the
+    Swagger UI from its CDN, as FastAPI does); every other page allows no inline script."""
+    page = get_swagger_ui_html(openapi_url=openapi_url, title=title)
+    nonce = secrets.token_urlsafe(16)
+    body = bytes(page.body).decode().replace("<script>", f'<script nonce="{nonce}">')
+    policy = CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self' 'wasm-unsafe-eval'",
+        f"script-src 'self' 'nonce-{nonce}' https://cdn.jsdelivr.net").replace(
+        "style-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net").replace(
+        "img-src 'self' data: blob:", "img-src 'self' data: blob: https://fastapi.tiangolo.com")
+    return HTMLResponse(body, headers={"Content-Security-Policy": policy})
