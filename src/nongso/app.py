@@ -8,7 +8,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
@@ -20,6 +19,7 @@ from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_
 from nongso.core.errors import AppError
 from nongso.core.http import (
     BodySizeLimit,
+    CachedStaticFiles,
     Metrics,
     SecurityHeaders,
     install_error_handlers,
@@ -104,7 +104,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(vision_pages.router)
     app.include_router(market_pages.router)
     app.include_router(stats_pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app, html_page=pages.error_page,
                            login_check=_login_check())

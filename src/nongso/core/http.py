@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import os
 import re
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -473,3 +477,36 @@ def swagger_page(openapi_url: str, title: str) -> Response:
         "style-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net").replace(
         "img-src 'self' data: blob:", "img-src 'self' data: blob: https://fastapi.tiangolo.com")
     return HTMLResponse(body, headers={"Content-Security-Policy": policy})
+
+
+STATIC_LONG_CACHE = "public, max-age=31536000, immutable"
+STATIC_SHORT_CACHE = "public, max-age=3600"
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files with cache lifetimes: a URL that names the file's version (``?v=`` the
+    hash of its content, as the pages write them) is cached for a year; a bare URL for an hour
+    (the service worker and old bookmarks still find the newest file)."""
+
+    def file_response(self, full_path: Any, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = STATIC_LONG_CACHE if versioned else STATIC_SHORT_CACHE
+        return response
+
+
+_VERSIONS: dict[tuple[str, float], str] = {}
+
+
+def static_url(directory: Path, path: str) -> str:
+    """``/static/<path>?v=<hash of the content>``: a new version is a new URL."""
+    file = directory / path
+    try:
+        mtime = file.stat().st_mtime
+    except OSError:
+        return f"/static/{path}"
+    key = (str(file), mtime)
+    if key not in _VERSIONS:
+        _VERSIONS[key] = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+    return f"/static/{path}?v={_VERSIONS[key]}"
