@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from nongso import __version__
@@ -17,7 +17,14 @@ from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
 from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_with
 from nongso.core.errors import AppError
-from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
+from nongso.core.http import (
+    BodySizeLimit,
+    CachedStaticFiles,
+    Metrics,
+    SecurityHeaders,
+    install_error_handlers,
+    install_metrics,
+)
 from nongso.core.platform import Platform
 from nongso.diary.api import router as diary_router
 from nongso.market.api import router as market_router
@@ -96,7 +103,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(vision_pages.router)
     app.include_router(market_pages.router)
     app.include_router(stats_pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
 
@@ -114,6 +121,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Text answers (pages, JSON, scripts, styles) travel compressed; small ones are not worth it.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> Response:

@@ -74,7 +74,8 @@ def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, arti
         page.click("#login-submit")
         expect(page.locator("#page-title")).to_have_text("Nhật ký sản xuất")
         expect(page.locator("#diary-app")).to_have_attribute("data-ready", "1")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null",
+                               timeout=15000)
         expect(page.locator("#plots")).to_contain_text("Thửa A-001")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         before = _count(platform)

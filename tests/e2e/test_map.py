@@ -56,7 +56,7 @@ def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: st
     assert shown > 100  # the whole province, counted per grid cell
     assert page.get_attribute("#map-status", "data-mode") == "clusters"
     # The offline basemap: the province outline and its 102 (synthetic) communes.
-    page.wait_for_function("window.nongsoMap.state.boundaries === 103")
+    page.wait_for_function("() => window.nongsoMap.state.boundaries === 103")
     page.screenshot(path=str(artifacts / f"map-province-{leg}.png"))
 
     before = _seq(page)
@@ -86,11 +86,12 @@ def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: st
     popup = page.locator(f"#popup-production_units-{unit_id}")
     expect(popup).to_contain_text(code)
     expect(popup).to_contain_text(commune)
+    # A function, not an expression string: the page's CSP forbids evaluating strings.
     page.wait_for_function(  # panned so that the whole popup shows, fade-in done
-        "(() => { const p = document.querySelector('.leaflet-popup');"
+        "() => { const p = document.querySelector('.leaflet-popup');"
         " const m = document.getElementById('map').getBoundingClientRect();"
         " const r = p.getBoundingClientRect();"
-        " return r.top >= m.top && getComputedStyle(p).opacity === '1'; })()")
+        " return r.top >= m.top && getComputedStyle(p).opacity === '1'; }")
     page.screenshot(path=str(artifacts / f"map-popup-{leg}.png"))
     popup.locator("a.record-link").click()
     expect(page.locator("#page-title")).to_be_visible()

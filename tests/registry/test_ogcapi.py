@@ -179,6 +179,21 @@ def test_datetime_filters_on_validity(actors: Actors, registry: dict[str, Any]) 
                                      params={"datetime": "2025-13-01"}), 400)
 
 
+def test_every_collection_accepts_datetime(actors: Actors, registry: dict[str, Any]) -> None:
+    # /req/core/fc-time-definition: the parameter belongs to every collection's items; a
+    # feature without a validity interval (a boundary, a dyke) is valid at every instant.
+    collections = [c["id"] for c in actors.client.get(f"{OGC}/collections").json()["collections"]]
+    assert "admin_boundaries" in collections and len(collections) > 3
+    for collection in collections:
+        for when in ("2025-06-01T00:00:00Z", "2020-01-01/..", "../2019-12-31"):
+            timed = ids(items(actors, collection, datetime=when, limit=1000))
+            if collection not in ("planting_areas", "production_units"):  # area 6 expired
+                assert timed == ids(items(actors, collection, limit=1000)), (collection, when)
+        assert_problem(actors.client.get(f"{OGC}/collections/{collection}/items",
+                                         params={"datetime": "2025-13-01"}), 400)
+    assert registry["dyke"]["id"] in ids(items(actors, "infrastructure", datetime="2001-01-01"))
+
+
 def test_property_filters_and_cql2(actors: Actors, registry: dict[str, Any]) -> None:
     areas = [a["id"] for a in registry["areas"]]
     assert ids(items(actors, "planting_areas", crop="durian")) == areas[1::2]

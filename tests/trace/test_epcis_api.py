@@ -221,6 +221,54 @@ def test_field_errors_name_the_field(actors: Actors, mutate: Any, pointer: str) 
     assert _counts(actors.platform) == before
 
 
+def test_an_object_event_with_only_sensor_data_is_captured(actors: Actors) -> None:
+    # As GS1's "WithSensorData" examples: what was observed is the sensor data, no EPC.
+    event = _shipping(1, bizStep="sensor_reporting", disposition="in_progress",
+                      eventID="urn:uuid:8c1f0b0e-6a61-4f0c-9d5e-2b1c0c6c7a01",
+                      sensorElementList=[{
+                          "sensorMetadata": {"time": "2026-03-11T08:00:00.000+07:00",
+                                             "deviceID": "urn:epc:id:giai:9528200.1"},
+                          "sensorReport": [{"type": "Temperature", "value": 31.5,
+                                            "uom": "CEL"}]}])
+    for name in ("epcList", "bizTransactionList", "sourceList", "destinationList"):
+        del event[name]
+    job = _job(actors, _capture(actors, _document(event)))
+    assert job["success"] is True and job["captured"] == 1, job
+    found = _all_events(actors, {"EQ_eventID": event["eventID"]})
+    assert len(found) == 1 and "epcList" not in found[0]
+    assert found[0]["sensorElementList"][0]["sensorReport"][0]["value"] == 31.5
+    # An ObjectEvent that names nothing it observed is still refused.
+    del event["sensorElementList"]
+    event["eventID"] = "urn:uuid:8c1f0b0e-6a61-4f0c-9d5e-2b1c0c6c7a02"
+    body = _epcis_problem(_capture(actors, _document(event)), 400, "ValidationException")
+    assert "/epcisBody/eventList/0/epcList" in [e["pointer"] for e in body["errors"]]
+
+
+@pytest.mark.parametrize(("extension", "pointer"), [
+    ({"ilmd": {"cbvmda:lotNumber": "L1", "bestBeforeDate": "2026-09-01"}},
+     "/epcisBody/eventList/0/ilmd/bestBeforeDate"),
+    ({"ilmd": {"ex:grading": {"ex:class": "A", "moisture": 14}}},
+     "/epcisBody/eventList/0/ilmd/ex:grading/moisture"),
+    ({"sensorElementList": [{"sensorReport": [{"type": "Temperature", "value": 30,
+                                               "probe": "p1"}]}]},
+     "/epcisBody/eventList/0/sensorElementList/0/sensorReport/0/probe"),
+])
+def test_extension_fields_without_a_namespace_are_refused(
+        actors: Actors, extension: dict[str, Any], pointer: str) -> None:
+    event = _shipping(1, action="ADD", **extension)
+    before = _counts(actors.platform)
+    r = _capture(actors, _document(event), headers={"Accept-Language": "en"})
+    body = _epcis_problem(r, 400, "ValidationException")
+    errors = {e["pointer"]: e["message"] for e in body["errors"]}
+    assert pointer in errors, errors
+    assert "namespace" in errors[pointer] and pointer.rsplit("/", 1)[1] in errors[pointer]
+    assert _counts(actors.platform) == before
+    # With a namespace the same event is stored.
+    renamed = json.loads(json.dumps(event).replace('"bestBeforeDate"', '"ex:bestBeforeDate"')
+                         .replace('"moisture"', '"ex:moisture"').replace('"probe"', '"ex:probe"'))
+    assert _job(actors, _capture(actors, _document(renamed)))["success"] is True
+
+
 def test_malformed_bodies(actors: Actors) -> None:
     before = _counts(actors.platform)
     r = actors.client.post("/epcis/capture", content=b"{not json",

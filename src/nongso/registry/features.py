@@ -218,12 +218,15 @@ def _conditions(src: _Source, q: FeatureQuery, dialect: str, today: dt.date,
                 if crops:
                     text_conds.append(t.c.crop.in_(crops))
             conds.append(or_(*text_conds))
-    if q.interval is not None:
-        if src.versions or not coll.temporal:
-            raise cql.ParameterError(
-                "Không dùng được «datetime» ở đây.", "'datetime' cannot be used here.",
-                parameter="datetime",
-            )
+    if q.interval is not None and src.versions:
+        raise cql.ParameterError(
+            "Không dùng được «datetime» ở đây.", "'datetime' cannot be used here.",
+            parameter="datetime",
+        )
+    # Every collection accepts ``datetime`` (OGC API – Features /req/core/fc-time-definition):
+    # a feature without a validity interval (e.g. an administrative boundary) is valid at every
+    # instant, as an open end of an interval is.
+    if q.interval is not None and coll.temporal:
         start, end = q.interval
         vn = dt.timedelta(hours=7)
         if end is not None:

@@ -339,6 +339,8 @@ def validate_event(event: Any, pointer: str = "") -> list[Issue]:
         _check_parties(c, event.get(list_name), list_name, member)
     if "ilmd" in event and not isinstance(event["ilmd"], Mapping):
         c.add("ilmd", "ilmd phải là một đối tượng JSON.", "ilmd must be a JSON object.")
+    elif "ilmd" in event:
+        _check_extensions(c, "ilmd", event["ilmd"], frozenset(), deep=True)
     if "persistentDisposition" in event:
         _check_persistent_disposition(c, event["persistentDisposition"])
     if "errorDeclaration" in event:
@@ -410,11 +412,12 @@ def _check_type_rules(
     c: _Checker, event: Mapping[str, Any], event_type: str, action: Any
 ) -> None:
     if event_type == "ObjectEvent":
-        if not _nonempty(event, "epcList", "quantityList"):
-            c.add("epcList", "ObjectEvent cần ít nhất một mã EPC (epcList) hoặc một phần tử số "
-                  "lượng (quantityList).",
-                  "An ObjectEvent needs at least one EPC (epcList) or quantity element "
-                  "(quantityList).")
+        # What was observed may be only the sensor data (GS1's "WithSensorData" examples).
+        if not _nonempty(event, "epcList", "quantityList", "sensorElementList"):
+            c.add("epcList", "ObjectEvent cần ít nhất một mã EPC (epcList), một phần tử số "
+                  "lượng (quantityList) hoặc dữ liệu cảm biến (sensorElementList).",
+                  "An ObjectEvent needs at least one EPC (epcList), quantity element "
+                  "(quantityList) or sensor element (sensorElementList).")
         if "ilmd" in event and action != "ADD":
             c.add("ilmd", "ilmd (dữ liệu chủ của lô) chỉ dùng với action ADD.",
                   "ilmd (lot master data) is only allowed with action ADD.")
@@ -509,6 +512,36 @@ def _check_error_declaration(c: _Checker, value: Any) -> None:
               "Must be a list of eventIDs.")
 
 
+_SENSOR_ELEMENT_FIELDS: Final = _words("type sensorMetadata sensorReport")
+_SENSOR_METADATA_FIELDS: Final = _words(
+    "time startTime endTime deviceID deviceMetadata rawData dataProcessingMethod bizRules")
+_SENSOR_REPORT_FIELDS: Final = _words(
+    "type exception deviceID deviceMetadata rawData dataProcessingMethod time microorganism "
+    "chemicalSubstance value component stringValue booleanValue hexBinaryValue uriValue "
+    "minValue maxValue meanValue sDev percRank percValue uom coordinateReferenceSystem")
+
+
+def _check_extensions(c: _Checker, where: str, value: Mapping[str, Any],
+                      allowed: frozenset[str], deep: bool = False) -> None:
+    """Fields other than the standard's are user extensions and need a namespace prefix
+    ("ex:field"); ``deep`` checks the members of nested objects too (inside ilmd, every
+    field is a user's)."""
+    for key, member in value.items():
+        if key in allowed or key.startswith("@"):
+            continue
+        if ":" not in key:
+            c.add(f"{where}/{key}", f"Trường mở rộng «{key}» thiếu tiền tố không gian tên "
+                  "(ví dụ «ex:" + key + "» với «ex» khai báo trong @context).",
+                  f"The extension field '{key}' has no namespace prefix (e.g. 'ex:{key}' "
+                  "with 'ex' declared in the @context).")
+        elif deep and isinstance(member, Mapping):
+            _check_extensions(c, f"{where}/{key}", member, frozenset(), deep=True)
+        elif deep and isinstance(member, list):
+            for n, item in enumerate(member):
+                if isinstance(item, Mapping):
+                    _check_extensions(c, f"{where}/{key}/{n}", item, frozenset(), deep=True)
+
+
 def _check_sensors(c: _Checker, value: Any) -> None:
     if not isinstance(value, list):
         c.add("sensorElementList", "Phải là danh sách.", "Must be a list.")
@@ -518,6 +551,7 @@ def _check_sensors(c: _Checker, value: Any) -> None:
         if not isinstance(element, Mapping):
             c.add(where, "Phải là một đối tượng.", "Must be an object.")
             continue
+        _check_extensions(c, where, element, _SENSOR_ELEMENT_FIELDS)
         reports = element.get("sensorReport")
         if not isinstance(reports, list) or not reports:
             c.add(f"{where}/sensorReport", "Cần danh sách sensorReport không rỗng.",
@@ -528,6 +562,8 @@ def _check_sensors(c: _Checker, value: Any) -> None:
             if not isinstance(metadata, Mapping):
                 c.add(f"{where}/sensorMetadata", "Phải là một đối tượng.", "Must be an object.")
             else:
+                _check_extensions(c, f"{where}/sensorMetadata", metadata,
+                                  _SENSOR_METADATA_FIELDS)
                 for key in ("time", "startTime", "endTime"):
                     if key in metadata:
                         c.time(f"{where}/sensorMetadata/{key}", metadata[key])
@@ -536,6 +572,7 @@ def _check_sensors(c: _Checker, value: Any) -> None:
             if not isinstance(report, Mapping):
                 c.add(at, "Phải là một đối tượng.", "Must be an object.")
                 continue
+            _check_extensions(c, at, report, _SENSOR_REPORT_FIELDS)
             for key in ("value", "minValue", "maxValue", "meanValue", "sDev", "percRank",
                         "percValue"):
                 if key in report:

@@ -108,7 +108,7 @@ def map_page(request: Request, uow: UowDep, platform: PlatformDep,
         "polygonZoom": services.MAP_POLYGON_ZOOM,
     }
     return render(request, "registry/map.html", {
-        "config": json.dumps(config, ensure_ascii=False),
+        "config": config,
         "communes": communes, "layers": LAYERS, "layer_kinds": LAYER_KINDS, "colours": COLOURS,
         "crops": [(c, label(CROP_LABELS, c, lang)) for c in MAP_CROPS],
         "kind_label": lambda k: label(KIND_LABELS, k, lang),

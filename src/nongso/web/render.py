@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from nongso.core import i18n
 from nongso.core.errors import AppError
-from nongso.core.http import page_language
+from nongso.core.http import page_language, static_url
 from nongso.core.permissions import ANONYMOUS, ROLE_LABELS, Principal
 from nongso.web.nav import visible
 
@@ -20,6 +20,10 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["date"] = i18n.format_date
 templates.env.filters["datetime"] = i18n.format_datetime
+STATIC_DIR = Path(__file__).parent / "static"
+# static('js/trace.js') -> /static/js/trace.js?v=<content hash>: cached for a year, a new
+# version is a new URL.
+templates.env.globals["static"] = lambda path: static_url(STATIC_DIR, path)
 
 
 def csrf_token(request: Request) -> str:

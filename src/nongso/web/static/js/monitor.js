@@ -9,10 +9,11 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
-  function esc(text) {
-    var d = document.createElement("div");
-    d.textContent = text == null ? "" : String(text);
-    return d.innerHTML;
+  function node(tag, text, attrs) {
+    var n = document.createElement(tag);
+    if (text != null) { n.textContent = String(text); }
+    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+    return n;
   }
 
   function fmt(value, lang) {
@@ -30,22 +31,33 @@
     var bounds = [];
     ctx.communes.forEach(function (c) {
       L.circleMarker([c[1], c[0]], { radius: 2, color: "#90a4ae", weight: 1, fillOpacity: 0.6 })
-        .bindTooltip(esc(c[2])).addTo(map);
+        .bindTooltip(node("span", c[2])).addTo(map);
       bounds.push([c[1], c[0]]);
     });
     stations.forEach(function (s) {
       if (s.lat == null || s.lon == null) { return; }
-      var lines = (s.latest || []).filter(function (v) { return v.value != null; }).map(function (v) {
+      // The popup is built from DOM nodes (textContent): station names are user data.
+      var box = node("div");
+      box.appendChild(node("b", s.name));
+      box.appendChild(node("br"));
+      box.appendChild(document.createTextNode(ctx.labels[s.status] || s.status || ""));
+      (s.latest || []).filter(function (v) { return v.value != null; }).forEach(function (v) {
         var label = (ctx.codes && ctx.codes[v.property_code]) || v.name;
-        return esc(label) + ": <b>" + fmt(v.value, lang) + "</b> " + esc(v.unit || "");
+        box.appendChild(node("br"));
+        box.appendChild(document.createTextNode(label + ": "));
+        box.appendChild(node("b", fmt(v.value, lang)));
+        box.appendChild(document.createTextNode(" " + (v.unit || "")));
       });
-      var html = "<b>" + esc(s.name) + "</b><br>" + esc(ctx.labels[s.status] || s.status) + "<br>" +
-        lines.join("<br>") + '<br><a href="/monitor/stations/' + s.id + '">' + esc(ctx.details) + "</a>" +
-        (s.registry_feature_id != null ? ' · <a class="registry-link" href="/registry/infrastructure/' +
-          Number(s.registry_feature_id) + '">' + esc(ctx.registry) + "</a>" : "");
+      box.appendChild(node("br"));
+      box.appendChild(node("a", ctx.details, { href: "/monitor/stations/" + encodeURIComponent(s.id) }));
+      if (s.registry_feature_id != null) {
+        box.appendChild(document.createTextNode(" · "));
+        box.appendChild(node("a", ctx.registry, { "class": "registry-link",
+          href: "/registry/infrastructure/" + Number(s.registry_feature_id) }));
+      }
       var marker = L.circleMarker([s.lat, s.lon], {
         radius: 9, color: "#263238", weight: 1.5, fillColor: COLORS[s.status] || "#fff", fillOpacity: 0.95
-      }).bindPopup(html).addTo(map);
+      }).bindPopup(box).addTo(map);
       marker.getElement && marker.getElement() && marker.getElement().setAttribute("data-status", s.status);
       bounds.push([s.lat, s.lon]);
     });

@@ -231,6 +231,7 @@
     }
 
     map.on("moveend", schedule);
+    document.getElementById("map-filters").addEventListener("submit", function (e) { e.preventDefault(); });
     document.getElementById("apply").addEventListener("click", load);
     document.getElementById("filter-reset").addEventListener("click", function () {
       // The prototype's reset: a control named "reset" would shadow the form's own method.
@@ -257,4 +258,13 @@
   }
 
   window.NongSoMap = { main: main, mini: mini };
+
+  // Pages carry no inline script (the Content-Security-Policy forbids it): the maps start
+  // from what the page holds, the main map's settings in a JSON block.
+  function start() {
+    var config = document.getElementById("map-config");
+    if (config && document.getElementById("map")) { main("map", JSON.parse(config.textContent)); }
+    if (document.getElementById("mini-map")) { mini("mini-map"); }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

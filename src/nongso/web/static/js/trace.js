@@ -1,6 +1,16 @@
 // Traceability pages: the small journey map (Leaflet, no tiles: the machine is offline and a
-// consumer needs the places, not a basemap) and the recall graph (ECharts).
+// consumer needs the places, not a basemap) and the recall graph (ECharts). Names come from
+// user data: Leaflet gets DOM nodes built with textContent and ECharts' HTML tooltip gets
+// escaped text, never a string of HTML.
 (function () {
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text == null ? "" : String(text);
+    return span;
+  }
+  function esc(text) {
+    return textNode(text).innerHTML;
+  }
   var mapEl = document.getElementById("trace-map");
   if (mapEl && window.L) {
     var points = JSON.parse(mapEl.getAttribute("data-points") || "[]");
@@ -9,7 +19,7 @@
       var latlngs = points.map(function (p) { return [p.lat, p.lon]; });
       points.forEach(function (p, i) {
         L.circleMarker([p.lat, p.lon], { radius: 7, color: i === 0 ? "#2e7d32" : "#1565c0", fillOpacity: 0.8 })
-          .addTo(map).bindTooltip((i + 1) + ". " + p.label, { permanent: points.length <= 4, direction: "top" });
+          .addTo(map).bindTooltip(textNode((i + 1) + ". " + p.label), { permanent: points.length <= 4, direction: "top" });
       });
       if (latlngs.length > 1) { L.polyline(latlngs, { color: "#555", dashArray: "4 4" }).addTo(map); }
       map.fitBounds(L.latLngBounds(latlngs).pad(0.5), { maxZoom: 12 });
@@ -24,7 +34,7 @@
       var colours = { lot: "#2e7d32", item: "#6a1b9a", logistic_unit: "#ef6c00", transformation: "#1565c0", other: "#757575" };
       var chart = echarts.init(graphEl, null, { renderer: "svg" });
       chart.setOption({
-        tooltip: { formatter: function (p) { return p.dataType === "node" ? p.data.name : ""; } },
+        tooltip: { formatter: function (p) { return p.dataType === "node" ? esc(p.data.name) : ""; } },
         series: [{
           type: "graph", layout: "none", roam: true, draggable: true,
           label: { show: true, position: "bottom", fontSize: 10, width: 140, overflow: "truncate" },
