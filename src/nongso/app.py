@@ -108,8 +108,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         secret_key=settings.resolved_secret_key(),
         session_cookie="nongso_session",
         same_site="lax",
-        https_only=settings.session_cookie_secure,
-        max_age=12 * 3600,
+        https_only=settings.cookie_secure(),
+        max_age=settings.session_ttl_hours * 3600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
