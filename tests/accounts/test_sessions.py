@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
@@ -71,7 +70,7 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(actors: Actors) -> Non
     assert copied and c.get("/api/v1/me").json()["username"] == "t_province"
     r = c.post("/logout", data={"csrf": token}, follow_redirects=False)
     assert r.status_code == 303
-    thief = TestClient(create_app(actors.platform), cookies={"nongso_session": copied})
+    thief = TestClient(c.app, cookies={"nongso_session": copied})
     assert_problem(thief.get("/api/v1/me"), 401)
     log = actors.client.get("/api/v1/audit", params={"entity": "users"},
                             headers=actors.headers("admin")).json()["items"]
@@ -81,7 +80,7 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(actors: Actors) -> Non
 
 def test_password_change_ends_other_sessions_and_tokens(actors: Actors) -> None:
     old_token = actors.token("farmer_a")
-    other = TestClient(create_app(actors.platform))
+    other = TestClient(actors.client.app)
     _login(other, "t_farmer_a")
     c = actors.client
     csrf = _login(c, "t_farmer_a")
@@ -135,7 +134,7 @@ def test_guessing_slows_the_guesser_not_the_owner(actors: Actors) -> None:
     assert "15 phút" in body["detail"] and "địa chỉ" in body["detail"]
     assert 0 < int(r.headers["retry-after"]) <= 900
     # The owner, from another address, logs in at once; other accounts are not affected.
-    owner = TestClient(create_app(actors.platform), client=("203.0.113.7", 50000))
+    owner = TestClient(c.app, client=("203.0.113.7", 50000))
     assert owner.post(TOKEN, json={"username": "t_buyer", "password": PASSWORD}).status_code \
         == 200
     assert c.post(TOKEN, json={"username": "t_admin", "password": PASSWORD}).status_code == 200
@@ -180,15 +179,14 @@ def test_forwarded_addresses_are_believed_from_configured_proxies_only() -> None
     assert client_address(_request("10.0.0.2", None), proxies) == "10.0.0.2"
 
 
-@pytest.mark.parametrize("base_url, secure", [("https://nongso.dongthap.gov.vn", True),
-                                              ("http://127.0.0.1:8000", False)])
-def test_session_cookie_is_secure_behind_https(platform: Platform, base_url: str,
-                                               secure: bool) -> None:
-    settings = platform.settings.model_copy(update={"base_url": base_url})
-    assert settings.cookie_secure() is secure
+def test_session_cookie_is_secure_behind_https(actors: Actors) -> None:
+    platform = actors.platform
+    # The test settings' base URL is http: no Secure flag.
+    assert not platform.settings.cookie_secure()
+    assert "secure" not in actors.client.get("/login").headers["set-cookie"].lower()
+    settings = platform.settings.model_copy(update={"base_url": "https://nongso.example.vn"})
+    assert settings.cookie_secure()
+    assert not settings.model_copy(update={"session_cookie_secure": False}).cookie_secure()
     app = create_app(Platform(settings, platform.engine, platform.session_factory))
-    with TestClient(app, base_url="https://testserver") as c:
-        cookie = c.get("/login").headers["set-cookie"].lower()
-    assert ("secure" in cookie) is secure
-    explicit = settings.model_copy(update={"session_cookie_secure": not secure})
-    assert explicit.cookie_secure() is (not secure)
+    c = TestClient(app, base_url="https://testserver")
+    assert "; secure" in c.get("/login").headers["set-cookie"].lower()
