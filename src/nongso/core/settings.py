@@ -47,13 +47,6 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 64 * 1024
     # The session cookie's Secure flag; unset: on when base_url is https.
     session_cookie_secure: bool | None = None
-    # Alert webhooks may target loopback, private and link-local addresses only when an
-    # administrator allows it here (an installation whose receivers live on its own network).
-    alert_webhooks_allow_private: bool = False
-    # An alert that cleared stays cleared this long before the same rule and place may raise
-    # it again; and the same alert is delivered to a subscriber at most once in this interval.
-    alert_min_clear_seconds: int = 600
-    alert_delivery_min_interval_seconds: int = 600
     sql_echo: bool = False
     # Traceability: the GS1 company prefix used when an organisation has none of its own. The
     # default is in 952, the range GS1 keeps for examples and demonstrations; an installation
