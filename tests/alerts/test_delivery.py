@@ -100,7 +100,8 @@ def registry(smtp: tuple[int, _Mailbox], sms: channels.FakeSmsGateway
     settings = AlertSettings(smtp_host="127.0.0.1", smtp_port=smtp[0],
                              mail_from="canh-bao@nongso.test")
     reg: dict[str, channels.Channel] = {
-        "inapp": channels.InAppChannel(), "webhook": channels.WebhookChannel(5.0, allow_private=True),
+        "inapp": channels.InAppChannel(),
+        "webhook": channels.WebhookChannel(5.0, allow_private=True),
         "email": channels.EmailChannel(settings), "sms": channels.SmsChannel(sms)}
     previous = channels.use(reg)
     yield reg

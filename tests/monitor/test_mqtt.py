@@ -21,8 +21,8 @@ from nongso.core.platform import Platform
 from nongso.monitor.bridge import MqttBridge, parse_url, public_url
 from nongso.monitor.models import Observation
 from nongso.monitor.ratelimit import RateLimiter
-from tests.monitor.conftest import Station, make_station, wait_for
 from tests.helpers import Actors
+from tests.monitor.conftest import Station, make_station, wait_for
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
