@@ -15,7 +15,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
-from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_with
+from nongso.core.deps import (
+    csrf_for_cookie_writes,
+    login_error_on,
+    login_for_writes,
+    login_for_writes_with,
+)
 from nongso.core.errors import AppError
 from nongso.core.http import BodySizeLimit, Metrics, install_error_handlers, install_metrics
 from nongso.core.platform import Platform
@@ -87,7 +92,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(monitor_pages.router)
     app.include_router(alert_pages.router)
     app.include_router(diary_pages.router)
-    app.include_router(trace_api.epcis_router)
+    app.include_router(trace_api.epcis_router, dependencies=[Depends(csrf_for_cookie_writes)])
     app.include_router(trace_pages.router)
     app.include_router(remote_pages.router)
     # The dataset pages (…/{id}.html) before the public catalogue's routes.

@@ -61,6 +61,9 @@ def test_cookie_writes_need_the_csrf_token(actors: Actors) -> None:
     # SensorThings writes with the cookie are held to the same rule.
     sta = c.post("/sta/v1.1/Things", json={"name": "Trạm giả mạo"})
     assert_problem(sta, 403)
+    # And so are EPCIS captures.
+    epcis = c.post("/epcis/capture", json={"type": "EPCISDocument"})
+    assert epcis.status_code == 403 and "CSRF" in epcis.text
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(actors: Actors) -> None:

@@ -103,9 +103,12 @@ def _audit_login(uow: UnitOfWork, action: str, username: str, user: User | None,
     ))
 
 
-def login(uow: UnitOfWork, username: str, password: str, ip: str) -> Principal:
+def login(uow: UnitOfWork, username: str, password: str, ip: str, *,
+          audit_success: bool = True) -> Principal:
     """Check a password (throttled per account and address, and per address); the attempt,
-    and the log-in or the failure, are recorded (the latter in the audit log)."""
+    and the log-in or the failure, are recorded (the latter in the audit log; a successful
+    log-in too unless ``audit_success`` is false: HTTP Basic, which logs in on every
+    request)."""
     username = username.strip().lower()[:64]
     ip = ip[:64]
     with uow:
@@ -135,7 +138,8 @@ def login(uow: UnitOfWork, username: str, password: str, ip: str) -> Principal:
         if ok:
             uow.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id)
                                 .values(success=True))
-        _audit_login(uow, "login" if ok else "login_failed", username, user, ip)
+        if not ok or audit_success:
+            _audit_login(uow, "login" if ok else "login_failed", username, user, ip)
         uow.commit()
         principal = principal_of(user) if ok and user is not None else None
     if principal is None:

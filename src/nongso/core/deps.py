@@ -118,6 +118,15 @@ def login_for_writes(request: Request, principal: Annotated[Principal, Depends(g
             raise refused
 
 
+def csrf_for_cookie_writes(request: Request,
+                           principal: Annotated[Principal, Depends(get_principal)]) -> None:
+    """A router dependency for routers outside ``/api/v1`` that take writes from signed-in
+    callers (EPCIS capture): the session cookie alone does not do, the CSRF token must come
+    with it (see :func:`csrf_error`)."""
+    if (refused := csrf_error(request, principal)) is not None:
+        raise refused
+
+
 def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
     """:func:`login_for_writes` for a router that finds its caller with ``principal_of``
     (SensorThings clients also log in with HTTP Basic)."""

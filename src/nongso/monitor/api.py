@@ -55,7 +55,7 @@ def sta_principal(request: Request, platform: PlatformDep) -> Principal:
             principal = accounts.authenticate(uow, bearer=password)
         else:
             ip = client_address(request, platform.settings.trusted_proxies)
-            principal = accounts.login(uow, username, password, ip)
+            principal = accounts.login(uow, username, password, ip, audit_success=False)
         request.state.principal = principal
         return principal
     return get_principal(request, platform)
