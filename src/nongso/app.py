@@ -15,7 +15,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
 from nongso.alerts.api import router as alerts_router
-from nongso.core.deps import login_error_on, login_for_writes, login_for_writes_with
+from nongso.core.deps import (
+    csrf_for_cookie_writes,
+    login_error_on,
+    login_for_writes,
+    login_for_writes_with,
+)
 from nongso.core.errors import AppError
 from nongso.core.http import (
     BodySizeLimit,
@@ -94,7 +99,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(monitor_pages.router)
     app.include_router(alert_pages.router)
     app.include_router(diary_pages.router)
-    app.include_router(trace_api.epcis_router)
+    app.include_router(trace_api.epcis_router, dependencies=[Depends(csrf_for_cookie_writes)])
     app.include_router(trace_pages.router)
     app.include_router(remote_pages.router)
     # The dataset pages (…/{id}.html) before the public catalogue's routes.
@@ -117,8 +122,8 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         secret_key=settings.resolved_secret_key(),
         session_cookie="nongso_session",
         same_site="lax",
-        https_only=settings.session_cookie_secure,
-        max_age=12 * 3600,
+        https_only=settings.cookie_secure(),
+        max_age=settings.session_ttl_hours * 3600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Text answers (pages, JSON, scripts, styles) travel compressed; small ones are not worth it.

@@ -52,7 +52,11 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook() -> Iterator[tuple[str, type[_Receiver]]]:
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, type[_Receiver]]]:
+    # The receiver listens on loopback: the administrator's setting allows internal targets.
+    monkeypatch.setenv("NONGSO_ALERTS_WEBHOOK_ALLOW_PRIVATE", "true")
+    channels.alert_settings.cache_clear()
+
     class Receiver(_Receiver):
         received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
         status = 200
@@ -62,6 +66,8 @@ def webhook() -> Iterator[tuple[str, type[_Receiver]]]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook", Receiver
     server.shutdown()
+    monkeypatch.delenv("NONGSO_ALERTS_WEBHOOK_ALLOW_PRIVATE")
+    channels.alert_settings.cache_clear()
 
 
 class _Mailbox:
@@ -94,7 +100,8 @@ def registry(smtp: tuple[int, _Mailbox], sms: channels.FakeSmsGateway
     settings = AlertSettings(smtp_host="127.0.0.1", smtp_port=smtp[0],
                              mail_from="canh-bao@nongso.test")
     reg: dict[str, channels.Channel] = {
-        "inapp": channels.InAppChannel(), "webhook": channels.WebhookChannel(5.0),
+        "inapp": channels.InAppChannel(),
+        "webhook": channels.WebhookChannel(5.0, allow_private=True),
         "email": channels.EmailChannel(settings), "sms": channels.SmsChannel(sms)}
     previous = channels.use(reg)
     yield reg

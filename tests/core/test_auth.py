@@ -17,7 +17,7 @@ def test_login_is_throttled_after_repeated_failures(actors: Actors) -> None:
     r = actors.client.post(TOKEN, json={"username": "t_buyer", "password": PASSWORD})
     body = assert_problem(r, 429)
     assert "15 phút" in body["detail"]
-    assert int(r.headers["retry-after"]) == 900
+    assert 0 < int(r.headers["retry-after"]) <= 900
     # Other accounts are not locked out by it.
     assert actors.client.post(TOKEN, json={"username": "t_admin",
                                            "password": PASSWORD}).status_code == 200

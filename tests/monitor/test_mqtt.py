@@ -21,6 +21,7 @@ from nongso.core.platform import Platform
 from nongso.monitor.bridge import MqttBridge, parse_url, public_url
 from nongso.monitor.models import Observation
 from nongso.monitor.ratelimit import RateLimiter
+from tests.helpers import Actors
 from tests.monitor.conftest import Station, make_station, wait_for
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -181,8 +182,13 @@ def test_messages_sent_while_the_platform_is_down_are_not_lost(
     assert again.status().flushes < 120
 
 
-def test_a_broker_that_is_down_leaves_the_app_running(platform: Platform, client: Any) -> None:
-    r = client.get("/api/v1/monitor/bridge")
+def test_a_broker_that_is_down_leaves_the_app_running(platform: Platform, client: Any,
+                                                       actors: Actors) -> None:
+    # The broker's address and client id are for signed-in staff only.
+    assert client.get("/api/v1/monitor/bridge").status_code == 401
+    assert client.get("/api/v1/monitor/bridge",
+                      headers=actors.headers("farmer_a")).status_code == 403
+    r = client.get("/api/v1/monitor/bridge", headers=actors.headers("commune_a"))
     assert r.json()["state"] == "off"
     assert "NONGSO_MQTT_URL" in r.json()["reason_vi"]
     b = MqttBridge(platform, "mqtt://nongso:secret@127.0.0.1:9", client_id="unused")

@@ -12,28 +12,45 @@ from nongso.accounts.schemas import (
     DeviceCreate,
     DevicePublic,
     DeviceWithKey,
+    TokenInfo,
     TokenPublic,
     TokenRequest,
     UserCreate,
     UserPublic,
     UserUpdate,
 )
-from nongso.core.deps import PageDep, PrincipalDep, UowDep, public_write
+from nongso.core.deps import PageDep, PrincipalDep, UowDep, get_platform, public_write
 from nongso.core.fields import Id
+from nongso.core.http import client_address
 from nongso.core.pagination import Page
 
 router = APIRouter(tags=["accounts"])
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request, get_platform(request).settings.trusted_proxies)
 
 
 @router.post("/auth/token", response_model=TokenPublic)
 @public_write
 def create_token(body: TokenRequest, request: Request, uow: UowDep) -> TokenPublic:
-    """Exchange a username and password for a bearer token."""
-    return services.issue_token(uow, body.username, body.password, client_ip(request))
+    """Exchange a username and password for a bearer token (it lives ``token_ttl_hours``; a
+    password change or a revoke ends it sooner)."""
+    return services.issue_token(uow, body.username, body.password, client_ip(request),
+                                body.name)
+
+
+@router.get("/auth/tokens", response_model=list[TokenInfo])
+def list_tokens(uow: UowDep) -> list[TokenInfo]:
+    """The caller's own API tokens (never the tokens themselves)."""
+    return services.list_tokens(uow)
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: Id, uow: UowDep) -> Response:
+    """Revoke one of the caller's own tokens (an administrator: anybody's)."""
+    services.revoke_token_by_id(uow, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/me", response_model=UserPublic)

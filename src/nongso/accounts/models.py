@@ -47,6 +47,21 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(default=False)
 
 
+class UserSession(Base):
+    """A web session: the cookie holds a random id whose SHA-256 is stored here, so that
+    logging out (the row is deleted) or a password change ends it on the server, even for a
+    copied cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+
 class Device(Audited, Base):
     """A sensor or gateway that authenticates with its own API key (stored hashed)."""
 

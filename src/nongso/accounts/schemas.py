@@ -71,12 +71,27 @@ class TokenRequest(BaseModel):
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+    # A label to recognise the token by in the list of one's tokens.
+    name: str = Field(default="api", min_length=1, max_length=100)
 
 
 class TokenPublic(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_at: dt.datetime
+    id: int | None = None
+
+
+class TokenInfo(BaseModel):
+    """One of a user's own API tokens (never the token itself: only its hash is kept)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked: bool
 
 
 class DeviceCreate(BaseModel):

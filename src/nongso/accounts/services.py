@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import secrets
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from nongso.accounts.models import ApiToken, Device, LoginAttempt, User
+from nongso.accounts.models import ApiToken, Device, LoginAttempt, User, UserSession
 from nongso.accounts.schemas import (
     AuditEntryPublic,
     DeviceCreate,
     DevicePublic,
     DeviceWithKey,
+    TokenInfo,
     TokenPublic,
     UserCreate,
     UserPublic,
@@ -43,57 +46,100 @@ _BAD_LOGIN = Unauthorized(
 )
 
 
-def principal_of(user: User) -> Principal:
+def principal_of(user: User, session_id: int | None = None,
+                 token_id: int | None = None) -> Principal:
     return Principal(
         role=user.role, user_id=user.id, username=user.username, unit_code=user.unit_code,
         province_code=user.province_code, organisation_id=user.organisation_id,
-        farmer_id=user.farmer_id,
+        farmer_id=user.farmer_id, session_id=session_id, token_id=token_id,
     )
 
 
 # --- logging in -------------------------------------------------------------------------------
 
-def _throttle(uow: UnitOfWork, username: str, ip: str) -> None:
+def _refusal(uow: UnitOfWork, username: str, ip: str) -> int | None:
+    """Seconds this address must wait before guessing this account's password again (None:
+    it may try now). Counts the failures still in the window, this attempt's own row among
+    them: each attempt is committed before it is counted, so that of parallel guesses at
+    most ``login_max_failures`` are ever checked against the password. The owner logging in
+    from another address is not held up by somebody else's guesses."""
     s = get_settings()
-    since = utcnow() - dt.timedelta(seconds=s.login_window_seconds)
+    now = utcnow()
+    window = dt.timedelta(seconds=s.login_window_seconds)
+    since = now - window
     last_success = uow.session.scalar(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(True)
-        )
+            LoginAttempt.username == username, LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(True))
     )
-    user_since = max(since, last_success) if last_success else since
-    user_failures = uow.session.scalar(
-        select(func.count()).where(
-            LoginAttempt.username == username, LoginAttempt.success.is_(False),
-            LoginAttempt.at > user_since,
-        )
-    ) or 0
-    ip_failures = uow.session.scalar(
-        select(func.count()).where(
-            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > since
-        )
-    ) or 0
-    if user_failures >= s.login_max_failures or ip_failures >= 4 * s.login_max_failures:
-        minutes = s.login_window_seconds // 60
-        raise TooManyRequests(
-            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
-            f"Too many failed log-ins. Try again in {minutes} minutes.",
-            extra={"retry_after": s.login_window_seconds},
-        )
+    pair_since = max(since, last_success) if last_success else since
+    pair_count, pair_oldest = uow.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(False), LoginAttempt.at > pair_since)
+    ).one()
+    ip_count, ip_oldest = uow.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+    ).one()
+    oldest = None
+    if pair_count > s.login_max_failures:
+        oldest = pair_oldest
+    elif ip_count > 4 * s.login_max_failures:
+        oldest = ip_oldest
+    if oldest is None:
+        return None
+    return max(1, math.ceil((oldest + window - now).total_seconds()))
 
 
-def login(uow: UnitOfWork, username: str, password: str, ip: str) -> Principal:
-    """Check a password (throttled per user and per address); the attempt is recorded."""
-    username = username.strip().lower()
+def _audit_login(uow: UnitOfWork, action: str, username: str, user: User | None,
+                 ip: str) -> None:
+    uow.session.add(AuditEntry(
+        actor_user_id=user.id if user is not None else None,
+        actor=f"{username} ({user.role})" if user is not None else username,
+        action=action, entity="users",
+        entity_id=str(user.id) if user is not None else username[:100],
+        before=None, after={"ip": ip},
+    ))
+
+
+def login(uow: UnitOfWork, username: str, password: str, ip: str, *,
+          audit_success: bool = True) -> Principal:
+    """Check a password (throttled per account and address, and per address); the attempt,
+    and the log-in or the failure, are recorded (the latter in the audit log; a successful
+    log-in too unless ``audit_success`` is false: HTTP Basic, which logs in on every
+    request)."""
+    username = username.strip().lower()[:64]
+    ip = ip[:64]
     with uow:
-        _throttle(uow, username, ip)
+        attempt = LoginAttempt(username=username, ip=ip, success=False)
+        uow.session.add(attempt)
+        uow.commit()
+        attempt_id = attempt.id
+    with uow:
+        wait = _refusal(uow, username, ip)
+        if wait is not None:
+            uow.session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+            uow.commit()
+    if wait is not None:
+        minutes = math.ceil(wait / 60)
+        raise TooManyRequests(
+            f"Đăng nhập sai quá nhiều lần từ địa chỉ này. Vui lòng thử lại sau {minutes} phút.",
+            f"Too many failed log-ins from this address. Try again in {minutes} minutes.",
+            extra={"retry_after": wait},
+        )
+    with uow:
         user = uow.session.scalar(select(User).where(User.username == username))
         if user is None:
             security.verify_password(security.dummy_hash(), password)
             ok = False
         else:
             ok = user.is_active and security.verify_password(user.password_hash, password)
-        uow.session.add(LoginAttempt(username=username, ip=ip, success=ok))
+        if ok:
+            uow.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id)
+                                .values(success=True))
+        if not ok or audit_success:
+            _audit_login(uow, "login" if ok else "login_failed", username, user, ip)
         uow.commit()
         principal = principal_of(user) if ok and user is not None else None
     if principal is None:
@@ -101,18 +147,48 @@ def login(uow: UnitOfWork, username: str, password: str, ip: str) -> Principal:
     return principal
 
 
-def issue_token(uow: UnitOfWork, username: str, password: str, ip: str) -> TokenPublic:
+def start_session(uow: UnitOfWork, principal: Principal, ip: str) -> str:
+    """A web session for a user who just logged in: the secret for the cookie (only its hash
+    is stored). Expired sessions of everybody are removed on the way."""
+    assert principal.user_id is not None
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    with uow:
+        uow.session.execute(delete(UserSession).where(UserSession.expires_at < now))
+        uow.session.add(UserSession(
+            user_id=principal.user_id, sid_hash=security.sha256_hex(sid), ip=ip[:64],
+            expires_at=now + dt.timedelta(hours=get_settings().session_ttl_hours)))
+        uow.commit()
+    return sid
+
+
+def end_session(uow: UnitOfWork, sid: str) -> None:
+    """Log out: the session ends on the server (a copy of the cookie no longer works)."""
+    with uow:
+        row = uow.session.scalar(
+            select(UserSession).where(UserSession.sid_hash == security.sha256_hex(sid)))
+        if row is None:
+            return
+        user = uow.session.get(User, row.user_id)
+        uow.session.delete(row)
+        if user is not None:
+            _audit_login(uow, "logout", user.username, user, row.ip)
+        uow.commit()
+
+
+def issue_token(uow: UnitOfWork, username: str, password: str, ip: str,
+                name: str = "api") -> TokenPublic:
     principal = login(uow, username, password, ip)
     token = security.new_token()
     expires = utcnow() + dt.timedelta(hours=get_settings().token_ttl_hours)
     with uow:
         assert principal.user_id is not None
-        uow.session.add(
-            ApiToken(user_id=principal.user_id, token_hash=security.sha256_hex(token),
-                     expires_at=expires)
-        )
+        row = ApiToken(user_id=principal.user_id, token_hash=security.sha256_hex(token),
+                       name=name, expires_at=expires)
+        uow.session.add(row)
         uow.commit()
-    return TokenPublic(access_token=token, expires_at=expires)
+        token_id = row.id
+    return TokenPublic(access_token=token, expires_at=expires, id=token_id)
 
 
 def revoke_token(uow: UnitOfWork, token: str) -> None:
@@ -125,13 +201,54 @@ def revoke_token(uow: UnitOfWork, token: str) -> None:
             uow.commit()
 
 
+def list_tokens(uow: UnitOfWork) -> list[TokenInfo]:
+    """The caller's own API tokens, newest first (revoked and expired ones included)."""
+    require_login(uow.principal)
+    with uow:
+        rows = uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == uow.principal.user_id)
+            .order_by(ApiToken.id.desc()).limit(500)).all()
+        return [TokenInfo.model_validate(r) for r in rows]
+
+
+def revoke_token_by_id(uow: UnitOfWork, token_id: int) -> None:
+    """Revoke one of the caller's own tokens (an administrator: anybody's)."""
+    require_login(uow.principal)
+    with uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or (row.user_id != uow.principal.user_id
+                           and not uow.principal.is_admin):
+            raise not_found("mã truy cập", "token", token_id)
+        if not row.revoked:
+            row.revoked = True
+            audit.record(uow.session, "token_revoke", "api_tokens", str(row.id))
+        uow.commit()
+
+
+def _end_credentials(uow: UnitOfWork, user_id: int) -> None:
+    """A password change: every token and web session of the user ends, except the one this
+    very request came with (when the user changes their own password)."""
+    p = uow.principal
+    own = p.user_id == user_id
+    tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+    if own and p.token_id is not None:
+        tokens = tokens.where(ApiToken.id != p.token_id)
+    uow.session.execute(tokens.values(revoked=True))
+    sessions = delete(UserSession).where(UserSession.user_id == user_id)
+    if own and p.session_id is not None:
+        sessions = sessions.where(UserSession.id != p.session_id)
+    uow.session.execute(sessions)
+    audit.record(uow.session, "password", "users", str(user_id))
+
+
 def authenticate(
     uow: UnitOfWork, bearer: str | None = None, api_key: str | None = None,
-    session_user_id: int | None = None,
+    session_id: str | None = None,
 ) -> Principal:
     """The principal behind a bearer token, a device key or a web session (else anonymous).
 
-    A credential that is given but wrong is an error, never a silent anonymous request.
+    A credential that is given but wrong is an error, never a silent anonymous request. A web
+    session that ended (log-out, password change, expiry) is anonymous.
     """
     with uow:
         s = uow.session
@@ -146,7 +263,7 @@ def authenticate(
                     or not row[1].is_active:
                 raise Unauthorized("Mã truy cập không hợp lệ hoặc đã hết hạn.",
                                    "Invalid or expired access token.")
-            return principal_of(row[1])
+            return principal_of(row[1], token_id=row[0].id)
         if api_key:
             prefix = api_key[:12]
             device = s.scalar(select(Device).where(Device.key_prefix == prefix))
@@ -159,10 +276,13 @@ def authenticate(
                 unit_code=device.unit_code, province_code=device.province_code,
                 organisation_id=device.organisation_id,
             )
-        if session_user_id is not None:
-            user = s.get(User, session_user_id)
-            if user is not None and user.is_active:
-                return principal_of(user)
+        if session_id:
+            found = s.execute(
+                select(UserSession, User).join(User, User.id == UserSession.user_id)
+                .where(UserSession.sid_hash == security.sha256_hex(session_id))
+            ).first()
+            if found is not None and found[0].expires_at > utcnow() and found[1].is_active:
+                return principal_of(found[1], session_id=found[0].id)
         return ANONYMOUS
 
 
@@ -300,6 +420,7 @@ def update_user(uow: UnitOfWork, user_id: int, data: UserUpdate) -> UserPublic:
                 setattr(user, key, changes[key])
         if changes.get("password"):
             user.password_hash = security.hash_password(changes["password"])
+            _end_credentials(uow, user.id)
         uow.commit()
         return UserPublic.model_validate(user)
 
@@ -311,6 +432,7 @@ def delete_user(uow: UnitOfWork, user_id: int) -> None:
         if user.id == uow.principal.user_id:
             raise Conflict("Không thể tự xoá tài khoản của mình.", "You cannot delete yourself.")
         uow.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+        uow.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
         ensure_unreferenced(uow.session, user, "người dùng", "user")
         uow.session.delete(user)
         uow.commit()

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import smtplib
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +44,15 @@ class AlertSettings(BaseSettings):
     sms_url: str = ""
     sms_api_key: str = ""
     webhook_timeout_s: float = 10.0
+    # Webhooks may target loopback, private, link-local and other internal addresses only
+    # when an administrator allows it (receivers on the installation's own network).
+    webhook_allow_private: bool = False
+    # An alert that cleared stays cleared this long before the same rule and place may raise
+    # it again (unless worse); and one recipient gets at most one message about the same
+    # alert (rule and place) in this interval, except a clear, an escalation and a worse
+    # situation.
+    min_clear_s: float = 600.0
+    delivery_min_interval_s: float = 600.0
     # The background worker: periodic rules (silence, escalation) and sending.
     worker_interval_s: float = 30.0
     max_attempts: int = 6
@@ -99,18 +111,61 @@ def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, header)
 
 
+def _internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
+            or ip.is_reserved or ip.is_unspecified or not ip.is_global)
+
+
+def webhook_refusal(url: str, allow_private: bool = False,
+                    resolve: Callable[[str], list[str]] | None = None) -> str | None:
+    """Why a webhook may not be sent to this URL (None: it may): its host is, or resolves to,
+    a loopback, private, link-local or otherwise internal address, and the administrator has
+    not allowed those (``NONGSO_ALERTS_WEBHOOK_ALLOW_PRIVATE``). A host that does not resolve
+    is not refused here (sending will fail and be retried)."""
+    if allow_private:
+        return None
+    host = urlsplit(url).hostname
+    if not host:
+        return "no host"
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = (resolve or _resolve)(host)
+        except OSError:
+            return None
+    for address in addresses:
+        try:
+            if _internal(address):
+                return f"{host} is an internal address ({address})"
+        except ValueError:
+            return f"{host} resolves to an unusable address"
+    return None
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
+
+
 class WebhookChannel:
     name = "webhook"
 
     def __init__(self, timeout: float = 10.0, transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, allow_private: bool = False) -> None:
         self.timeout = timeout
         self.transport = transport
         self.clock = clock
+        self.allow_private = allow_private
 
     def send(self, n: Notification) -> None:
         if not n.address or not n.address.startswith(("http://", "https://")):
             raise DeliveryError("no webhook URL", permanent=True)
+        refused = webhook_refusal(n.address, self.allow_private)
+        if refused is not None:
+            raise DeliveryError(f"webhook refused: {refused}", permanent=True)
         body = json.dumps(n.payload, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(self.clock()))
         headers = {"Content-Type": "application/json; charset=utf-8",
@@ -238,7 +293,7 @@ def default_channels(settings: AlertSettings | None = None) -> dict[str, Channel
     gateway = SMS_GATEWAYS.get(s.sms_gateway, SMS_GATEWAYS["none"])(s)
     return {
         "inapp": InAppChannel(),
-        "webhook": WebhookChannel(s.webhook_timeout_s),
+        "webhook": WebhookChannel(s.webhook_timeout_s, allow_private=s.webhook_allow_private),
         "email": EmailChannel(s),
         "sms": SmsChannel(gateway),
     }

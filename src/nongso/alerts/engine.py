@@ -5,6 +5,11 @@ is in that scope and that the rules no longer find is cleared; every finding wit
 alert is raised; a finding with an open alert updates it (and counts as a new message only
 when its severity or level changed, so an ongoing condition never raises a duplicate).
 A severity that goes up re-opens an acknowledged alert (the situation got worse).
+
+An alert that cleared stays cleared for a while (``held``: the keys cleared recently, with
+the severity they had): a finding for such a key raises nothing until the hold ends, unless it
+is worse than what cleared. A condition that flickers (a station that never reported, a value
+at the threshold) so raises at most one alert per hold instead of one per evaluation.
 """
 
 from __future__ import annotations
@@ -59,8 +64,11 @@ def rank(severity: str) -> int:
 
 
 def reconcile(open_alerts: Iterable[OpenAlert], findings: Iterable[Finding],
-              scope: str) -> list[Decision]:
-    """Decisions for the keys that start with ``scope`` (the part of the world evaluated)."""
+              scope: str, held: Mapping[str, str] | None = None) -> list[Decision]:
+    """Decisions for the keys that start with ``scope`` (the part of the world evaluated);
+    ``held``: keys cleared too recently to rise again, with the severity they cleared at (a
+    raise that is worse than that goes through, marked ``worse``)."""
+    held = held or {}
     current = {a.key: a for a in open_alerts if a.key.startswith(scope)}
     found: dict[str, Finding] = {}
     for f in findings:
@@ -71,6 +79,11 @@ def reconcile(open_alerts: Iterable[OpenAlert], findings: Iterable[Finding],
     for key, f in found.items():
         alert = current.get(key)
         if alert is None:
+            if key in held:
+                if rank(f.result.severity) <= rank(held[key]):
+                    continue  # cleared recently: it stays cleared a while
+                out.append(Decision("raise", key, f, worse=True))
+                continue
             out.append(Decision("raise", key, f))
             continue
         changed = f.result.severity != alert.severity or f.level != alert.level

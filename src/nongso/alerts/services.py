@@ -368,11 +368,24 @@ def _apply(uow: UnitOfWork, scoped: Sequence[_Scoped], now: dt.datetime,
             continue
         decisions = engine.reconcile(
             [OpenAlert(a.id, a.key, a.status, a.severity, a.level)  # type: ignore[arg-type]
-             for a in open_rows], item.findings, item.scope)
+             for a in open_rows], item.findings, item.scope, _held(uow, item.scope, now))
         for d in decisions:
             _decide(uow, d, by_id.get(d.alert_id or 0), item.stream, now, report)
     s.flush()
     return report
+
+
+def _held(uow: UnitOfWork, scope: str, now: dt.datetime) -> dict[str, str]:
+    """The keys in ``scope`` whose alert cleared less than ``min_clear_s`` ago, with the
+    most severe severity they cleared at: they stay cleared a while."""
+    since = now - dt.timedelta(seconds=channels.alert_settings().min_clear_s)
+    held: dict[str, str] = {}
+    for key, severity in uow.session.execute(select(Alert.key, Alert.severity).where(
+            Alert.key.startswith(scope, autoescape=True), Alert.status == "cleared",
+            Alert.cleared_at > since)):
+        if key not in held or engine.rank(severity) > engine.rank(held[key]):
+            held[key] = severity
+    return held
 
 
 def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
@@ -413,7 +426,7 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
         s.flush()
         _set_area(uow, alert, f.communes, f.crops)
         report.raised += 1
-        report.deliveries += _notify(uow, alert, "raised-1")
+        report.deliveries += _notify(uow, alert, "raised-1", urgent=d.worse)
         return
     assert alert is not None
     alert.values, alert.evaluated_at = values, now
@@ -431,7 +444,7 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
         alert.escalation_level, alert.escalated_at = 0, None
     _set_area(uow, alert, f.communes, f.crops)
     report.updated += 1
-    report.deliveries += _notify(uow, alert, f"updated-{alert.sequence}")
+    report.deliveries += _notify(uow, alert, f"updated-{alert.sequence}", urgent=d.worse)
 
 
 def _set_area(uow: UnitOfWork, alert: Alert, communes: Iterable[str],
@@ -556,19 +569,33 @@ def _recipients(uow: UnitOfWork, alert: Alert, escalation: int) -> list[_Recipie
     return list(unique.values())
 
 
-def _notify(uow: UnitOfWork, alert: Alert, event: str, escalation: int = 0) -> int:
-    """Queue the notifications of an alert event (sent later by :func:`dispatch`)."""
+def _notify(uow: UnitOfWork, alert: Alert, event: str, escalation: int = 0,
+            urgent: bool = False) -> int:
+    """Queue the notifications of an alert event (sent later by :func:`dispatch`).
+
+    A recipient gets at most one message about the same alert (rule and place, whatever the
+    alert row) in ``delivery_min_interval_s``; a clear, an escalation and an ``urgent`` event
+    (the situation got worse) always go."""
     s = uow.session
     n = 0
+    now = clock.now()
+    limited = not urgent and escalation == 0 and not event.startswith("cleared")
+    since = now - dt.timedelta(seconds=channels.alert_settings().delivery_min_interval_s)
     for r in _recipients(uow, alert, escalation):
         exists = s.scalar(select(Delivery.id).where(
             Delivery.alert_id == alert.id, Delivery.event == event,
             Delivery.channel == r.channel, Delivery.recipient == r.key))
         if exists:
             continue
+        if limited and s.scalar(
+                select(Delivery.id).join(Alert, Alert.id == Delivery.alert_id).where(
+                    Alert.key == alert.key, Delivery.channel == r.channel,
+                    Delivery.recipient == r.key, Delivery.created_at > since).limit(1)):
+            continue  # told about this very alert a moment ago
         s.add(Delivery(alert_id=alert.id, event=event, channel=r.channel, recipient=r.key,
                        user_id=r.user_id, subscription_id=r.subscription_id, address=r.address,
-                       language=r.language, status="pending", next_attempt_at=clock.now()))
+                       language=r.language, status="pending", next_attempt_at=now,
+                       created_at=now))
         n += 1
     s.flush()
     return n
@@ -921,6 +948,15 @@ def create_subscription(uow: UnitOfWork, data: SubscriptionCreate) -> Subscripti
         pattern, vi, en = _ADDRESS[data.channel]
         if not address or not re.match(pattern, address):
             raise ValidationFailed(vi, en, [FieldError("address", vi, en)])
+        if data.channel == "webhook" and channels.webhook_refusal(
+                address, channels.alert_settings().webhook_allow_private) is not None:
+            vi = ("Webhook không được gửi tới địa chỉ nội bộ (loopback, mạng riêng, "
+                  "link-local); quản trị viên có thể cho phép bằng "
+                  "NONGSO_ALERTS_WEBHOOK_ALLOW_PRIVATE.")
+            en = ("A webhook may not target an internal address (loopback, private, "
+                  "link-local); an administrator may allow it with "
+                  "NONGSO_ALERTS_WEBHOOK_ALLOW_PRIVATE.")
+            raise ValidationFailed(vi, en, [FieldError("address", vi, en)])
     elif data.channel == "inapp":
         address = None
     if data.commune_code:
@@ -1145,7 +1181,7 @@ def reconcile_findings(uow: UnitOfWork, scope: str,
             [OpenAlert(a.id, a.key, a.status, a.severity, a.level)  # type: ignore[arg-type]
              for a in open_rows],
             [Finding(k, results[k], tuple(f.communes), tuple(f.crops), f.level)
-             for k, f in found.items()], scope)
+             for k, f in found.items()], scope, _held(uow, scope, now))
         for d in decisions:
             alert = by_id.get(d.alert_id or 0)
             if d.kind == "clear":
@@ -1171,7 +1207,7 @@ def reconcile_findings(uow: UnitOfWork, scope: str,
                 s.flush()
                 _set_area(uow, alert, f.communes, f.crops)
                 report.raised += 1
-                report.deliveries += _notify(uow, alert, "raised-1")
+                report.deliveries += _notify(uow, alert, "raised-1", urgent=d.worse)
                 continue
             assert alert is not None
             alert.values, alert.evaluated_at = values, now
@@ -1187,6 +1223,7 @@ def reconcile_findings(uow: UnitOfWork, scope: str,
                 alert.escalation_level, alert.escalated_at = 0, None
             _set_area(uow, alert, f.communes, f.crops)
             report.updated += 1
-            report.deliveries += _notify(uow, alert, f"updated-{alert.sequence}")
+            report.deliveries += _notify(uow, alert, f"updated-{alert.sequence}",
+                                         urgent=d.worse)
         s.flush()
     return report

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 
-from nongso.core.errors import AppError
+from nongso.core.errors import AppError, PermissionDenied
 from nongso.core.fields import MAX_ID
 from nongso.core.http import request_language
 from nongso.core.pagination import PageRequest
@@ -15,8 +16,12 @@ from nongso.core.permissions import ANONYMOUS, Principal, require_login
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
 
-Authenticator = Callable[[UnitOfWork, str | None, str | None, int | None], Principal]
-"""``(uow, bearer token, device key, web-session user id) -> principal``: who is calling."""
+Authenticator = Callable[[UnitOfWork, str | None, str | None, str | None], Principal]
+"""``(uow, bearer token, device key, web-session id) -> principal``: who is calling."""
+
+SESSION_KEY = "sid"
+"""The key of the web session's id in the signed session cookie."""
+CSRF_HEADER = "X-CSRF-Token"
 
 _authenticator: Authenticator | None = None
 
@@ -45,8 +50,9 @@ def get_principal(
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
     api_key = request.headers.get("x-api-key")
-    session_user = request.session.get("user_id") if "session" in request.scope else None
-    principal = _authenticator(platform.uow(ANONYMOUS), bearer, api_key, session_user)
+    sid = request.session.get(SESSION_KEY) if "session" in request.scope else None
+    principal = _authenticator(platform.uow(ANONYMOUS), bearer, api_key,
+                               sid if isinstance(sid, str) else None)
     request.state.principal = principal
     return principal
 
@@ -81,12 +87,44 @@ PrincipalOf = Callable[[Request, Platform], Principal]
 """``(request, platform) -> principal``: how a router finds out who is calling."""
 
 
+def csrf_error(request: Request, principal: Principal) -> AppError | None:
+    """A write authenticated by the web session's cookie alone must carry the session's CSRF
+    token in the X-CSRF-Token header (the pages' scripts send it); a page of another site or
+    another port of this host cannot read it. Bearer tokens, device keys and HTTP Basic are
+    not sent by a browser on its own and need none."""
+    if principal.session_id is None or request.method not in UNSAFE_METHODS:
+        return None
+    if request.headers.get("authorization") or request.headers.get("x-api-key"):
+        return None
+    expected = request.session.get("csrf") if "session" in request.scope else None
+    sent = request.headers.get(CSRF_HEADER)
+    if isinstance(expected, str) and sent and secrets.compare_digest(expected, sent):
+        return None
+    return PermissionDenied(
+        "Thiếu mã chống giả mạo (CSRF) của phiên đăng nhập: hãy tải lại trang rồi thử lại. "
+        "Ứng dụng dùng mã truy cập (Bearer) thay cho cookie.",
+        "The session's anti-forgery (CSRF) token is missing or wrong: reload the page and "
+        "try again. Applications use a bearer token instead of the cookie.")
+
+
 def login_for_writes(request: Request, principal: Annotated[Principal, Depends(get_principal)],
                      ) -> None:
     """A router dependency: an anonymous write is refused with 401 before anything else (the
-    body and the parameters are validated after it, the records looked up after that)."""
+    body and the parameters are validated after it, the records looked up after that); a
+    write with the session cookie needs the CSRF token (403)."""
     if _write_needs_login(request):
         require_login(principal)
+        if (refused := csrf_error(request, principal)) is not None:
+            raise refused
+
+
+def csrf_for_cookie_writes(request: Request,
+                           principal: Annotated[Principal, Depends(get_principal)]) -> None:
+    """A router dependency for routers outside ``/api/v1`` that take writes from signed-in
+    callers (EPCIS capture): the session cookie alone does not do, the CSRF token must come
+    with it (see :func:`csrf_error`)."""
+    if (refused := csrf_error(request, principal)) is not None:
+        raise refused
 
 
 def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
@@ -95,7 +133,10 @@ def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
 
     def check(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> None:
         if _write_needs_login(request):
-            require_login(principal_of(request, platform))
+            principal = principal_of(request, platform)
+            require_login(principal)
+            if (refused := csrf_error(request, principal)) is not None:
+                raise refused
 
     return check
 
@@ -117,10 +158,11 @@ def login_error_on(prefixes: tuple[str, ...], principal_of: PrincipalOf = get_pr
         if not request.url.path.startswith(prefixes) or not _write_needs_login(request):
             return None
         try:
-            require_login(principal_of(request, get_platform(request)))
+            principal = principal_of(request, get_platform(request))
+            require_login(principal)
         except AppError as exc:
             return exc
-        return None
+        return csrf_error(request, principal)
 
     return login_error
 

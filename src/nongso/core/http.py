@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import logging
 import os
 import re
@@ -44,6 +45,38 @@ def request_language(request: Request) -> str:
     if lang in LANGUAGES:
         return lang
     return negotiate(request.headers.get("accept-language"), "vi")
+
+
+def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    nets = []
+    for part in spec.split(","):
+        if part.strip():
+            nets.append(ipaddress.ip_network(part.strip(), strict=False))
+    return nets
+
+
+def _within(address: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in nets)
+
+
+def client_address(request: Request, trusted_proxies: str) -> str:
+    """The caller's address: the peer, unless the peer is one of the ``trusted_proxies``
+    (addresses or networks, comma separated); then the nearest address of X-Forwarded-For
+    that is not itself a trusted proxy. A client cannot choose its address by sending the
+    header itself: an untrusted peer's header is ignored."""
+    peer = request.client.host if request.client else "unknown"
+    nets = _networks(trusted_proxies)
+    if not nets or not _within(peer, nets):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _within(hop, nets):
+            return hop[:64]
+    return peer
 
 
 def page_language(request: Request) -> str:

@@ -6,7 +6,7 @@ work and calls these checks; the routes only authenticate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nongso.core.errors import PermissionDenied, Unauthorized
 
@@ -54,6 +54,10 @@ class Principal:
     organisation_id: int | None = None
     farmer_id: int | None = None
     device_id: int | None = None
+    # The credential of this request (a web session or an API token), so that a password
+    # change can end every other one.
+    session_id: int | None = field(default=None, compare=False)
+    token_id: int | None = field(default=None, compare=False)
 
     @property
     def is_authenticated(self) -> bool:

@@ -29,15 +29,24 @@ class Settings(BaseSettings):
     # Pagination: default and hard maximum page size of every list endpoint.
     page_size: int = 50
     max_page_size: int = 500
-    # Login throttling: after this many failures in the window the account/IP waits.
+    # Login throttling: after this many failed passwords for one account from one address in
+    # the window, that address waits (429 with Retry-After) until the oldest failure leaves the
+    # window; the owner logging in from another address is not held up. One address gets
+    # four times as many failures over all accounts.
     login_max_failures: int = 5
     login_window_seconds: int = 900
-    # API token lifetime.
-    token_ttl_hours: int = 24 * 30
+    # Addresses or CIDR networks (comma separated) of the reverse proxies whose X-Forwarded-For
+    # header is believed; by default none: the peer address is the client.
+    trusted_proxies: str = ""
+    # API token lifetime (a token is also ended by a password change or an explicit revoke).
+    token_ttl_hours: int = 24
+    # A web session's lifetime (it also ends at log-out and at a password change).
+    session_ttl_hours: int = 12
     # argon2 parameters (RFC 9106 second recommended option by default).
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
-    session_cookie_secure: bool = False
+    # The session cookie's Secure flag; unset: on when base_url is https.
+    session_cookie_secure: bool | None = None
     sql_echo: bool = False
     # Traceability: the GS1 company prefix used when an organisation has none of its own. The
     # default is in 952, the range GS1 keeps for examples and demonstrations; an installation
@@ -48,6 +57,12 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the checkpoints of the traceability log (made on first use).
     trace_log_key_file: Path | None = None
     demo_password: str = Field(default="nongso2026")
+
+    def cookie_secure(self) -> bool:
+        """Whether the session cookie is sent over HTTPS only."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.base_url.lower().startswith("https://")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

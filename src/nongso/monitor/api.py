@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from nongso.accounts import services as accounts
 from nongso.core import clock
-from nongso.core.deps import LangDep, PlatformDep, UowDep, get_principal
+from nongso.core.deps import LangDep, PlatformDep, PrincipalDep, UowDep, get_principal
 from nongso.core.errors import Unauthorized, ValidationFailed
 from nongso.core.fields import Id, SaneDateTime
+from nongso.core.http import client_address
 from nongso.core.permissions import ANONYMOUS, Principal
 from nongso.core.platform import Platform
 from nongso.core.uow import UnitOfWork
@@ -53,8 +54,8 @@ def sta_principal(request: Request, platform: PlatformDep) -> Principal:
         if password.startswith(("nst_", "nsd_")):
             principal = accounts.authenticate(uow, bearer=password)
         else:
-            ip = request.client.host if request.client else "unknown"
-            principal = accounts.login(uow, username, password, ip)
+            ip = client_address(request, platform.settings.trusted_proxies)
+            principal = accounts.login(uow, username, password, ip, audit_success=False)
         request.state.principal = principal
         return principal
     return get_principal(request, platform)
@@ -197,6 +198,7 @@ def get_series(
 
 
 @router.get("/bridge", response_model=BridgeStatus)
-def bridge_status() -> BridgeStatus:
-    """The MQTT bridge of this process: off, connecting, connected or disconnected."""
-    return runtime.bridge_status()
+def bridge_status(principal: PrincipalDep) -> BridgeStatus:
+    """The MQTT bridge of this process: off, connecting, connected or disconnected, with the
+    broker and counters (signed-in staff only)."""
+    return services.bridge_details(principal)

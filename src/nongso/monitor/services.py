@@ -901,8 +901,21 @@ def register_device(uow: UnitOfWork, data: DeviceRegister) -> DeviceRegistered:
                             topics=topics)
 
 
-def bridge_status() -> BridgeStatus:
-    """The state of this process's MQTT bridge (``off`` when none runs): for the pages."""
+_BRIDGE_STAFF = ("province_officer", "commune_officer", "inspector")
+
+
+def bridge_status(principal: Principal) -> BridgeStatus:
+    """The state of this process's MQTT bridge (``off`` when none runs), for the pages: the
+    broker's address, client id and topics for signed-in staff only, the state for others."""
+    status = runtime.bridge_status()
+    if principal.is_admin or principal.role in _BRIDGE_STAFF:
+        return status
+    return BridgeStatus(state=status.state)
+
+
+def bridge_details(principal: Principal) -> BridgeStatus:
+    """The MQTT bridge in full (broker, client id, counters): signed-in staff only."""
+    require_role(principal, *_BRIDGE_STAFF)
     return runtime.bridge_status()
 
 

@@ -47,7 +47,7 @@ def map_page(request: Request, uow: UowDep, principal: PrincipalDep,
             "relative_humidity", "soil_moisture", "ph")},
     }
     return render(request, "monitor/map.html", {
-        "stations": stations, "bridge": monitor.bridge_status(),
+        "stations": stations, "bridge": monitor.bridge_status(principal),
         "scenarios": _scenarios(uow, lang),
         "stations_data": [s.model_dump(mode="json") for s in stations],
         "context_data": context}, principal=principal)

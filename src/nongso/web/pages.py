@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nongso.accounts import services as accounts
 from nongso.alerts import services as alerts
-from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
+from nongso.core.deps import SESSION_KEY, PageDep, PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import AppError, TooManyRequests, Unauthorized
-from nongso.core.http import page_language
+from nongso.core.http import client_address, page_language
 from nongso.core.i18n import LANGUAGES, translate
 from nongso.core.pagination import PageRequest
 from nongso.core.permissions import ANONYMOUS
@@ -58,6 +58,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 def login(
     request: Request,
     uow: UowDep,
+    platform: PlatformDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form(max_length=100)] = "",
@@ -65,7 +66,7 @@ def login(
 ) -> Response:
     lang = page_language(request)
     check_csrf(request, csrf)
-    ip = request.client.host if request.client else "unknown"
+    ip = client_address(request, platform.settings.trusted_proxies)
     try:
         principal = accounts.login(uow.as_principal(ANONYMOUS), username, password, ip)
     except (Unauthorized, TooManyRequests) as exc:
@@ -74,14 +75,19 @@ def login(
             {"next": _safe_next(next), "error": exc.message(lang), "username": username},
             status=exc.status,
         )
-    request.session.clear()
-    request.session["user_id"] = principal.user_id
+    sid = accounts.start_session(uow.as_principal(ANONYMOUS), principal, ip)
+    request.session.clear()  # a new session and a new CSRF token after logging in
+    request.session[SESSION_KEY] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+def logout(request: Request, platform: PlatformDep,
+           csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     check_csrf(request, csrf)
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        accounts.end_session(platform.uow(ANONYMOUS), sid)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
