@@ -30,13 +30,9 @@ from nongso.monitor import ingest as ingestion
 from nongso.monitor import sta, store
 from nongso.monitor.config import monitor_settings
 from nongso.monitor.ingest import DatastreamInfo, Prepared, Rejection, SeriesIn
-from nongso.monitor.models import (
-    Thing,
-)
+from nongso.monitor.models import Thing
 from nongso.monitor.ratelimit import RateLimiter
-from nongso.monitor.sta_write import (
-    Communes,
-)
+from nongso.monitor.sta_write import Communes
 from nongso.units import services as units
 
 log = logging.getLogger("nongso.monitor")

@@ -10,28 +10,14 @@ from sqlalchemy import select
 
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import DeviceCreate
-from nongso.core.errors import (
-    FieldError,
-    ValidationFailed,
-)
+from nongso.core.errors import FieldError, ValidationFailed
 from nongso.core.permissions import require_role
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import mqtt_config, runtime
 from nongso.monitor.config import monitor_settings
-from nongso.monitor.models import (
-    Datastream,
-    MqttCredential,
-    Thing,
-)
-from nongso.monitor.schemas import (
-    BridgeStatus,
-    DeviceRegister,
-    DeviceRegistered,
-)
-from nongso.monitor.sta_write import (
-    require_manage,
-    require_officer,
-)
+from nongso.monitor.models import Datastream, MqttCredential, Thing
+from nongso.monitor.schemas import BridgeStatus, DeviceRegister, DeviceRegistered
+from nongso.monitor.sta_write import require_manage, require_officer
 
 
 def register_device(uow: UnitOfWork, data: DeviceRegister) -> DeviceRegistered:

@@ -8,11 +8,7 @@ from sqlalchemy import select
 
 from nongso.core.permissions import require_role
 from nongso.core.uow import UnitOfWork
-from nongso.monitor.models import (
-    Datastream,
-    Observation,
-    Thing,
-)
+from nongso.monitor.models import Datastream, Observation, Thing
 
 OBSERVATION_ROW_COLUMNS = ("id", "datastream_id", "thing_id", "commune_code", "province_code",
                            "phenomenon_time", "result", "quality")

@@ -17,14 +17,9 @@ from nongso.core.permissions import require_role
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import payloads
 from nongso.monitor.ingest import DatastreamInfo, Rejection, SeriesIn
-from nongso.monitor.models import (
-    Datastream,
-    Thing,
-)
+from nongso.monitor.models import Datastream, Thing
 from nongso.monitor.ratelimit import RateLimiter
-from nongso.monitor.services._common import (
-    _write_series,
-)
+from nongso.monitor.services._common import _write_series
 
 
 @dataclass(frozen=True)

@@ -10,25 +10,14 @@ from typing import Any
 from sqlalchemy import delete
 
 from nongso.core import clock
-from nongso.core.errors import (
-    FieldError,
-    ValidationFailed,
-)
+from nongso.core.errors import FieldError, ValidationFailed
 from nongso.core.permissions import require_login, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import payloads, store
 from nongso.monitor.ingest import SeriesIn
-from nongso.monitor.models import (
-    Observation,
-    ObservationDaily,
-    ObservationHourly,
-    to_epoch_us,
-)
+from nongso.monitor.models import Observation, ObservationDaily, ObservationHourly, to_epoch_us
 from nongso.monitor.ratelimit import RateLimiter
-from nongso.monitor.schemas import (
-    IngestReport,
-    RejectionPublic,
-)
+from nongso.monitor.schemas import IngestReport, RejectionPublic
 from nongso.monitor.services._common import (
     _Outcome,
     _principal_allowed,

@@ -9,11 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from nongso.core import clock
-from nongso.core.errors import (
-    FieldError,
-    ValidationFailed,
-    not_found,
-)
+from nongso.core.errors import FieldError, ValidationFailed, not_found
 from nongso.core.uow import UnitOfWork
 from nongso.monitor.models import (
     Datastream,
@@ -25,19 +21,9 @@ from nongso.monitor.models import (
     Thing,
     ThingLocation,
 )
-from nongso.monitor.schemas import (
-    LatestValue,
-    SeriesPoint,
-    SeriesPublic,
-    StationPublic,
-)
-from nongso.monitor.services._common import (
-    _visible_thing_ids,
-)
-from nongso.monitor.services.streams import (
-    RuleStream,
-    rule_streams,
-)
+from nongso.monitor.schemas import LatestValue, SeriesPoint, SeriesPublic, StationPublic
+from nongso.monitor.services._common import _visible_thing_ids
+from nongso.monitor.services.streams import RuleStream, rule_streams
 
 
 def series(uow: UnitOfWork, datastream_id: int, start: dt.datetime, end: dt.datetime,

@@ -7,15 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from nongso.core.uow import UnitOfWork
-from nongso.monitor.models import (
-    Thing,
-)
-from nongso.monitor.services._common import (
-    _visible_thing_ids,
-)
-from nongso.monitor.services.streams import (
-    RuleStream,
-)
+from nongso.monitor.models import Thing
+from nongso.monitor.services._common import _visible_thing_ids
+from nongso.monitor.services.streams import RuleStream
 from nongso.registry import services as registry
 from nongso.registry.schemas import FieldRef, LinkedRecord
 

@@ -13,13 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nongso.core import clock
-from nongso.core.errors import (
-    Conflict,
-    FieldError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from nongso.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from nongso.core.permissions import require_login
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import ingest as ingestion
@@ -34,13 +28,7 @@ from nongso.monitor.models import (
     ThingLocation,
     to_epoch_us,
 )
-from nongso.monitor.services._common import (
-    StaAnswer,
-    _communes,
-    _context,
-    _raise_for,
-    can_write,
-)
+from nongso.monitor.services._common import StaAnswer, _communes, _context, _raise_for, can_write
 from nongso.monitor.sta_write import (
     NAV_KEYS,
     Writer,

@@ -9,21 +9,13 @@ from dataclasses import replace
 from typing import Any
 
 from nongso.core import clock
-from nongso.core.errors import (
-    FieldError,
-    ValidationFailed,
-)
+from nongso.core.errors import FieldError, ValidationFailed
 from nongso.core.permissions import require_login
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import odata, payloads, sta, store
 from nongso.monitor.ingest import SeriesIn
-from nongso.monitor.models import (
-    FeatureOfInterest,
-    to_epoch_us,
-)
-from nongso.monitor.schemas import (
-    FeatureOfInterestCreate,
-)
+from nongso.monitor.models import FeatureOfInterest, to_epoch_us
+from nongso.monitor.schemas import FeatureOfInterestCreate
 from nongso.monitor.services._common import (
     StaAnswer,
     _all_communes_known,
@@ -31,10 +23,7 @@ from nongso.monitor.services._common import (
     _principal_allowed,
     _write_series,
 )
-from nongso.monitor.sta_write import (
-    Writer,
-    parse_body,
-)
+from nongso.monitor.sta_write import Writer, parse_body
 
 
 def sta_create(uow: UnitOfWork, path: str, body: Any, base: str) -> StaAnswer:

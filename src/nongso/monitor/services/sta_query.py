@@ -10,10 +10,7 @@ from typing import Any
 
 from nongso.core.uow import UnitOfWork
 from nongso.monitor import odata, sta
-from nongso.monitor.services._common import (
-    StaAnswer,
-    _context,
-)
+from nongso.monitor.services._common import StaAnswer, _context
 
 
 def service_root(base: str, mqtt_endpoint: str | None) -> dict[str, Any]:

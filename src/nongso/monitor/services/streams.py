@@ -24,9 +24,7 @@ from nongso.monitor.models import (
     ThingField,
     ThingLocation,
 )
-from nongso.monitor.services._common import (
-    _visible_thing_ids,
-)
+from nongso.monitor.services._common import _visible_thing_ids
 
 
 @dataclass(frozen=True)
