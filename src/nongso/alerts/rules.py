@@ -7,6 +7,10 @@ returns :class:`RuleResult` records shaped after a CAP 1.2 ``<info>`` block: a r
 severity, a headline and a description in Vietnamese and English, the values that triggered
 it and the source of the rule. Where a figure is a convention of this platform rather than a
 published fact, the docstring says so. The facts and their sources: ``data/SOURCES.md``.
+
+It is one module despite its length because it is one thing, the pure alert rules: no
+database, no clock and no I/O beyond reading their parameter files, each rule read and tested
+beside the others that share its series helpers and result shape.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ section 9.3: ``$filter``, ``$orderby``, ``$select``, ``$expand``, ``$top``, ``$s
 caller-supplied ``resolve`` that maps property paths to columns (the caller owns navigation,
 joins and subqueries). The SQL works the same on SQLite and PostgreSQL.
 
+It is one module despite its length because it is one thing, the OData parser and its SQL
+compiler: every node the parser builds is compiled here, so a new operator or function changes
+the grammar, the tree, the text it prints back and its SQL together.
+
 Choices where the standards leave room (each is tested):
 
 - Operators, ``true``/``false``/``null``, function names and ``asc``/``desc`` are read without

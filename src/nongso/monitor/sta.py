@@ -1,7 +1,11 @@
 """The SensorThings API 1.1 resource model: entity sets, resource paths, queries, JSON.
 
 Helpers of ``monitor.services`` (they run inside the caller's unit of work and never
-commit). OGC 18-088 is followed where clients depend on it:
+commit). It is one module despite its length because it is one thing, the SensorThings
+resource model: the entity sets (``ENTITY_SETS``), the paths that address them, the queries
+that read them and the JSON they render change together.
+
+OGC 18-088 is followed where clients depend on it:
 
 - every entity has ``@iot.id``, an absolute ``@iot.selfLink`` and one
   ``<Nav>@iot.navigationLink`` per navigation property;
