@@ -241,7 +241,7 @@ def test_compliance_flags_report_and_certification(diary: Diary) -> None:
     rules = [f["rule_id"] for f in report["flags"]]
     assert rules == ["banned-ingredient", "dose-above-label", "pre-harvest-interval"]
     banned = report["flags"][0]
-    assert "03/QĐ-BNN-BVTV" in banned["source"] and "02/01/2019" in banned["message"]
+    assert "03/QĐ-BNN-BVTV" in banned["source"] and "03/01/2019" in banned["message"]
     assert "TCVN 11892-1:2017" in report["flags"][2]["source"]
     r = d.actors.client.post(f"{API}/seasons/{d.season_a.id}/certify",
                              headers=d.actors.headers("coop_a"))

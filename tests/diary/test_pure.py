@@ -86,9 +86,17 @@ def _harvest(aid: int, day: dt.date) -> rules.ActivityFact:
 
 
 def test_banned_ingredients_from_their_ban_date() -> None:
-    day_before = _spray(1, dt.date(2019, 1, 1), ingredients=("carbendazim",))
-    on_the_day = _spray(2, dt.date(2019, 1, 2), ingredients=("Carbendazim",))
+    # use_banned_from is the first day of the ban: the day before is legal, that day is not.
+    day_before = _spray(1, dt.date(2019, 1, 2), ingredients=("carbendazim",))
+    on_the_day = _spray(2, dt.date(2019, 1, 3), ingredients=("Carbendazim",))
     assert [f.activity_id for f in rules.evaluate([day_before, on_the_day])] == [2]
+    for ingredient, first_day in (("paraquat", dt.date(2019, 2, 8)),
+                                  ("acephate", dt.date(2019, 10, 28)),
+                                  ("fipronil", dt.date(2021, 2, 12)),
+                                  ("glyphosate", dt.date(2021, 7, 1))):
+        before = _spray(1, first_day - dt.timedelta(days=1), ingredients=(ingredient,))
+        on = _spray(2, first_day, ingredients=(ingredient,))
+        assert [f.activity_id for f in rules.evaluate([before, on])] == [2], ingredient
     always = _spray(3, dt.date(1999, 5, 5), ingredients=("Endosulfan",))
     flag = rules.evaluate([always])[0]
     assert flag.rule_id == "banned-ingredient" and "Annex II" in flag.source
@@ -99,7 +107,12 @@ def test_banned_ingredients_from_their_ban_date() -> None:
     assert rules.match_banned("chlorpyrifos methyl") is None  # not the banned ethyl ester
     assert rules.match_banned("thiophanate methyl") is not None
     assert rules.match_banned("pymetrozine") is None
-    assert len(rules.banned_list()) == 37
+    assert len(rules.banned_list()) == 43
+    for added in ("arsenic compounds", "mercury compounds", "selenium compounds",
+                  "cadmium compounds", "lead compounds", "sodium pentachlorophenate monohydrate"):
+        entry = rules.match_banned(added)
+        assert entry is not None and entry.banned_from is None and "09/2023" in entry.source
+    assert rules.match_banned("thallium sulfate").name == "thallium compounds"  # type: ignore[union-attr]
 
 
 def test_pre_harvest_interval_and_dose() -> None:
