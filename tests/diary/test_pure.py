@@ -115,6 +115,27 @@ def test_banned_ingredients_from_their_ban_date() -> None:
     assert rules.match_banned("thallium sulfate").name == "thallium compounds"  # type: ignore[union-attr]
 
 
+def test_plausibility_of_a_harvest() -> None:
+    season = rules.SeasonFact("rice", dt.date(2026, 1, 1), 0.5)
+
+    def harvest(aid: int, day: dt.date, kg: float) -> rules.ActivityFact:
+        return rules.ActivityFact(aid, "harvest", "done",
+                                  dt.datetime.combine(day, dt.time(1), UTC), (), kg)
+
+    assert rules.evaluate([harvest(1, dt.date(2026, 4, 5), 3500)], season) == []  # 7 t/ha
+    early = rules.evaluate([harvest(1, dt.date(2026, 2, 15), 3500)], season)
+    assert [(f.rule_id, f.severity) for f in early] == [("harvest-too-early", "warning")]
+    assert early[0].details["days_after_sowing"] == 45 and "bounds.csv" in early[0].source
+    heavy = rules.evaluate([harvest(1, dt.date(2026, 4, 5), 7000)], season)  # 14 t/ha
+    assert [f.rule_id for f in heavy] == ["yield-implausible"] and "14" in heavy[0].message_vi
+    light = rules.evaluate([harvest(1, dt.date(2026, 4, 5), 500)], season)  # 1 t/ha
+    assert [f.rule_id for f in light] == ["yield-implausible"]
+    # Without the season (or for a crop without bounds) nothing is judged.
+    assert rules.evaluate([harvest(1, dt.date(2026, 2, 15), 7000)]) == []
+    assert rules.evaluate([harvest(1, dt.date(2026, 2, 15), 7000)],
+                          rules.SeasonFact("lotus", dt.date(2026, 1, 1), 0.5)) == []
+
+
 def test_pre_harvest_interval_and_dose() -> None:
     sprays = [_spray(1, dt.date(2026, 2, 1)), _spray(2, dt.date(2026, 2, 20), phi=7)]
     assert rules.earliest_safe_harvest(sprays) == dt.date(2026, 2, 27)
@@ -135,8 +156,9 @@ def test_pre_harvest_interval_and_dose() -> None:
 
 def test_rules_and_templates_are_data_with_sources() -> None:
     catalogue = rules.rule_catalogue()
-    assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label"}
-    assert all(r.source for r in catalogue.values())
+    assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label",
+                              "harvest-too-early", "yield-implausible"}
+    assert all(r.source and r.advice_vi and r.advice_en for r in catalogue.values())
     rice = templates.for_crop("rice")
     assert rice is not None and rice.steps[0].day == -7 and rice.steps[-1].kind == "drying"
     assert templates.for_crop("durian") is templates.get("cay-an-trai")

@@ -313,6 +313,10 @@ class ActivityCreate(BaseModel):
     inputs: list[ActivityInputIn] = Field(default_factory=list, max_length=20)
     sources: list[ProcessingSource] = Field(default_factory=list, max_length=500)
     outputs: list[ProcessingOutput] = Field(default_factory=list, max_length=20)
+    confirm_flags: bool = Field(default=False, description="Save even if the record breaks a "
+                                "rule (banned ingredient, pre-harvest interval, dose, "
+                                "plausibility); without it such a record answers 409 with the "
+                                "flags and nothing is saved")
 
 
 class ActivityUpdate(BaseModel):
@@ -336,6 +340,8 @@ class ActivityUpdate(BaseModel):
     buyer_organisation_id: Id | None = None
     price_vnd_per_kg: float | None = Field(default=None, ge=0, le=100_000_000)
     inputs: list[ActivityInputIn] | None = Field(default=None, max_length=20)
+    confirm_flags: bool = Field(default=False, description="Save even if the edit raises a "
+                                "flag (see ActivityCreate.confirm_flags)")
 
 
 class ActivityInputPublic(BaseModel):
