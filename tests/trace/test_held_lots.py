@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from nongso.core.audit import AuditEntry
 from nongso.trace.models import Lot
-from tests.diary.conftest import Diary, diary  # noqa: F401  (the diary's own fixture)
+from tests.diary.conftest import Diary
 from tests.helpers import assert_problem
 
 API = "/api/v1/diary"

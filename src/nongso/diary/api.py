@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
@@ -175,11 +175,12 @@ def list_activities(uow: UowDep, page: PageDep, lang: LangDep, season_id: Id | N
                                     lang)
 
 
-_FLAGS_409 = {409: {"description": "The record breaks a rule (banned ingredient on that date, "
+_FLAGS_409: dict[int | str, dict[str, Any]] = {409: {"description": (
+                    "The record breaks a rule (banned ingredient on that date, "
                     "pre-harvest interval, dose above the label, implausible harvest): nothing "
                     "saved; the problem lists `flags` (what is wrong, the rule and its source, "
                     "what to do, in Vietnamese and English). Send it again with "
-                    "`confirm_flags: true` to save it with its flags."}}
+                    "`confirm_flags: true` to save it with its flags.")}}
 
 
 @router.post("/activities", response_model=ActivityPublic, status_code=status.HTTP_201_CREATED,
