@@ -390,7 +390,8 @@ def test_record_book_exports_are_readable(diary: Diary) -> None:
 
     d = diary
     post(d, spray(d, at="2025-12-20T07:00:00+07:00", inputs=[
-        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}], pest="lem lép hạt"))
+        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}], pest="lem lép hạt",
+        confirm_flags=True))
     post(d, {"season_id": d.season_a.id, "kind": "harvest", "at": "2026-03-12",
              "quantity": 8400, "unit": "kg", "moisture_pct": 24})
     h = d.actors.headers("coop_a")
