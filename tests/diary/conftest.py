@@ -52,7 +52,7 @@ class Diary:
     urea: InputPublic
     npk: InputPublic
     pymetrozine: InputPublic  # PHI 14 days, max 0.4 kg/ha
-    carbendazim: InputPublic  # banned from 02/01/2019
+    carbendazim: InputPublic  # banned from 03/01/2019
     seed: InputPublic
 
     @property

@@ -224,16 +224,26 @@ def test_compliance_flags_report_and_certification(diary: Diary) -> None:
     h = d.actors.headers("farmer_a")
     ok = post(d, spray(d))  # 0.3 kg/ha of a 0.4 max: fine
     assert ok.json()["flags"] == []
-    old = post(d, spray(d, at="2025-12-20T07:00:00+07:00", inputs=[
-        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}]))
-    assert set(old.json()["flags"]) == {"banned-ingredient"}
-    over = post(d, spray(d, at="2026-02-27T07:00:00+07:00", inputs=[
+    banned_spray = spray(d, at="2025-12-20T07:00:00+07:00", inputs=[
+        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}])
+    # Evaluated before saving: a structured warning, nothing saved, until confirmed.
+    warned = post(d, banned_spray)
+    problem = assert_problem(warned, 409)
+    assert problem["confirm_with"] == "confirm_flags" and "Chưa lưu" in problem["detail"]
+    flag = problem["flags"][0]
+    assert flag["rule_id"] == "banned-ingredient" and "03/QĐ-BNN-BVTV" in flag["source"]
+    assert "carbendazim" in flag["message_vi"] and flag["advice_vi"] and flag["advice_en"]
+    assert d.actors.client.get(f"{API}/activities", headers=h, params={
+        "kind": "spraying"}).json()["total"] == 1  # only the clean spray
+    old = post(d, {**banned_spray, "confirm_flags": True})
+    assert old.status_code == 201 and set(old.json()["flags"]) == {"banned-ingredient"}
+    over = post(d, spray(d, at="2026-02-27T07:00:00+07:00", confirm_flags=True, inputs=[
         {"input_id": d.pymetrozine.id, "quantity": 600, "unit": "g"}]))
     assert over.json()["flags"] == ["dose-above-label"]
     season = d.actors.client.get(f"{API}/seasons/{d.season_a.id}", headers=h).json()
     assert season["safe_harvest_date"] == "2026-03-13"  # 27/02 + 14 days
     early = post(d, {"season_id": d.season_a.id, "kind": "harvest", "at": "2026-03-10",
-                     "quantity": 8500, "unit": "kg"})
+                     "quantity": 8500, "unit": "kg", "confirm_flags": True})
     assert early.json()["flags"] == ["pre-harvest-interval"]
     report = d.actors.client.get(f"{API}/seasons/{d.season_a.id}/report",
                                  headers=d.actors.headers("inspector")).json()
@@ -241,7 +251,7 @@ def test_compliance_flags_report_and_certification(diary: Diary) -> None:
     rules = [f["rule_id"] for f in report["flags"]]
     assert rules == ["banned-ingredient", "dose-above-label", "pre-harvest-interval"]
     banned = report["flags"][0]
-    assert "03/QĐ-BNN-BVTV" in banned["source"] and "02/01/2019" in banned["message"]
+    assert "03/QĐ-BNN-BVTV" in banned["source"] and "03/01/2019" in banned["message"]
     assert "TCVN 11892-1:2017" in report["flags"][2]["source"]
     r = d.actors.client.post(f"{API}/seasons/{d.season_a.id}/certify",
                              headers=d.actors.headers("coop_a"))
@@ -380,7 +390,8 @@ def test_record_book_exports_are_readable(diary: Diary) -> None:
 
     d = diary
     post(d, spray(d, at="2025-12-20T07:00:00+07:00", inputs=[
-        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}], pest="lem lép hạt"))
+        {"input_id": d.carbendazim.id, "quantity": 1.2, "unit": "L"}], pest="lem lép hạt",
+        confirm_flags=True))
     post(d, {"season_id": d.season_a.id, "kind": "harvest", "at": "2026-03-12",
              "quantity": 8400, "unit": "kg", "moisture_pct": 24})
     h = d.actors.headers("coop_a")

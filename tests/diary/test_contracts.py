@@ -128,7 +128,8 @@ def test_season_input_uses_and_get_season(diary: Diary) -> None:
                                                 unit="g", purchase_id=purchase.id)]))
     banned, _ = services.create_activity(uow, ActivityCreate(
         season_id=d.season_a.id, kind="spraying", at=dt.datetime(2026, 2, 1, 7, 30),
-        inputs=[ActivityInputIn(input_id=d.carbendazim.id, quantity=1.5, unit="L")]))
+        inputs=[ActivityInputIn(input_id=d.carbendazim.id, quantity=1.5, unit="L")],
+        confirm_flags=True))
     services.create_activity(uow, ActivityCreate(
         season_id=d.season_a.id, kind="fertilising", at=dt.datetime(2025, 12, 13, 7),
         inputs=[ActivityInputIn(input_id=d.urea.id, quantity=48, unit="kg")]))

@@ -39,7 +39,8 @@ def test_pages_by_role(diary: Diary) -> None:
     assert "Năng suất TB xã" in coop.text
     banned = c.post("/api/v1/diary/activities", headers=d.actors.headers("farmer_a"), json={
         "season_id": d.season_a.id, "kind": "spraying", "at": "2026-01-10T07:00:00+07:00",
-        "inputs": [{"input_id": d.carbendazim.id, "quantity": 1, "unit": "L"}]})
+        "inputs": [{"input_id": d.carbendazim.id, "quantity": 1, "unit": "L"}],
+        "confirm_flags": True})
     assert banned.json()["flags"] == ["banned-ingredient"]
     inspector = c.get("/diary/area", headers=d.actors.headers("inspector"))
     assert "Vụ có vi phạm" in inspector.text and "A-001" in inspector.text

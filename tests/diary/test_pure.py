@@ -86,9 +86,17 @@ def _harvest(aid: int, day: dt.date) -> rules.ActivityFact:
 
 
 def test_banned_ingredients_from_their_ban_date() -> None:
-    day_before = _spray(1, dt.date(2019, 1, 1), ingredients=("carbendazim",))
-    on_the_day = _spray(2, dt.date(2019, 1, 2), ingredients=("Carbendazim",))
+    # use_banned_from is the first day of the ban: the day before is legal, that day is not.
+    day_before = _spray(1, dt.date(2019, 1, 2), ingredients=("carbendazim",))
+    on_the_day = _spray(2, dt.date(2019, 1, 3), ingredients=("Carbendazim",))
     assert [f.activity_id for f in rules.evaluate([day_before, on_the_day])] == [2]
+    for ingredient, first_day in (("paraquat", dt.date(2019, 2, 8)),
+                                  ("acephate", dt.date(2019, 10, 28)),
+                                  ("fipronil", dt.date(2021, 2, 12)),
+                                  ("glyphosate", dt.date(2021, 7, 1))):
+        before = _spray(1, first_day - dt.timedelta(days=1), ingredients=(ingredient,))
+        on = _spray(2, first_day, ingredients=(ingredient,))
+        assert [f.activity_id for f in rules.evaluate([before, on])] == [2], ingredient
     always = _spray(3, dt.date(1999, 5, 5), ingredients=("Endosulfan",))
     flag = rules.evaluate([always])[0]
     assert flag.rule_id == "banned-ingredient" and "Annex II" in flag.source
@@ -99,7 +107,33 @@ def test_banned_ingredients_from_their_ban_date() -> None:
     assert rules.match_banned("chlorpyrifos methyl") is None  # not the banned ethyl ester
     assert rules.match_banned("thiophanate methyl") is not None
     assert rules.match_banned("pymetrozine") is None
-    assert len(rules.banned_list()) == 37
+    assert len(rules.banned_list()) == 43
+    for added in ("arsenic compounds", "mercury compounds", "selenium compounds",
+                  "cadmium compounds", "lead compounds", "sodium pentachlorophenate monohydrate"):
+        entry = rules.match_banned(added)
+        assert entry is not None and entry.banned_from is None and "09/2023" in entry.source
+    assert rules.match_banned("thallium sulfate").name == "thallium compounds"  # type: ignore[union-attr]
+
+
+def test_plausibility_of_a_harvest() -> None:
+    season = rules.SeasonFact("rice", dt.date(2026, 1, 1), 0.5)
+
+    def harvest(aid: int, day: dt.date, kg: float) -> rules.ActivityFact:
+        return rules.ActivityFact(aid, "harvest", "done",
+                                  dt.datetime.combine(day, dt.time(1), UTC), (), kg)
+
+    assert rules.evaluate([harvest(1, dt.date(2026, 4, 5), 3500)], season) == []  # 7 t/ha
+    early = rules.evaluate([harvest(1, dt.date(2026, 2, 15), 3500)], season)
+    assert [(f.rule_id, f.severity) for f in early] == [("harvest-too-early", "warning")]
+    assert early[0].details["days_after_sowing"] == 45 and "bounds.csv" in early[0].source
+    heavy = rules.evaluate([harvest(1, dt.date(2026, 4, 5), 7000)], season)  # 14 t/ha
+    assert [f.rule_id for f in heavy] == ["yield-implausible"] and "14" in heavy[0].message_vi
+    light = rules.evaluate([harvest(1, dt.date(2026, 4, 5), 500)], season)  # 1 t/ha
+    assert [f.rule_id for f in light] == ["yield-implausible"]
+    # Without the season (or for a crop without bounds) nothing is judged.
+    assert rules.evaluate([harvest(1, dt.date(2026, 2, 15), 7000)]) == []
+    assert rules.evaluate([harvest(1, dt.date(2026, 2, 15), 7000)],
+                          rules.SeasonFact("lotus", dt.date(2026, 1, 1), 0.5)) == []
 
 
 def test_pre_harvest_interval_and_dose() -> None:
@@ -122,8 +156,9 @@ def test_pre_harvest_interval_and_dose() -> None:
 
 def test_rules_and_templates_are_data_with_sources() -> None:
     catalogue = rules.rule_catalogue()
-    assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label"}
-    assert all(r.source for r in catalogue.values())
+    assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label",
+                              "harvest-too-early", "yield-implausible"}
+    assert all(r.source and r.advice_vi and r.advice_en for r in catalogue.values())
     rice = templates.for_crop("rice")
     assert rice is not None and rice.steps[0].day == -7 and rice.steps[-1].kind == "drying"
     assert templates.for_crop("durian") is templates.get("cay-an-trai")

@@ -152,3 +152,29 @@ def test_offline_record_reload_sync_and_conflict(diary: Diary, phone: Page, arti
     finally:
         page.context.set_offline(False)
         server.stop()
+
+
+def test_the_phone_warns_before_saving_a_banned_spray(diary: Diary, phone: Page,  # noqa: F811
+                                                      live_server: str) -> None:
+    page = phone
+    page.clock.set_fixed_time(TODAY)
+    page.goto(live_server + "/login?next=/diary")
+    page.fill("#username", "t_farmer_a")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#diary-app")).to_have_attribute("data-ready", "1")
+    page.select_option("#f-plot", str(diary.plot_a.id))
+    page.select_option("#f-kind", "spraying")
+    banned = page.locator(f"#f-input option[value='{diary.carbendazim.id}']")
+    expect(banned).to_contain_text("cấm từ 03/01/2019")  # the input list marks the ban
+    page.select_option("#f-input", str(diary.carbendazim.id))
+    page.fill("#f-qty", "1")
+    page.select_option("#f-unit", "L")
+    page.click("#f-save")
+    warning = page.locator("#f-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Dùng hoạt chất bị cấm")
+    expect(warning).to_contain_text("03/QĐ-BNN-BVTV")
+    expect(page.locator("#queue-count")).to_have_text("0")  # nothing queued yet
+    page.click("#f-warning-save")
+    expect(page.locator("#recent")).to_contain_text("banned-ingredient")

@@ -93,7 +93,8 @@ def record_journey(d: Diary) -> Journey:
                                 purchase_id=purchase.id)]))
     diary_services.create_activity(farmer, ActivityCreate(
         season_id=d.season_a.id, kind="spraying", at=_at(1, 7, month=2),
-        inputs=[ActivityInputIn(input_id=d.carbendazim.id, quantity=1.5, unit="L")]))
+        inputs=[ActivityInputIn(input_id=d.carbendazim.id, quantity=1.5, unit="L")],
+        confirm_flags=True))
     season_a2 = diary_services.list_seasons(d.platform.uow(SYSTEM), PageRequest(10, 0),
                                             plot_id=d.plot_a2.id).items[0]
     h1, _ = diary_services.create_activity(farmer, ActivityCreate(

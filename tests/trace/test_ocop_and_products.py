@@ -49,7 +49,13 @@ def test_ocop_records_are_public_and_exported_for_the_portal(journey: Journey) -
     consumer = a.client.get(f"/01/{j.packed.gtin}/10/{j.packed.lot_code}",
                             headers={"Accept": "text/html"})
     assert 'id="ocop-badge"' in consumer.text and "OCOP 4 sao" in consumer.text
-    # The export: the portal's fields, one row per lot, producer but no person.
+    # The export: the portal's fields, one row per lot in circulation, producer but no person.
+    # The bag is held (a banned spray upstream) until an inspector releases it.
+    held = a.client.get("/api/v1/trace/ocop/export", params={"format": "csv"})
+    assert f"(10){j.packed.lot_code}" not in held.content.decode("utf-8-sig")
+    release = a.client.post(f"/api/v1/trace/lots/{j.packed.id}/status", headers=a.headers(
+        "inspector"), json={"status": "active", "reason": "Kiểm nghiệm đạt"})
+    assert release.status_code == 200, release.text
     csv_r = a.client.get("/api/v1/trace/ocop/export", params={"format": "csv"})
     assert csv_r.status_code == 200 and csv_r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(csv_r.content.decode("utf-8-sig"))))

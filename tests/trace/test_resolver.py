@@ -52,7 +52,8 @@ def test_json_and_linkset_by_accept(journey: Journey) -> None:
     r = j.client.get(_path(j.packed), headers={"Accept": "application/json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     view: dict[str, Any] = r.json()
-    assert view["lot_code"] == j.packed.lot_code and view["status"] == "active"
+    # Held: the journey has a banned spray upstream of the bag.
+    assert view["lot_code"] == j.packed.lot_code and view["status"] == "held"
     assert view["producer_name"] == j.d.actors.coop_a.name
     assert [s["step"] for s in view["timeline"]].count("commissioning") == 2
     assert view["timeline"] == sorted(view["timeline"], key=lambda s: s["time"])
@@ -69,7 +70,7 @@ def test_json_and_linkset_by_accept(journey: Journey) -> None:
     assert redirect.headers["location"].endswith(
         f"/epcis/events?MATCH_anyEPCClass={j.packed.epc_class}")
     status = j.client.get(_path(j.packed) + "?linkType=gs1:recallStatus").json()
-    assert status["status"] == "active"
+    assert status["status"] == "held"
 
 
 def test_unknown_and_malformed_links_give_clear_answers(journey: Journey) -> None:
@@ -100,9 +101,12 @@ def test_recalled_and_withdrawn_lots(journey: Journey) -> None:
     recalls = j.client.get("/epcis/events", headers=headers,
                            params={"EQ_disposition": "recalled"}).json()
     assert len(recalls["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
+    # The husk is held (a banned spray upstream): the co-op cannot withdraw it, an inspector can.
+    body = {"status": "withdrawn", "reason": "Nhập nhầm lô"}
     r = j.client.post(f"/api/v1/trace/lots/{j.husk.id}/status",
-                      headers=j.d.actors.headers("coop_a"),
-                      json={"status": "withdrawn", "reason": "Nhập nhầm lô"})
+                      headers=j.d.actors.headers("coop_a"), json=body)
+    assert_problem(r, 403)
+    r = j.client.post(f"/api/v1/trace/lots/{j.husk.id}/status", headers=headers, json=body)
     assert r.status_code == 200
     gone = j.client.get(_path(j.husk), headers=HTML)
     assert gone.status_code == 410 and "Lô hàng không còn hiệu lực" in gone.text

@@ -81,6 +81,9 @@ class HarvestRecorded(DomainEvent):
     season_name: str | None = None  # "Đông Xuân 2025-2026"
     area_ha: float | None = None
     tree_id: int | None = None
+    # The rule violations in the harvest's backward trace (its own and those of the season's
+    # records up to it), as "rule-id: message"; a lot made from it is held for inspection.
+    violations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ CATALOGUE: list[InputCreate] = [
     InputCreate(kind="pesticide", name="Lem Lép 50SC (carbendazim)", formulation="SC",
                 active_ingredients=[AI(name="carbendazim", concentration=500, unit="g/L")],
                 phi_days=7, label_dose_max_per_ha=1.0, label_dose_unit="L",
-                target="lem lép hạt (hoạt chất bị cấm từ 02/01/2019)"),
+                target="lem lép hạt (hoạt chất bị cấm từ 03/01/2019)"),
     InputCreate(kind="seed", name="Lúa giống OM5451 xác nhận", variety="OM5451",
                 certified_seed=True),
     InputCreate(kind="seed", name="Lúa giống OM18 xác nhận", variety="OM18", certified_seed=True),

@@ -293,7 +293,8 @@ def load(uow: UnitOfWork, province_code: str, today: dt.date, seed: int = 2026,
     out.journeys = made
     _ocop(uow, coops[0], today)
     # One lot is recalled, so that the consumer page and the recall page show it.
-    recalled = s.scalar(select(Lot).where(Lot.source.like("diary:%"),
+    # (A bag held for inspection — a violation upstream — is left to the inspector.)
+    recalled = s.scalar(select(Lot).where(Lot.source.like("diary:%"), Lot.status == "active",
                                           Lot.product_id.in_(select(Product.id).where(
                                               Product.kind == "milled_rice",
                                               Product.name.like("%túi 5kg%"))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
@@ -175,10 +175,21 @@ def list_activities(uow: UowDep, page: PageDep, lang: LangDep, season_id: Id | N
                                     lang)
 
 
-@router.post("/activities", response_model=ActivityPublic, status_code=status.HTTP_201_CREATED)
+_FLAGS_409: dict[int | str, dict[str, Any]] = {409: {"description": (
+                    "The record breaks a rule (banned ingredient on that date, "
+                    "pre-harvest interval, dose above the label, implausible harvest): nothing "
+                    "saved; the problem lists `flags` (what is wrong, the rule and its source, "
+                    "what to do, in Vietnamese and English). Send it again with "
+                    "`confirm_flags: true` to save it with its flags.")}}
+
+
+@router.post("/activities", response_model=ActivityPublic, status_code=status.HTTP_201_CREATED,
+             responses=_FLAGS_409)
 def create_activity(body: ActivityCreate, uow: UowDep, lang: LangDep,
                     response: Response) -> ActivityPublic:
-    """Record an activity; the same client_uuid sent again answers 200 with the first record."""
+    """Record an activity; the same client_uuid sent again answers 200 with the first record.
+
+    A record that breaks a rule answers 409 with its flags unless `confirm_flags` is true."""
     activity, created = services.create_activity(uow, body, lang)
     response.headers["Location"] = f"/api/v1/diary/activities/{activity.id}"
     if not created:
@@ -197,14 +208,15 @@ def get_activity(activity_id: Id, uow: UowDep, lang: LangDep) -> ActivityPublic:
     return services.get_activity(uow, activity_id, lang)
 
 
-@router.patch("/activities/{activity_id}", response_model=ActivityPublic)
+@router.patch("/activities/{activity_id}", response_model=ActivityPublic, responses=_FLAGS_409)
 def update_activity(activity_id: Id, body: ActivityUpdate, uow: UowDep,
                     lang: LangDep) -> ActivityPublic:
     """Edit an activity; with base_version, an edit of an older version is a 409 conflict."""
     return services.update_activity(uow, activity_id, body, lang)
 
 
-@router.post("/activities/{activity_id}/confirm", response_model=ActivityPublic)
+@router.post("/activities/{activity_id}/confirm", response_model=ActivityPublic,
+             responses=_FLAGS_409)
 def confirm_activity(activity_id: Id, uow: UowDep, lang: LangDep,
                      body: ActivityUpdate | None = None) -> ActivityPublic:
     return services.confirm_activity(uow, activity_id, body, lang)

@@ -62,6 +62,20 @@ class Rule:
     title_vi: str
     title_en: str
     source: str
+    advice_vi: str = ""
+    advice_en: str = ""
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """What is plausible for a crop: the shortest sowing-to-harvest time and the yield range."""
+
+    crop: str
+    min_days_to_harvest: int | None
+    min_t_per_ha: float | None
+    max_t_per_ha: float | None
+    single_harvest: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -83,7 +97,23 @@ def _data_rows(name: str) -> list[dict[str, str]]:
 @lru_cache
 def rule_catalogue() -> dict[str, Rule]:
     return {r["rule_id"]: Rule(r["rule_id"], r["kind"], r["severity"], r["title_vi"],
-                               r["title_en"], r["source"]) for r in _data_rows("rules.csv")}
+                               r["title_en"], r["source"], r.get("advice_vi") or "",
+                               r.get("advice_en") or "") for r in _data_rows("rules.csv")}
+
+
+@lru_cache
+def plausibility() -> dict[str, Plausibility]:
+    """The plausibility bounds per crop (``data/plausibility.csv``, with sources)."""
+    def num(text: str) -> float | None:
+        return float(text) if text.strip() else None
+
+    out = {}
+    for r in _data_rows("plausibility.csv"):
+        days = num(r["min_days_sowing_to_harvest"])
+        out[r["crop"]] = Plausibility(
+            r["crop"], int(days) if days is not None else None, num(r["min_t_per_ha"]),
+            num(r["max_t_per_ha"]), r["single_harvest"] == "1", r["source"])
+    return out
 
 
 def normalise_ingredient(name: str) -> str:
@@ -148,6 +178,16 @@ class ActivityFact:
     status: str
     at: dt.datetime
     inputs: tuple[InputFact, ...] = ()
+    quantity_kg: float | None = None  # a harvest's weighed produce
+
+
+@dataclass(frozen=True)
+class SeasonFact:
+    """What the plausibility rules need to know of a season."""
+
+    crop: str | None
+    sowing_date: dt.date | None
+    area_ha: float | None
 
 
 @dataclass(frozen=True)
@@ -200,8 +240,11 @@ def earliest_safe_harvest(activities: Iterable[ActivityFact]) -> dt.date | None:
     return max(dates) if dates else None
 
 
-def evaluate(activities: Sequence[ActivityFact]) -> list[FlagResult]:
-    """Every flag raised by a season's activities (planned tasks are not checked)."""
+def evaluate(activities: Sequence[ActivityFact], season: SeasonFact | None = None
+             ) -> list[FlagResult]:
+    """Every flag raised by a season's activities (planned tasks are not checked); with the
+    season, the plausibility of its harvests too (a harvest too soon after sowing, a yield
+    outside the crop's plausible t/ha)."""
     rules = rule_catalogue()
     flags: list[FlagResult] = []
     banned_rule = rules["banned-ingredient"]
@@ -263,4 +306,56 @@ def evaluate(activities: Sequence[ActivityFact]) -> list[FlagResult]:
             {"input_id": pesticide.input_id, "spray_activity_id": spray_id,
              "phi_days": pesticide.phi_days, "safe_from": safe.isoformat()},
         ))
+    if season is not None:
+        flags += _plausibility_flags(activities, season)
+    return flags
+
+
+def _plausibility_flags(activities: Sequence[ActivityFact], season: SeasonFact
+                        ) -> list[FlagResult]:
+    bounds = plausibility().get(season.crop or "")
+    if bounds is None:
+        return []
+    rules = rule_catalogue()
+    early_rule, yield_rule = rules["harvest-too-early"], rules["yield-implausible"]
+    flags: list[FlagResult] = []
+    harvests = sorted((a for a in activities if a.kind == "harvest" and _counted(a)),
+                      key=lambda a: (a.at, a.activity_id))
+    total_kg = 0.0
+    for a in harvests:
+        day = local_date(a.at)
+        if bounds.min_days_to_harvest is not None and season.sowing_date is not None:
+            days = (day - season.sowing_date).days
+            if days < bounds.min_days_to_harvest:
+                flags.append(FlagResult(
+                    a.activity_id, early_rule.rule_id, early_rule.severity,
+                    f"Thu hoạch {days} ngày sau gieo sạ ({_fmt(season.sowing_date)}); "
+                    f"{season.crop} cần ít nhất {bounds.min_days_to_harvest} ngày.",
+                    f"Harvest {days} days after sowing ({_fmt(season.sowing_date)}); "
+                    f"{season.crop} needs at least {bounds.min_days_to_harvest} days.",
+                    f"{bounds.source} — {early_rule.source}",
+                    {"days_after_sowing": days, "min_days": bounds.min_days_to_harvest,
+                     "crop": season.crop},
+                ))
+        total_kg += a.quantity_kg or 0.0
+        if not season.area_ha or not a.quantity_kg:
+            continue
+        t_ha = total_kg / 1000 / season.area_ha
+        too_high = bounds.max_t_per_ha is not None and t_ha > bounds.max_t_per_ha
+        too_low = (bounds.single_harvest and bounds.min_t_per_ha is not None
+                   and t_ha < bounds.min_t_per_ha)
+        if too_high or too_low:
+            lo, hi = _num(bounds.min_t_per_ha or 0), _num(bounds.max_t_per_ha or 0)
+            flags.append(FlagResult(
+                a.activity_id, yield_rule.rule_id, yield_rule.severity,
+                f"Năng suất {_num(round(t_ha, 2))} tấn/ha ({_num(total_kg)} kg trên "
+                f"{_num(season.area_ha)} ha) ngoài khoảng hợp lý {lo}–{hi} tấn/ha của "
+                f"{season.crop}.",
+                f"Yield {_num(round(t_ha, 2))} t/ha ({_num(total_kg)} kg on "
+                f"{_num(season.area_ha)} ha) is outside the plausible {lo}–{hi} t/ha of "
+                f"{season.crop}.",
+                f"{bounds.source} — {yield_rule.source}",
+                {"t_per_ha": round(t_ha, 3), "min_t_per_ha": bounds.min_t_per_ha,
+                 "max_t_per_ha": bounds.max_t_per_ha, "crop": season.crop},
+            ))
     return flags

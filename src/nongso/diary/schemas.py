@@ -201,6 +201,14 @@ class InputUpdate(BaseModel):
     target: str | None = Field(default=None, max_length=200)
 
 
+class BanPublic(BaseModel):
+    """A banned active ingredient of an input: since when (None: long-standing) and why."""
+
+    ingredient: str
+    banned_from: dt.date | None
+    decision: str
+
+
 class InputPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -222,6 +230,8 @@ class InputPublic(BaseModel):
     certified_seed: bool
     organisation_id: int | None
     banned_ingredients: list[str] = Field(default_factory=list)
+    bans: list[BanPublic] = Field(default_factory=list, description="The banned active "
+                                  "ingredients with the first day of their ban")
 
 
 class PurchaseCreate(BaseModel):
@@ -313,6 +323,10 @@ class ActivityCreate(BaseModel):
     inputs: list[ActivityInputIn] = Field(default_factory=list, max_length=20)
     sources: list[ProcessingSource] = Field(default_factory=list, max_length=500)
     outputs: list[ProcessingOutput] = Field(default_factory=list, max_length=20)
+    confirm_flags: bool = Field(default=False, description="Save even if the record breaks a "
+                                "rule (banned ingredient, pre-harvest interval, dose, "
+                                "plausibility); without it such a record answers 409 with the "
+                                "flags and nothing is saved")
 
 
 class ActivityUpdate(BaseModel):
@@ -336,6 +350,8 @@ class ActivityUpdate(BaseModel):
     buyer_organisation_id: Id | None = None
     price_vnd_per_kg: float | None = Field(default=None, ge=0, le=100_000_000)
     inputs: list[ActivityInputIn] | None = Field(default=None, max_length=20)
+    confirm_flags: bool = Field(default=False, description="Save even if the edit raises a "
+                                "flag (see ActivityCreate.confirm_flags)")
 
 
 class ActivityInputPublic(BaseModel):
@@ -510,6 +526,7 @@ class RulePublic(BaseModel):
     severity: str
     title: str
     source: str
+    advice: str = Field(default="", description="What to do when the rule is broken")
 
 
 class SeasonReport(BaseModel):
@@ -562,6 +579,17 @@ class PlotCard(BaseModel):
     safe_to_harvest_today: bool
 
 
+class PlausibilityPublic(BaseModel):
+    """A crop's plausibility bounds, so that the phone can check a harvest offline."""
+
+    crop: str
+    min_days_to_harvest: int | None
+    min_t_per_ha: float | None
+    max_t_per_ha: float | None
+    single_harvest: bool
+    source: str
+
+
 class FarmerHome(BaseModel):
     today: dt.date
     plots: list[PlotCard]
@@ -569,6 +597,8 @@ class FarmerHome(BaseModel):
     proposed: list[ActivityPublic]
     recent: list[ActivityPublic]
     inputs: list[InputPublic]
+    rules: list[RulePublic] = Field(default_factory=list)
+    plausibility: list[PlausibilityPublic] = Field(default_factory=list)
 
 
 class InputTotal(BaseModel):

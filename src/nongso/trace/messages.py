@@ -50,6 +50,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trace.status": {"vi": "Trạng thái", "en": "Status"},
     "trace.status.active": {"vi": "Đang lưu hành", "en": "Active"},
     "trace.status.recalled": {"vi": "Đang thu hồi", "en": "Recalled"},
+    "trace.status.held": {"vi": "Chờ kiểm tra", "en": "Held for inspection"},
+    "trace.held": {"vi": "CHỜ KIỂM TRA: nhật ký sản xuất của lô hàng này có bản ghi vi phạm quy "
+                   "định; lô đang chờ cơ quan kiểm tra và chưa được phép lưu hành.",
+                   "en": "HELD FOR INSPECTION: the production diary of this lot has a record "
+                   "that breaks a rule; the lot awaits inspection and is not cleared for sale."},
+    "trace.held_lots": {"vi": "Lô chờ kiểm tra", "en": "Lots held for inspection"},
+    "trace.release": {"vi": "Cho lưu hành", "en": "Release"},
+    "trace.withdraw": {"vi": "Rút lại", "en": "Withdraw"},
+    "trace.recall_action": {"vi": "Thu hồi", "en": "Recall"},
+    "trace.reason": {"vi": "Lý do", "en": "Reason"},
+    "trace.inspector_act": {"vi": "Quyết định của cán bộ kiểm tra", "en": "Inspector's decision"},
     "trace.status.withdrawn": {"vi": "Đã rút lại", "en": "Withdrawn"},
     "trace.status.consumed": {"vi": "Đã dùng hết", "en": "Consumed"},
     "trace.quantity": {"vi": "Khối lượng", "en": "Quantity"},

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from nongso.core.audit import Audited
 from nongso.core.db import Base, utcnow
 
-LOT_STATUSES = ("active", "recalled", "withdrawn", "consumed")
+LOT_STATUSES = ("active", "held", "recalled", "withdrawn", "consumed")
 LOCATION_KINDS = ("farm", "facility", "warehouse", "distributor", "shop", "processor", "other")
 
 

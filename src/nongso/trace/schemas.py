@@ -12,7 +12,7 @@ from nongso.core.fields import Id, NotNull, SaneDate, SaneDateTime
 GTIN = r"^\d{8}$|^\d{12,14}$"
 GLN = r"^\d{13}$"
 PREFIX = r"^\d{6,12}$"
-LotStatus = Literal["active", "recalled", "withdrawn", "consumed"]
+LotStatus = Literal["active", "held", "recalled", "withdrawn", "consumed"]
 LocationKind = Literal["farm", "facility", "warehouse", "distributor", "shop", "processor",
                        "other"]
 ItemKind = Literal["tree", "box", "item"]

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from nongso.core.deps import PageDep, PrincipalDep, UowDep
@@ -19,13 +19,15 @@ from nongso.trace import services
 from nongso.trace.schemas import (
     ConsumerView,
     GS1Error,
+    LotStatus,
+    LotStatusUpdate,
     RecallReport,
     RecallRequest,
     is_demo_gtin,
     parse_digital_link,
 )
 from nongso.web import nav
-from nongso.web.render import render, templates
+from nongso.web.render import check_csrf, render, templates
 
 router = APIRouter(include_in_schema=False)
 # `{% if gtin is demo_gtin %}`: GTINs under GS1's demonstration prefix 952 say they are demo data.
@@ -140,6 +142,21 @@ def lot_page(lot_id: Id, request: Request, uow: UowDep, principal: PrincipalDep)
                                                               ensure_ascii=False),
         "qr_svg": services.lot_qr(uow.as_principal(principal), lot_id, "svg").decode(),
     }, principal=principal)
+
+
+@router.post("/trace/lots/{lot_id}/status")
+def lot_status_action(
+    lot_id: Id, request: Request, uow: UowDep, principal: PrincipalDep,
+    status: Annotated[LotStatus, Form()], reason: Annotated[str, Form(min_length=1,
+                                                                     max_length=500)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Recall, withdraw, or (inspectors) release a held lot from its page."""
+    if not principal.is_authenticated:
+        return _login(f"/trace/lots/{lot_id}")
+    check_csrf(request, csrf)
+    services.set_lot_status(uow, lot_id, LotStatusUpdate(status=status, reason=reason))
+    return RedirectResponse(f"/trace/lots/{lot_id}", status_code=303)
 
 
 def _graph(report: RecallReport) -> dict[str, Any]:

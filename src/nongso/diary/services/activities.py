@@ -436,8 +436,62 @@ def _activity_publics(uow: UnitOfWork, acts: Sequence[Activity], lang: str = "vi
     return out
 
 
-def _create_activity(uow: UnitOfWork, data: ActivityCreate) -> tuple[Activity, bool]:
-    """Create (or find again, by its client UUID) an activity; returns (activity, created)."""
+class FlagsToConfirm(Conflict):
+    """The record breaks a rule: nothing was saved; send it again with ``confirm_flags``."""
+
+    code = "confirm-flags"
+    title_vi, title_en = "Cần xác nhận cảnh báo", "Warnings to confirm"
+
+
+def _season_flags(s: Session, season_id: int | None) -> list[Flag]:
+    if season_id is None:
+        return []
+    s.flush()
+    return list(s.scalars(select(Flag).where(Flag.season_id == season_id)
+                          .order_by(Flag.activity_id, Flag.id)).all())
+
+
+def flag_warning(flags: Sequence[rules.FlagResult | Flag]) -> list[dict[str, Any]]:
+    """What a client shows before saving: each flag with what is wrong, why (the rule and its
+    source) and what to do, in Vietnamese and English."""
+    catalogue = rules.rule_catalogue()
+    out = []
+    for f in flags:
+        rule = catalogue.get(f.rule_id)
+        out.append({
+            "rule_id": f.rule_id, "severity": f.severity, "activity_id": f.activity_id,
+            "title_vi": rule.title_vi if rule else f.rule_id,
+            "title_en": rule.title_en if rule else f.rule_id,
+            "message_vi": f.message_vi, "message_en": f.message_en, "source": f.source,
+            "advice_vi": rule.advice_vi if rule else "",
+            "advice_en": rule.advice_en if rule else "",
+            "details": dict(f.details or {}),
+        })
+    return out
+
+
+def _ask_confirmation(s: Session, season_id: int | None, before: set[tuple[int, str]]) -> None:
+    """Refuse (and so roll back) a write that raises flags the client has not confirmed."""
+    new = [f for f in _season_flags(s, season_id) if (f.activity_id, f.rule_id) not in before]
+    if not new:
+        return
+    titles_vi = "; ".join(dict.fromkeys(f.message_vi for f in new))
+    titles_en = "; ".join(dict.fromkeys(f.message_en for f in new))
+    raise FlagsToConfirm(
+        f"Chưa lưu: {titles_vi} Nếu đúng là việc đã làm, hãy xác nhận để lưu kèm cảnh báo "
+        "(confirm_flags).",
+        f"Not saved: {titles_en} If this is what happened, confirm to save it with its "
+        "warnings (confirm_flags).",
+        extra={"flags": flag_warning(new), "confirm_with": "confirm_flags"},
+    )
+
+
+def _create_activity(uow: UnitOfWork, data: ActivityCreate, confirmed: bool = True
+                     ) -> tuple[Activity, bool]:
+    """Create (or find again, by its client UUID) an activity; returns (activity, created).
+
+    Unless ``confirmed``, a record that raises a flag is refused with the flags (nothing
+    written)."""
     s = uow.session
     client_uuid = str(data.client_uuid or uuid.uuid4())
     existing = s.scalar(select(Activity).where(Activity.client_uuid == client_uuid))
@@ -447,11 +501,15 @@ def _create_activity(uow: UnitOfWork, data: ActivityCreate) -> tuple[Activity, b
         return existing, False
     season = _season_for(uow, data.season_id, data.plot_id)
     prepared = _prepare(uow, data, None, season, data.organisation_id)
+    before = {(f.activity_id, f.rule_id) for f in _season_flags(s, season.id)} \
+        if season is not None and not confirmed else set()
     activity = Activity(client_uuid=client_uuid, version=1,
                         recorded_by_user_id=uow.principal.user_id)
     _write(uow, prepared, activity)
     if activity.season_id is not None:
         _refresh_seasons(s, [activity.season_id])
+        if not confirmed:
+            _ask_confirmation(s, activity.season_id, before)
     _publish_recorded(uow, activity)
     return activity, True
 
@@ -461,7 +519,7 @@ def create_activity(uow: UnitOfWork, data: ActivityCreate, lang: str = "vi"
     """Record an activity. Sending the same client UUID again returns the first record."""
     require_login(uow.principal)
     with uow:
-        activity, created = _create_activity(uow, data)
+        activity, created = _create_activity(uow, data, confirmed=data.confirm_flags)
         uow.commit()
         return _activity_publics(uow, [activity], lang)[0], created
 
@@ -513,7 +571,7 @@ def _conflict(current: Activity, base_version: int) -> Conflict:
 
 
 def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
-                     confirm: bool = False) -> Activity:
+                     confirm: bool = False, confirmed: bool = True) -> Activity:
     s = uow.session
     _writable(uow.principal, a, "hoạt động", "activity", a.id)
     if data.base_version is not None and data.base_version != a.version:
@@ -522,6 +580,8 @@ def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
     was_harvest = (a.kind, a.quantity_base, a.at, a.moisture_pct)
     was_status = a.status
     prepared = _prepare(uow, data, a, season)
+    before = {(f.activity_id, f.rule_id) for f in _season_flags(s, a.season_id)} \
+        if not confirmed else set()
     if confirm:
         prepared.values["status"] = "done"
         a.confirmed_at = clock.now()
@@ -529,6 +589,8 @@ def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
     a.version += 1
     if a.season_id is not None:
         _refresh_seasons(s, [a.season_id])
+        if not confirmed:
+            _ask_confirmation(s, a.season_id, before)
     if a.status == "done" and was_status != "done":
         _publish_recorded(uow, a)
     elif a.kind == "harvest" and a.status == "done" and was_harvest != (
@@ -542,7 +604,8 @@ def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
 def update_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate,
                     lang: str = "vi") -> ActivityPublic:
     with uow:
-        a = _update_activity(uow, _load_activity(uow, activity_id), data)
+        a = _update_activity(uow, _load_activity(uow, activity_id), data,
+                             confirmed=data.confirm_flags)
         uow.commit()
         return _activity_publics(uow, [a], lang)[0]
 
@@ -556,7 +619,8 @@ def confirm_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate | N
         if a.status not in ("proposed", "planned"):
             raise Conflict("Hoạt động này đã được xác nhận.", "This activity is already "
                            "confirmed.")
-        a = _update_activity(uow, a, data or ActivityUpdate(), confirm=True)
+        data = data or ActivityUpdate()
+        a = _update_activity(uow, a, data, confirm=True, confirmed=data.confirm_flags)
         uow.commit()
         return _activity_publics(uow, [a], lang)[0]
 

@@ -42,7 +42,8 @@ def _flag_publics(s: Session, flags: Sequence[Flag], lang: str) -> list[FlagPubl
 
 def list_rules(lang: str = "vi") -> list[RulePublic]:
     return [RulePublic(rule_id=r.rule_id, severity=r.severity,
-                       title=r.title_vi if lang == "vi" else r.title_en, source=r.source)
+                       title=r.title_vi if lang == "vi" else r.title_en, source=r.source,
+                       advice=r.advice_vi if lang == "vi" else r.advice_en)
             for r in rules.rule_catalogue().values()]
 
 

@@ -21,7 +21,8 @@ from nongso.diary.quantities import BASE_UNIT, parse_unit
 
 def _facts(s: Session, season_ids: Sequence[int]) -> dict[int, list[rules.ActivityFact]]:
     acts = s.execute(select(Activity.id, Activity.season_id, Activity.kind, Activity.status,
-                            Activity.at).where(Activity.season_id.in_(season_ids))).all()
+                            Activity.at, Activity.quantity_base)
+                     .where(Activity.season_id.in_(season_ids))).all()
     uses: dict[int, list[rules.InputFact]] = defaultdict(list)
     rows = s.execute(
         select(ActivityInput.activity_id, Input.id, Input.name, Input.kind,
@@ -44,10 +45,11 @@ def _facts(s: Session, season_ids: Sequence[int]) -> dict[int, list[rules.Activi
             base_unit=base_unit, dose_per_ha_base=dose,
         ))
     out: dict[int, list[rules.ActivityFact]] = defaultdict(list)
-    for aid, sid, kind, status, at in acts:
+    for aid, sid, kind, status, at, kg in acts:
         if sid is None:
             continue
-        out[sid].append(rules.ActivityFact(aid, kind, status, at, tuple(uses.get(aid, ()))))
+        out[sid].append(rules.ActivityFact(aid, kind, status, at, tuple(uses.get(aid, ())),
+                                           float(kg) if kg is not None else None))
     return out
 
 
@@ -89,7 +91,8 @@ def _refresh_chunk(s: Session, ids: list[int]) -> None:
     for season in s.scalars(select(Season).where(Season.id.in_(ids))).all():
         acts = facts.get(season.id, [])
         done = [a for a in acts if a.status != "planned"]
-        flags = rules.evaluate(acts)
+        flags = rules.evaluate(acts, rules.SeasonFact(season.crop, season.sowing_date,
+                                                      season.area_ha))
         flag_rows += [dict(season_id=season.id, activity_id=f.activity_id, rule_id=f.rule_id,
                            severity=f.severity, message_vi=f.message_vi,
                            message_en=f.message_en, source=f.source, details=f.details,

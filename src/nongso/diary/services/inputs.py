@@ -15,7 +15,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.diary import rules
 from nongso.diary.models import ActivityInput, Input, Purchase
 from nongso.diary.quantities import QuantityError, parse_unit
-from nongso.diary.schemas import InputCreate, InputPublic, InputUpdate
+from nongso.diary.schemas import BanPublic, InputCreate, InputPublic, InputUpdate
 from nongso.diary.services._common import _invalid, _organisation, _page
 from nongso.registry import services as registry
 
@@ -34,9 +34,11 @@ def _input_visibility(uow: UnitOfWork) -> ColumnElement[bool]:
 
 def _input_public(i: Input) -> InputPublic:
     public = InputPublic.model_validate(i)
-    public.banned_ingredients = [
-        e.name for a in i.active_ingredients
-        if (e := rules.match_banned(str(a.get("name", "")))) is not None]
+    entries = [e for a in i.active_ingredients
+               if (e := rules.match_banned(str(a.get("name", "")))) is not None]
+    public.banned_ingredients = [e.name for e in entries]
+    public.bans = [BanPublic(ingredient=e.name, banned_from=e.banned_from, decision=e.decision)
+                   for e in entries]
     return public
 
 

@@ -30,6 +30,18 @@ from nongso.diary.services.seasons import _load_season
 from nongso.registry import services as registry
 
 
+def _violations_upstream(uow: UnitOfWork, harvest: Activity) -> tuple[str, ...]:
+    """The violations of the harvest's season recorded up to and with the harvest."""
+    s = uow.session
+    s.flush()
+    rows = s.execute(select(Flag.rule_id, Flag.message_vi)
+                     .join(Activity, Activity.id == Flag.activity_id)
+                     .where(Flag.season_id == harvest.season_id, Flag.severity == "violation",
+                            Activity.at <= harvest.at)
+                     .order_by(Activity.at, Flag.id)).all()
+    return tuple(dict.fromkeys(f"{rule_id}: {message}" for rule_id, message in rows))
+
+
 def _publish_recorded(uow: UnitOfWork, a: Activity) -> None:
     """The diary's events for other domains (traceability, statistics), in the same unit of
     work as the record."""
@@ -51,6 +63,7 @@ def _publish_recorded(uow: UnitOfWork, a: Activity) -> None:
             season_name=season_names.season_label(season.season_kind, season.year_start,
                                                   season.year_end),
             area_ha=a.area_ha or season.area_ha, tree_id=a.tree_id,
+            violations=_violations_upstream(uow, a),
         ))
     elif a.kind in rules.PROCESSING_KINDS:
         links = s.execute(select(ActivityLink.source_activity_id, ActivityLink.quantity_kg)

@@ -23,13 +23,14 @@ from nongso.diary.schemas import (
     CoopSummary,
     FarmerHome,
     InputTotal,
+    PlausibilityPublic,
     PlotCard,
     SeasonRow,
     TaskPublic,
 )
 from nongso.diary.services._common import VN, _can_read, _invalid
 from nongso.diary.services.activities import _activity_publics
-from nongso.diary.services.compliance import _flag_publics
+from nongso.diary.services.compliance import _flag_publics, list_rules
 from nongso.diary.services.inputs import _input_public, _input_visibility
 from nongso.diary.services.plots import _plot_public
 from nongso.diary.services.seasons import _season_publics
@@ -84,7 +85,9 @@ def farmer_home(uow: UnitOfWork, lang: str = "vi") -> FarmerHome:
         inputs = s.scalars(select(Input).where(_input_visibility(uow))
                            .order_by(Input.kind, Input.name).limit(300)).all()
         return FarmerHome(today=today, plots=cards, tasks=tasks, proposed=acts[:len(proposed)],
-                          recent=acts[len(proposed):], inputs=[_input_public(i) for i in inputs])
+                          recent=acts[len(proposed):], inputs=[_input_public(i) for i in inputs],
+                          rules=list_rules(lang), plausibility=[
+                              PlausibilityPublic(**vars(b)) for b in rules.plausibility().values()])
 
 
 def _yield(kg: float | None, area: float | None) -> float | None:

@@ -23,6 +23,8 @@ from nongso.trace.services.resolver import _journey
 class Overview:
     lots: int
     recalled: int
+    held: int
+    held_lots: list[LotPublic]
     events: int
     products: int
     checkpoint: CheckpointPublic | None
@@ -42,9 +44,13 @@ def overview(uow: UnitOfWork) -> Overview:
         recalled = s.scalar(select(func.count()).select_from(
             stmt.where(Lot.status == "recalled").subquery())) or 0
         recent = [_lot_public(x) for x in s.scalars(stmt.order_by(Lot.id.desc()).limit(20))]
+        held_stmt = stmt.where(Lot.status == "held")
+        held = s.scalar(select(func.count()).select_from(held_stmt.subquery())) or 0
+        held_lots = [_lot_public(x) for x in s.scalars(held_stmt.order_by(Lot.id).limit(200))]
         cp = store.checkpoint_for(s)
         return Overview(
-            lots=lots, recalled=recalled, events=store.log_size(s),
+            lots=lots, recalled=recalled, held=held, held_lots=held_lots,
+            events=store.log_size(s),
             products=s.scalar(select(func.count()).select_from(Product)) or 0,
             checkpoint=_checkpoint_public(cp) if cp else None, recent=recent)
 

@@ -72,6 +72,7 @@ def commission_harvest(uow: UnitOfWork, e: events.HarvestRecorded) -> Lot | None
         ))
         _snapshot_inputs(uow, lot)
         event = _commissioning_event(lot, location, e.harvested_at)
+        held = _hold_event(lot, e.violations, e.harvested_at, location)
         if e.season_name:
             event["ilmd"]["nongso:season"] = e.season_name
         if e.moisture_pct is not None:
@@ -81,8 +82,28 @@ def commission_harvest(uow: UnitOfWork, e: events.HarvestRecorded) -> Lot | None
         if e.tree_id is not None:
             tree = _tree_item(uow, e.tree_id, product, e.production_unit_id)
             event["ilmd"]["nongso:tree"] = tree.epc
-        _record(uow, [event], source="diary")
+        _record(uow, [event, *held], source="diary")
         return lot
+
+
+HELD_VI = "Chờ kiểm tra"
+HELD_EN = "Held for inspection"
+
+
+def _hold_event(lot: Lot, reasons: Sequence[str], at: dt.datetime,
+                location: Location | None) -> list[dict[str, Any]]:
+    """Hold a new lot whose backward trace has a rule violation: not in circulation until an
+    inspector releases it (ObjectEvent OBSERVE, bizStep holding, disposition
+    non_sellable_other). Returns the event to record (none for a clean lot)."""
+    if not reasons:
+        return []
+    lot.status = "held"
+    lot.status_reason = (f"{HELD_VI} / {HELD_EN}: " + "; ".join(reasons))[:500]
+    place = {"id": location.sgln} if location is not None else None
+    return [_event("ObjectEvent", at + dt.timedelta(seconds=1), action="OBSERVE",
+                   bizStep="holding", disposition="non_sellable_other",
+                   quantityList=[{"epcClass": lot.epc_class}], readPoint=place,
+                   bizLocation=place, **{"nongso:reason": lot.status_reason})]
 
 
 def _tree_item(uow: UnitOfWork, tree_id: int, product: Product,
@@ -199,6 +220,12 @@ def record_processing(uow: UnitOfWork, e: events.ProcessingRecorded) -> list[Lot
                     bizStep="packing", disposition="container_closed", parentID=epc,
                     childQuantityList=quantities(children), readPoint=place,
                     bizLocation=place))
+        held_inputs = [x for x in input_lots if x.status != "active"]
+        if held_inputs and outputs:
+            why = [f"nguyên liệu lô {x.lot_code} — {x.status}"
+                   + (f" ({x.status_reason})" if x.status_reason else "") for x in held_inputs]
+            for lot in outputs:
+                recorded += _hold_event(lot, why, e.at + dt.timedelta(seconds=1), location)
         if recorded:
             _record(uow, recorded, source="diary")
         return outputs

@@ -12,8 +12,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from nongso.core import clock
-from nongso.core.errors import Conflict, FieldError, ValidationFailed, not_found
+from nongso.core import audit, clock
+from nongso.core.errors import (
+    Conflict,
+    FieldError,
+    PermissionDenied,
+    ValidationFailed,
+    not_found,
+)
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.permissions import deny, require_login, require_role
 from nongso.core.uow import UnitOfWork
@@ -178,23 +184,41 @@ def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
 
 
 def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPublic:
-    """Recall, withdraw or re-activate a lot; a recall is also captured as an EPCIS event."""
+    """Recall, withdraw, hold or re-activate a lot, captured as an EPCIS event with its CBV
+    disposition and in the audit log. A held lot (a violation in its backward trace) is
+    released or withdrawn by an inspector only."""
     with uow:
-        lot = _load_lot(uow.session, lot_id)
+        s = uow.session
+        lot = _load_lot(s, lot_id)
         p = uow.principal
         if not (_can_manage_org(p, lot.organisation_id) or p.role == "inspector"):
             require_login(p)
             raise deny()
+        before = lot.status
+        if before == "held" and data.status != "held" and not (
+                p.is_admin or p.role == "inspector"):
+            raise PermissionDenied(
+                "Lô hàng đang chờ kiểm tra; chỉ cán bộ kiểm tra mới cho lưu hành hoặc rút lại.",
+                "The lot is held for inspection; only an inspector may release or withdraw it.")
         lot.status = data.status
         lot.status_reason = data.reason
-        if data.status in ("recalled", "withdrawn"):
-            event = _event("ObjectEvent", clock.now(), action="OBSERVE",
-                           bizStep="holding" if data.status == "withdrawn" else "removing",
-                           disposition="recalled" if data.status == "recalled"
-                           else "non_sellable_other",
+        step_disposition = {
+            "recalled": ("removing", "recalled"),
+            "withdrawn": ("inspecting" if before == "held" else "holding", "non_sellable_other"),
+            "held": ("holding", "non_sellable_other"),
+        }.get(data.status)
+        if data.status == "active" and before == "held":
+            step_disposition = ("inspecting", "conformant")  # released after inspection
+        if step_disposition is not None:
+            biz_step, disposition = step_disposition
+            event = _event("ObjectEvent", clock.now(), action="OBSERVE", bizStep=biz_step,
+                           disposition=disposition,
                            quantityList=[{"epcClass": lot.epc_class}],
                            **{"nongso:reason": data.reason})
             _record(uow, [event], source="api")
+        audit.record(s, "lot_status", "trace_lots", str(lot.id),
+                     {"from": before, "to": data.status, "reason": data.reason,
+                      "lot_code": lot.lot_code})
         uow.commit()
         return _lot_public(lot)
 

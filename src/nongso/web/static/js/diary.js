@@ -14,6 +14,8 @@
     mine: "Giữ bản của tôi", theirs: "Dùng bản trên máy chủ", server: "Trên máy chủ", yours: "Của bạn",
     conflictMsg: "Bản ghi đã được sửa ở máy khác", error: "Lỗi", overdue: "quá hạn",
     needPlot: "Chọn thửa", record: "Ghi công việc", editing: "Sửa công việc",
+    bannedFrom: "cấm từ", bannedLong: "cấm từ lâu", warnTitle: "Chưa lưu — bản ghi vi phạm quy định:",
+    warnSave: "Vẫn lưu (đúng là đã làm)", warnCancel: "Sửa lại", why: "Căn cứ", todo: "Cần làm",
   } : {
     online: "Online", offline: "Offline — records are kept on this phone",
     synced: "Synced", syncing: "Syncing…", failed: "Not sent yet; will retry when online",
@@ -22,6 +24,8 @@
     mine: "Keep mine", theirs: "Use the server's", server: "On the server", yours: "Yours",
     conflictMsg: "The record was changed on another device", error: "Error", overdue: "overdue",
     needPlot: "Choose a plot", record: "Record an activity", editing: "Edit the activity",
+    bannedFrom: "banned from", bannedLong: "long-standing ban", warnTitle: "Not saved yet — the record breaks a rule:",
+    warnSave: "Save anyway (it did happen)", warnCancel: "Correct it", why: "Rule", todo: "What to do",
   };
   var KINDS = [
     ["fertilising", "Bón phân", "Fertilising"], ["spraying", "Phun thuốc", "Spraying"],
@@ -252,11 +256,98 @@
     select.appendChild(el("option", { value: "" }, "—"));
     (state.home ? state.home.inputs : []).forEach(function (i) {
       if (wanted && i.kind !== wanted) { return; }
-      select.appendChild(el("option", { value: String(i.id) }, i.name));
+      select.appendChild(el("option", { value: String(i.id), "data-banned": (i.bans || []).length ? "1" : "" }, i.name + banLabel(i)));
     });
     select.value = chosen;
     $("f-input-box").hidden = !wanted && kind !== "other";
     $("f-harvest-box").hidden = kind !== "harvest" && kind !== "drying";
+  }
+
+  function banLabel(i) {
+    return (i.bans || []).map(function (b) {
+      return " ⚠ " + b.ingredient + ": " + (b.banned_from ? T.bannedFrom + " " + ddmmyyyy(b.banned_from) : T.bannedLong);
+    }).join("");
+  }
+
+  // --- the rules, checked on the phone before saving (offline too) ---------------------------
+  var FACTOR = { g: 0.001, kg: 1, t: 1000, "tấn": 1000, mL: 0.001, ml: 0.001, L: 1, l: 1 };
+  var VOLUME = { mL: 1, ml: 1, L: 1, l: 1 };
+  function rule(id) {
+    var rs = (state.home && state.home.rules) || [];
+    for (var n = 0; n < rs.length; n++) { if (rs[n].rule_id === id) { return rs[n]; } }
+    return { rule_id: id, title: id, source: "", advice: "" };
+  }
+  function card(plotId) {
+    var ps = (state.home && state.home.plots) || [];
+    for (var n = 0; n < ps.length; n++) { if (ps[n].plot.id === plotId) { return ps[n]; } }
+    return null;
+  }
+  function flag(id, message, source) {
+    var r = rule(id);
+    return { rule_id: id, title: r.title, message: message, source: source || r.source, advice: r.advice };
+  }
+  // The flags a record would raise, from the data the page holds (the same rules as the server).
+  function checkRules(data, plotId) {
+    var out = [];
+    var c = card(plotId); var season = c && c.season;
+    var day = data.at ? data.at.slice(0, 10) : null;
+    if (!day) { return out; }
+    (data.inputs || []).forEach(function (use) {
+      var item = ((state.home && state.home.inputs) || []).filter(function (i) { return i.id === use.input_id; })[0];
+      if (!item) { return; }
+      (item.bans || []).forEach(function (b) {
+        if (!b.banned_from || b.banned_from <= day) {
+          out.push(flag("banned-ingredient", "«" + item.name + "»: " + b.ingredient + " " +
+            (b.banned_from ? T.bannedFrom + " " + ddmmyyyy(b.banned_from) : T.bannedLong), b.decision));
+        }
+      });
+      var area = season ? season.area_ha : null;
+      var lu = item.label_dose_unit;
+      if (area && item.label_dose_max_per_ha && lu && FACTOR[use.unit] && FACTOR[lu] && !!VOLUME[use.unit] === !!VOLUME[lu]) {
+        var dose = use.quantity * FACTOR[use.unit] / area; var max = item.label_dose_max_per_ha * FACTOR[lu];
+        if (dose > max * (1 + 1e-9)) {
+          var base = VOLUME[lu] ? "L" : "kg";
+          out.push(flag("dose-above-label", "«" + item.name + "» " + fmt(dose) + " " + base + "/ha > " + fmt(max) + " " + base + "/ha"));
+        }
+      }
+    });
+    if (data.kind === "harvest" && season) {
+      var safe = c.safe_harvest_date;
+      if (safe && day < safe) { out.push(flag("pre-harvest-interval", T.safe + " " + ddmmyyyy(safe))); }
+      var bounds = ((state.home && state.home.plausibility) || []).filter(function (b) { return b.crop === season.crop; })[0];
+      if (bounds && season.sowing_date && bounds.min_days_to_harvest !== null) {
+        var days = Math.round((Date.parse(day) - Date.parse(season.sowing_date)) / 86400000);
+        if (days < bounds.min_days_to_harvest) {
+          out.push(flag("harvest-too-early", days + " / " + bounds.min_days_to_harvest + " " + (VI ? "ngày sau gieo sạ" : "days after sowing"), bounds.source));
+        }
+      }
+      if (bounds && season.area_ha && data.quantity) {
+        var tha = ((season.harvest_kg || 0) + data.quantity) / 1000 / season.area_ha;
+        if ((bounds.max_t_per_ha !== null && tha > bounds.max_t_per_ha) ||
+            (bounds.single_harvest && bounds.min_t_per_ha !== null && tha < bounds.min_t_per_ha)) {
+          out.push(flag("yield-implausible", fmt(tha) + " t/ha (" + (bounds.min_t_per_ha || 0) + "–" + bounds.max_t_per_ha + ")", bounds.source));
+        }
+      }
+    }
+    return out;
+  }
+  function showWarning(flags, onSave) {
+    var box = $("f-warning"); var list = $("f-warning-list"); list.innerHTML = "";
+    $("f-warning-title").textContent = T.warnTitle;
+    flags.forEach(function (f) {
+      var li = el("li", { "data-rule": f.rule_id });
+      li.appendChild(el("b", {}, f.title + ": "));
+      li.appendChild(document.createTextNode(f.message));
+      li.appendChild(el("div", { "class": "meta" }, T.why + ": " + f.source));
+      if (f.advice) { li.appendChild(el("div", { "class": "meta" }, T.todo + ": " + f.advice)); }
+      list.appendChild(li);
+    });
+    var save = $("f-warning-save"); var cancel = $("f-warning-cancel");
+    save.textContent = T.warnSave; cancel.textContent = T.warnCancel;
+    save.onclick = function () { box.hidden = true; onSave(); };
+    cancel.onclick = function () { box.hidden = true; };
+    box.hidden = false;
+    save.focus();
   }
 
   // --- data --------------------------------------------------------------------------------
@@ -392,11 +483,19 @@
       item = { op: "create", client_uuid: id, create: data };
     }
     var photo = $("f-photo").files && $("f-photo").files[0];
-    resetForm();
-    var stored = photo ? shrink(photo).then(function (blob) {
-      return putPhoto({ client_uuid: uuid(), activity_uuid: item.client_uuid, blob: blob });
-    }) : Promise.resolve();
-    stored.then(function () { return queue(item); });
+    function save() {
+      resetForm();
+      var stored = photo ? shrink(photo).then(function (blob) {
+        return putPhoto({ client_uuid: uuid(), activity_uuid: item.client_uuid, blob: blob });
+      }) : Promise.resolve();
+      stored.then(function () { return queue(item); });
+    }
+    var was = item.original || {};
+    var full = item.create || Object.assign({}, item.update, { at: item.update.at || (was.at ? localDate(was.at) : null) });
+    var flags = checkRules(full, item.create ? plot : (item.original && item.original.plot_id));
+    if (!flags.length) { save(); return; }
+    // What happened can still be recorded, after the farmer has read why it is flagged.
+    showWarning(flags, function () { (item.create || item.update).confirm_flags = true; save(); });
   }
 
   // --- start ---------------------------------------------------------------------------------

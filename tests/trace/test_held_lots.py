@@ -1,0 +1,103 @@
+"""A violation travels with the lot: a harvest after a banned spray (inside its pre-harvest
+interval) is refused until confirmed, then becomes a lot held for inspection ("chờ kiểm tra"),
+whose consumer page says so; only an inspector releases it, as an EPCIS event and in the
+audit log; what is made from a held lot is held too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from nongso.core.audit import AuditEntry
+from nongso.trace.models import Lot
+from tests.diary.conftest import Diary
+from tests.helpers import assert_problem
+
+API = "/api/v1/diary"
+HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+
+
+def _post(d: Diary, body: dict[str, Any], who: str = "farmer_a") -> Any:
+    return d.actors.client.post(f"{API}/activities", json=body, headers=d.actors.headers(who))
+
+
+def _lot(d: Diary, activity_id: int) -> Lot:
+    with d.platform.uow() as uow:
+        lot = uow.session.scalars(select(Lot).where(Lot.source == f"diary:{activity_id}")).one()
+        uow.session.expunge(lot)
+        return lot
+
+
+def _events(d: Diary, lot: Lot) -> list[dict[str, Any]]:
+    r = d.actors.client.get("/epcis/events", params={"MATCH_anyEPCClass": lot.epc_class},
+                            headers=d.actors.headers("inspector"))
+    assert r.status_code == 200, r.text
+    found: list[dict[str, Any]] = r.json()["epcisBody"]["queryResults"]["resultsBody"][
+        "eventList"]
+    return found
+
+
+def test_a_banned_spray_then_harvest_makes_a_held_lot(diary: Diary) -> None:
+    d = diary
+    spray = {"season_id": d.season_a.id, "kind": "spraying", "at": "2026-03-10T07:00:00+07:00",
+             "inputs": [{"input_id": d.carbendazim.id, "quantity": 1, "unit": "L"}]}
+    assert_problem(_post(d, spray), 409)
+    assert _post(d, {**spray, "confirm_flags": True}).status_code == 201
+    harvest = {"season_id": d.season_a.id, "kind": "harvest", "at": "2026-03-10T15:00:00+07:00",
+               "quantity": 7000, "unit": "kg"}
+    problem = assert_problem(_post(d, harvest), 409)
+    assert [f["rule_id"] for f in problem["flags"]] == ["pre-harvest-interval"]
+    saved = _post(d, {**harvest, "confirm_flags": True})
+    assert saved.status_code == 201 and saved.json()["flags"] == ["pre-harvest-interval"]
+    lot = _lot(d, saved.json()["id"])
+    assert lot.status == "held" and "carbendazim" in (lot.status_reason or "").lower()
+    hold = [e for e in _events(d, lot) if e.get("bizStep") == "holding"]
+    assert len(hold) == 1 and hold[0]["disposition"] == "non_sellable_other"
+    # The consumer page says so plainly.
+    page = d.actors.client.get(f"/01/{lot.gtin}/10/{lot.lot_code}", headers=HTML)
+    assert page.status_code == 200 and 'id="held-warning"' in page.text
+    assert "chờ kiểm tra" in page.text.lower()
+    # Inspectors' pages list it.
+    overview = d.actors.client.get("/trace", headers=d.actors.headers("inspector"))
+    assert f'data-lot="{lot.id}"' in overview.text
+    # What is made from it is held too.
+    drying = _post(d, {"organisation_id": d.actors.coop_a.id, "kind": "drying",
+                       "at": "2026-03-11T08:00:00+07:00",
+                       "sources": [{"activity_id": saved.json()["id"], "quantity_kg": 7000}],
+                       "outputs": [{"product": "lúa khô", "quantity_kg": 6000}]}, who="coop_a")
+    assert drying.status_code == 201, drying.text
+    assert _lot(d, drying.json()["id"]).status == "held"
+    # The co-op cannot release its own held lot; the inspector can.
+    status = f"/api/v1/trace/lots/{lot.id}/status"
+    body = {"status": "active", "reason": "Mẫu kiểm nghiệm không phát hiện dư lượng"}
+    assert_problem(d.actors.client.post(status, json=body,
+                                        headers=d.actors.headers("coop_a")), 403)
+    r = d.actors.client.post(status, json=body, headers=d.actors.headers("inspector"))
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    released = [e for e in _events(d, lot) if e.get("bizStep") == "inspecting"]
+    assert len(released) == 1 and released[0]["disposition"] == "conformant"
+    with d.platform.uow() as uow:
+        audit = uow.session.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "trace_lots", AuditEntry.entity_id == str(lot.id))).all()
+        assert [(a.after or {}).get("to") for a in audit if a.action == "lot_status"] == [
+            "active"]
+
+
+def test_a_clean_harvest_is_in_circulation_and_a_withdrawn_lot_says_so(diary: Diary) -> None:
+    d = diary
+    saved = _post(d, {"season_id": d.season_a.id, "kind": "harvest",
+                      "at": "2026-03-20T08:00:00+07:00", "quantity": 7000, "unit": "kg"})
+    assert saved.status_code == 201 and saved.json()["flags"] == []
+    lot = _lot(d, saved.json()["id"])
+    assert lot.status == "active"
+    # An inspector withdraws it from its page.
+    page = d.actors.client.get(f"/trace/lots/{lot.id}", headers=d.actors.headers("inspector"))
+    assert 'id="lot-status-form"' in page.text
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = d.actors.client.post(f"/trace/lots/{lot.id}/status", headers=d.actors.headers(
+        "inspector"), data={"csrf": csrf, "status": "withdrawn", "reason": "Sai nhãn"},
+        follow_redirects=False)
+    assert r.status_code == 303, r.text
+    consumer = d.actors.client.get(f"/01/{lot.gtin}/10/{lot.lot_code}", headers=HTML)
+    assert consumer.status_code == 410 and "rút lại" in consumer.text
