@@ -299,7 +299,7 @@ def test_an_alert_rule_failure_rolls_the_ingestion_back_with_it(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("rule engine down")
 
-    monkeypatch.setattr(services, "_notify", broken)
+    monkeypatch.setattr(services.evaluation, "_notify", broken)
     with pytest.raises(RuntimeError):
         _ingest(platform, st.salinity, [3.0], NOW - dt.timedelta(minutes=5))
     assert _count(platform, Alert) == 0
