@@ -28,7 +28,14 @@ from nongso.trace.gs1 import (
 )
 from nongso.trace.models import Item, Location, Lot, Product
 from nongso.trace.schemas import ItemCreate, ItemPublic, LotCreate, LotPublic, LotStatusUpdate
-from nongso.trace.services._common import READ_ROLES, _can_manage_org, _event, _require_manage
+from nongso.trace.services._common import READ_ROLES, _event, _require_manage
+from nongso.trace.services._tenancy import (
+    item_clause,
+    location_clause,
+    lot_clause,
+    may_manage,
+    reach,
+)
 from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _canonical, _gs1_field_error, digital_link
 from nongso.trace.services.locations import _org_location
@@ -113,15 +120,23 @@ def _load_lot(session: Session, lot_id: int) -> Lot:
     return lot
 
 
+def _visible_lot(uow: UnitOfWork, lot_id: int) -> Lot:
+    """A lot the principal may see (its organisation's, in its unit, or received); another
+    organisation's lot is reported as not found (no probing)."""
+    r = reach(uow)
+    lot = uow.session.scalar(select(Lot).where(Lot.id == lot_id, lot_clause(r)))
+    if lot is None:
+        raise not_found("lô hàng", "lot", lot_id)
+    return lot
+
+
 def list_lots(
     uow: UnitOfWork, page: PageRequest, organisation_id: int | None = None,
     status: str | None = None, q: str | None = None,
 ) -> Page[LotPublic]:
     require_role(uow.principal, *READ_ROLES)
-    stmt = select(Lot)
-    p = uow.principal
-    if p.role in ("coop_manager", "buyer"):
-        stmt = stmt.where(Lot.organisation_id == p.organisation_id)
+    with uow:
+        stmt = select(Lot).where(lot_clause(reach(uow)))
     if organisation_id is not None:
         stmt = stmt.where(Lot.organisation_id == organisation_id)
     if status:
@@ -139,7 +154,7 @@ def list_lots(
 def get_lot(uow: UnitOfWork, lot_id: int) -> LotPublic:
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        return _lot_public(_load_lot(uow.session, lot_id))
+        return _lot_public(_visible_lot(uow, lot_id))
 
 
 def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
@@ -150,7 +165,8 @@ def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
         _require_manage(uow, product.organisation_id)
         location = None
         if data.location_id is not None:
-            location = s.get(Location, data.location_id)
+            location = s.scalar(select(Location).where(
+                Location.id == data.location_id, location_clause(reach(uow))))
             if location is None:
                 raise ValidationFailed("Địa điểm không tồn tại.", "The location does not exist.",
                                        [FieldError("location_id", "Không tồn tại",
@@ -180,10 +196,10 @@ def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
 def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPublic:
     """Recall, withdraw or re-activate a lot; a recall is also captured as an EPCIS event."""
     with uow:
-        lot = _load_lot(uow.session, lot_id)
-        p = uow.principal
-        if not (_can_manage_org(p, lot.organisation_id) or p.role == "inspector"):
-            require_login(p)
+        require_login(uow.principal)
+        lot = _visible_lot(uow, lot_id)
+        # The lot's organisation, or an officer/inspector whose unit covers it.
+        if not may_manage(uow, lot.organisation_id):
             raise deny()
         lot.status = data.status
         lot.status_reason = data.reason
@@ -217,7 +233,7 @@ def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemPublic:
         if s.scalar(select(Item.id).where(Item.gtin == product.gtin, Item.serial == serial)):
             raise Conflict(f"Số sê-ri {serial} đã có.", f"Serial {serial} already exists.",
                            [FieldError("serial", "Đã có", "Already exists")])
-        lot = _load_lot(s, data.lot_id) if data.lot_id is not None else None
+        lot = _visible_lot(uow, data.lot_id) if data.lot_id is not None else None
         item = Item(
             product_id=product.id, lot_id=lot.id if lot else None, gtin=product.gtin,
             serial=serial, epc=sgtin_uri(product.gtin, serial, len(product.company_prefix)),
@@ -248,7 +264,8 @@ def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemPublic:
 def list_items(uow: UnitOfWork, page: PageRequest, lot_id: int | None = None,
                product_id: int | None = None) -> Page[ItemPublic]:
     require_role(uow.principal, *READ_ROLES)
-    stmt = select(Item)
+    with uow:
+        stmt = select(Item).where(item_clause(reach(uow)))
     if lot_id is not None:
         stmt = stmt.where(Item.lot_id == lot_id)
     if product_id is not None:
