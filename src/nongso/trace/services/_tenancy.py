@@ -195,10 +195,12 @@ def lot_visible(uow: UnitOfWork, lot: Lot) -> bool:
     return bool(uow.session.scalar(select(Lot.id).where(Lot.id == lot.id, lot_clause(r))))
 
 
-def may_manage(uow: UnitOfWork, organisation_id: int | None) -> bool:
+def may_manage(uow: UnitOfWork, organisation_id: int | None, *,
+               inspector: bool = False) -> bool:
     """Whether the principal manages an organisation's traceability records: an administrator;
-    the organisation's own manager (co-operative or buyer); an officer or inspector whose unit
-    covers the organisation's seat. Records of no organisation: administrators only."""
+    the organisation's own manager (co-operative or buyer); an officer whose unit covers the
+    organisation's seat (an inspector too when ``inspector``: recall and withdrawal). Records
+    of no organisation: administrators only."""
     p = uow.principal
     if p.is_admin:
         return True
@@ -206,7 +208,8 @@ def may_manage(uow: UnitOfWork, organisation_id: int | None) -> bool:
         return False
     if p.role in ORG_SCOPED:
         return p.organisation_id == organisation_id
-    if p.role in UNIT_SCOPED:
+    if p.role in ("province_officer", "commune_officer") or (
+            inspector and p.role == "inspector"):
         scope = registry.organisation_scope(uow, organisation_id)
         return p.covers_unit(scope.commune_code, scope.province_code)
     return False

@@ -199,7 +199,7 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
         require_login(uow.principal)
         lot = _visible_lot(uow, lot_id)
         # The lot's organisation, or an officer/inspector whose unit covers it.
-        if not may_manage(uow, lot.organisation_id):
+        if not may_manage(uow, lot.organisation_id, inspector=True):
             raise deny()
         lot.status = data.status
         lot.status_reason = data.reason

@@ -116,8 +116,8 @@ def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
                                [FieldError("until", "Trước since", "Before since")])
     with uow:
         s = uow.session
-        r = reach(uow)
-        start, start_label = _recall_start(s, data, lot_clause(r))
+        visible = lot_clause(reach(uow))
+        start, start_label = _recall_start(s, data, visible)
         forward = back = None
         if data.direction in ("forward", "both"):
             forward = walk(start, _edges_from_db(s, True, data.since, data.until),
@@ -186,7 +186,7 @@ def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
                     if canonical in locations else r.event_time, role=role)
         # Fields, sprays, doses and dealers: only of the lots the caller may see.
         mine = set(s.scalars(select(Lot.canonical).where(
-            Lot.canonical.in_(sorted(known.lots)), lot_clause(r)))) if known.lots else set()
+            Lot.canonical.in_(sorted(known.lots)), visible))) if known.lots else set()
         origins, dealers, diary_available = _origins(
             uow, {n: d for n, d in depth.items() if n in mine}, known)
         return RecallReport(
