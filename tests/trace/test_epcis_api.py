@@ -152,11 +152,11 @@ def test_all_five_event_types_round_trip_through_a_query(actors: Actors) -> None
     association = _example("AssociationEvent_all_possible_fields.json")
     _job(actors, _capture(actors, document))
     _job(actors, _capture(actors, association))
-    r = actors.client.get("/epcis/eventTypes", headers=actors.headers("inspector"))
+    r = actors.client.get("/epcis/eventTypes", headers=actors.headers("admin"))
     assert set(r.json()["eventType"]) == {"ObjectEvent", "AggregationEvent",
                                           "TransactionEvent", "TransformationEvent",
                                           "AssociationEvent"}
-    stored = _all_events(actors, {"perPage": "5"}, who="inspector")
+    stored = _all_events(actors, {"perPage": "5"}, who="admin")
     assert len(stored) == 14
     # What comes back is what was captured, plus the eventID and recordTime.
     r = actors.client.get("/epcis/events?perPage=50", headers=actors.headers("admin"))

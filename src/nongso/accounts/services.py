@@ -514,6 +514,17 @@ def users_with_roles(uow: UnitOfWork, roles: Iterable[str]) -> list[UserPublic]:
         return [UserPublic.model_validate(u) for u in rows]
 
 
+def user_ids_of_organisations(uow: UnitOfWork, organisation_ids: Iterable[int]) -> list[int]:
+    """The ids of the users acting for these organisations (a look-up for other domains'
+    scoping: no permission check, no personal data)."""
+    wanted = sorted(set(organisation_ids))
+    if not wanted:
+        return []
+    with uow:
+        return list(uow.session.scalars(select(User.id).where(
+            User.organisation_id.in_(wanted)).order_by(User.id)))
+
+
 def principal_by_name(uow: UnitOfWork, username: str) -> Principal | None:
     """The principal of an active user account, for trusted local use (``--user`` options of
     the command line); None when there is no such active account."""

@@ -115,6 +115,22 @@ def may_see_owner(p: Principal, values: Mapping[str, Any]) -> bool:
     return p.role == "farmer" and p.farmer_id == values.get("farmer_id")
 
 
+def may_see_attributes(p: Principal, values: Mapping[str, Any]) -> bool:
+    """Whether the principal may see a production unit's free attributes (the unknown columns
+    of an import file: they may hold an owner's name, phone, national ID or address). Not
+    public: only the staff of the unit see them (officers and inspectors covering it, the
+    co-operative it belongs to, its farmer, administrators)."""
+    if not p.is_authenticated:
+        return False
+    if p.covers_unit(values.get("commune_code"), values.get("province_code")):
+        return True
+    org = values.get("organisation_id")
+    if p.role == "coop_manager" and org is not None and org == p.organisation_id:
+        return True
+    farmer = values.get("farmer_id")
+    return p.role == "farmer" and farmer is not None and p.farmer_id == farmer
+
+
 def may_see_contact(p: Principal) -> bool:
     """Whether the principal may see an organisation's contact data (its phone): anyone
     logged in (officers, the co-operatives and dealers, their members), never the anonymous

@@ -51,6 +51,7 @@ from nongso.registry.collections import (  # re-exported: what callers name with
     ViewContext,
     as_date,
     get_collection,
+    may_see_attributes,
     may_see_contact,
     may_see_owner,
 )
@@ -64,7 +65,8 @@ from nongso.units import services as units
 __all__ = [
     "COLLECTIONS", "PLANTING_AREAS", "Cluster", "Collection", "Extent", "FeaturePage",
     "FeatureQuery", "FeatureRecord", "ViewContext", "clusters", "dialect_of", "extent", "get",
-    "get_collection", "may_see_contact", "may_see_owner", "query", "view_context",
+    "get_collection", "may_see_attributes", "may_see_contact", "may_see_owner", "query",
+    "view_context",
 ]
 
 

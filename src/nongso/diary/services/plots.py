@@ -79,6 +79,12 @@ def create_plot(uow: UnitOfWork, data: PlotCreate) -> PlotPublic:
         if unit is not None and unit.farmer_id is not None and unit.farmer_id != farmer.id:
             raise _invalid("production_unit_id", "Vùng sản xuất này thuộc nông hộ khác.",
                            "This production unit belongs to another farmer.")
+        if unit is not None and unit.organisation_id is not None \
+                and unit.farmer_id != farmer.id \
+                and unit.organisation_id != farmer.organisation_id:
+            # Another co-operative's field block: its plots (and the lots harvested on them,
+            # under that co-operative's name and GS1 prefix) are that co-operative's to make.
+            raise deny()
         organisation_id = farmer.organisation_id if unit is None or unit.organisation_id is None \
             else unit.organisation_id
         scope = Plot(farmer_id=farmer.id, organisation_id=organisation_id,

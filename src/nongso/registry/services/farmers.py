@@ -107,12 +107,36 @@ def update_farmer(uow: UnitOfWork, farmer_id: int, data: FarmerUpdate) -> Farmer
         ):
             raise deny()
         changes = data.model_dump(exclude_unset=True)
-        if changes.get("organisation_id") is not None:
-            organisation_scope(uow, changes["organisation_id"])
+        if "organisation_id" in changes and changes["organisation_id"] != farmer.organisation_id:
+            _check_move(uow, farmer, changes["organisation_id"])
         for key, value in changes.items():
             setattr(farmer, key, value)
         uow.commit()
         return FarmerPublic.model_validate(farmer)
+
+
+def _may_manage_org(p: Principal, organisation_id: int, commune_code: str,
+                    province_code: str) -> bool:
+    if p.role == "coop_manager":
+        return p.organisation_id == organisation_id
+    return can_manage_unit(p, commune_code, province_code)
+
+
+def _check_move(uow: UnitOfWork, farmer: Farmer, organisation_id: int | None) -> None:
+    """Moving a farmer between co-operatives: the caller must manage the co-operative he
+    leaves and the one he joins (a co-operative manager his own; an officer those of his
+    unit). A farmer cannot move himself (he asks the co-operative)."""
+    p = uow.principal
+    if p.role == "farmer":
+        raise deny()
+    if farmer.organisation_id is not None:
+        old = organisation_scope(uow, farmer.organisation_id)
+        if not _may_manage_org(p, farmer.organisation_id, old.commune_code, old.province_code):
+            raise deny()
+    if organisation_id is not None:
+        new = organisation_scope(uow, organisation_id)
+        if not _may_manage_org(p, organisation_id, new.commune_code, new.province_code):
+            raise deny()
 
 
 def delete_farmer(uow: UnitOfWork, farmer_id: int) -> None:

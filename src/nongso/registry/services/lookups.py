@@ -35,6 +35,17 @@ def _wanted(ids: Iterable[int | None]) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+def organisation_ids_in_unit(uow: UnitOfWork, unit_code: str | None) -> list[int]:
+    """The ids of the organisations seated in an administrative unit (a province's 2-digit
+    code or a commune's code); none for no unit."""
+    if not unit_code:
+        return []
+    column = Organisation.province_code if len(unit_code) <= 2 else Organisation.commune_code
+    with uow:
+        return list(uow.session.scalars(select(Organisation.id).where(column == unit_code)
+                                        .order_by(Organisation.id)))
+
+
 def organisation_ref(uow: UnitOfWork, org_id: int) -> OrganisationRef | None:
     with uow:
         org = uow.session.get(Organisation, org_id)

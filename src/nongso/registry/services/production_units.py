@@ -42,6 +42,8 @@ from nongso.registry.services.organisations import organisation_scope
 def _public(p: Principal, unit: ProductionUnit) -> ProductionUnitPublic:
     data = {c.key: getattr(unit, c.key) for c in sa_inspect(unit).mapper.column_attrs}
     data.update(feature_fields(unit))
+    if not features.may_see_attributes(p, data):
+        data["attributes"] = {}  # not public (personal data may hide in them)
     if not features.may_see_owner(p, data):
         data["farmer_id"] = None
     return ProductionUnitPublic.model_validate(data)
@@ -145,6 +147,8 @@ def _after_write(s: Session, unit: ProductionUnit, created: bool) -> None:
 
 def _hide_owner(p: Principal) -> writer.Hide:
     def hide(props: dict[str, Any]) -> dict[str, Any]:
+        if not features.may_see_attributes(p, props):
+            props.pop("attributes", None)
         if not features.may_see_owner(p, props):
             props.pop("farmer_id", None)
         return props

@@ -11,10 +11,10 @@ import datetime as dt
 from typing import Any
 
 from nongso.core.errors import NotFound
-from nongso.core.permissions import Principal, deny, require_login
+from nongso.core.permissions import deny, require_login
 from nongso.core.uow import UnitOfWork
-from nongso.registry import services as registry
 from nongso.trace import epcis
+from nongso.trace.services._tenancy import may_manage
 from nongso.units import services as units
 
 NAMESPACE = "https://nongso.vn/epcis/"
@@ -27,22 +27,15 @@ READ_ROLES = ("province_officer", "commune_officer", "inspector", "coop_manager"
 MANAGE_ROLES = ("coop_manager", "buyer", "province_officer", "commune_officer")
 
 
-def _can_manage_org(p: Principal, organisation_id: int | None) -> bool:
-    if p.is_admin or p.role == "province_officer":
-        return True
-    return p.role in ("coop_manager", "buyer") and organisation_id is not None and (
-        p.organisation_id == organisation_id
-    )
+def _can_manage_org(uow: UnitOfWork, organisation_id: int | None) -> bool:
+    """Whether the principal manages the organisation's traceability records (its own
+    organisation; officers and inspectors inside their unit only: see ``_tenancy``)."""
+    return may_manage(uow, organisation_id)
 
 
 def _require_manage(uow: UnitOfWork, organisation_id: int | None) -> None:
     require_login(uow.principal)
-    p = uow.principal
-    if p.role == "commune_officer" and organisation_id is not None:
-        scope = registry.organisation_scope(uow, organisation_id)
-        if p.covers_unit(scope.commune_code, scope.province_code):
-            return
-    if not _can_manage_org(p, organisation_id):
+    if not may_manage(uow, organisation_id):
         raise deny()
 
 

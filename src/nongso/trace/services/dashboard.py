@@ -14,8 +14,9 @@ from nongso.trace import store
 from nongso.trace.models import Lot, Product
 from nongso.trace.schemas import CheckpointPublic, LotPublic, MapPoint, TimelineStep
 from nongso.trace.services._common import READ_ROLES
+from nongso.trace.services._tenancy import lot_clause, reach
 from nongso.trace.services.log import _checkpoint_public
-from nongso.trace.services.lots import _load_lot, _lot_public
+from nongso.trace.services.lots import _lot_public, _visible_lot
 from nongso.trace.services.resolver import _journey
 
 
@@ -36,10 +37,7 @@ def overview(uow: UnitOfWork) -> Overview:
     require_role(uow.principal, *READ_ROLES)
     with uow:
         s = uow.session
-        stmt = select(Lot)
-        p = uow.principal
-        if p.role in ("coop_manager", "buyer"):
-            stmt = stmt.where(Lot.organisation_id == p.organisation_id)
+        stmt = select(Lot).where(lot_clause(reach(uow)))
         lots = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         recalled = s.scalar(select(func.count()).select_from(
             stmt.where(Lot.status == "recalled").subquery())) or 0
@@ -60,6 +58,6 @@ def lot_journey(uow: UnitOfWork, lot_id: int) -> tuple[LotPublic, list[TimelineS
     """A lot and its journey for the staff's lot page."""
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        lot = _load_lot(uow.session, lot_id)
+        lot = _visible_lot(uow, lot_id)
         steps, points = _journey(uow.session, {lot.canonical})
         return _lot_public(lot), steps, points

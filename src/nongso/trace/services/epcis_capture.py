@@ -1,6 +1,14 @@
 """Use case: the EPCIS 2.0 capture interface (``POST /epcis/capture``, ``POST /epcis/events``)
 and capture jobs; also how the platform captures the events it produces itself (``_record``).
 
+Who may capture what: an organisation records events about its own lots (items, logistic
+units) and about lots it received (a transfer it is party to: an event whose source or
+destination is its party or one of its places); officers about the lots of their unit;
+administrators anything. An identifier the platform does not know (another company's EPC
+outside the platform) may be named; a known one of another organisation may not, nor a known
+read point or business location that is not the caller's. A refused capture stores nothing
+(403). The platform's own events (``_record``) are derived from records already checked.
+
 Events are validated, hashed (CBV 2.0 event hash), de-duplicated and appended to the Merkle
 log with a signed checkpoint, in one transaction.
 """
@@ -27,6 +35,7 @@ from nongso.trace.event_hash import EventHashError, document_event_hashes, event
 from nongso.trace.models import CaptureJob, EpcisEvent
 from nongso.trace.schemas import CaptureJobPublic
 from nongso.trace.services._common import CAPTURE_ROLES, CONTEXT, READ_ROLES
+from nongso.trace.services._tenancy import capture_refusals, refused
 
 
 def _record_time() -> dt.datetime:
@@ -168,6 +177,19 @@ def _job_public(session: Session, job: CaptureJob) -> CaptureJobPublic:
     )
 
 
+def _check_tenancy(uow: UnitOfWork, events: Sequence[Any], pointers: Sequence[str]) -> None:
+    """Refuse (403) a capture naming another organisation's lots or places (see
+    ``_tenancy``: own lots and lots received only)."""
+    described = []
+    for event, pointer in zip(events, pointers, strict=True):
+        indexed = epcis.index_event(event)
+        where = [v for v in (indexed.read_point, indexed.biz_location) if v]
+        described.append((pointer, [(f, v) for f, v, _ in indexed.refs], where))
+    refusals = capture_refusals(uow, described)
+    if refusals:
+        raise refused(refusals)
+
+
 def capture(
     uow: UnitOfWork, document: Any, *, behaviour: str = "rollback", source: str = "api",
 ) -> CaptureJobPublic:
@@ -206,6 +228,7 @@ def capture(
     if issues and (behaviour == "rollback" or not valid or context is None):
         raise epcis.validation_error(issues)
     with uow:
+        _check_tenancy(uow, valid, valid_pointers)
         outcome = _store_events(uow, valid, context, pointers=valid_pointers,
                                 behaviour=behaviour, source=source, early_issues=issues)
         audit.record(uow.session, "capture", "trace_capture_jobs", outcome.job.id,

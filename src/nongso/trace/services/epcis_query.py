@@ -18,6 +18,7 @@ from nongso.trace.epcis import EpcisError
 from nongso.trace.models import EpcisEvent, EventRef
 from nongso.trace.schemas import QueryResult
 from nongso.trace.services._common import READ_ROLES, epcis_json_loads
+from nongso.trace.services._tenancy import event_clause, reach
 
 
 def _escape_like(prefix: str) -> str:
@@ -37,9 +38,9 @@ def _ref_filter(match: query_language.Match) -> Any:
     return EpcisEvent.id.in_(sub)
 
 
-def _query_statement(query: query_language.EventQuery) -> Any:
+def _query_statement(query: query_language.EventQuery, visible: Any) -> Any:
     stmt = select(EpcisEvent.id, EpcisEvent.event_time, EpcisEvent.record_time,
-                  EpcisEvent.document, EpcisEvent.namespaces)
+                  EpcisEvent.document, EpcisEvent.namespaces).where(visible)
     if query.event_types:
         stmt = stmt.where(EpcisEvent.event_type.in_(query.event_types))
     columns = {"GE_eventTime": EpcisEvent.event_time, "LT_eventTime": EpcisEvent.event_time,
@@ -81,7 +82,8 @@ def query_events(
                               path_event_type=path_event_type)
     token_text = next((v for k, v in params if k == "nextPageToken"), None)
     token = query_language.PageToken.decode(token_text, query) if token_text else None
-    stmt = _query_statement(query)
+    with uow:
+        stmt = _query_statement(query, event_clause(reach(uow)))
     sort = {"eventTime": EpcisEvent.event_time, "recordTime": EpcisEvent.record_time}.get(
         query.order_by or "")
     returned = token.returned if token else 0
@@ -125,7 +127,7 @@ def get_event(uow: UnitOfWork, event_id: str) -> dict[str, Any]:
     with uow:
         rows = uow.session.execute(
             select(EpcisEvent.document, EpcisEvent.namespaces)
-            .where(EpcisEvent.event_id == event_id)).all()
+            .where(EpcisEvent.event_id == event_id, event_clause(reach(uow)))).all()
     if not rows:
         raise EpcisError("NoSuchNameException", 404,
                          f"Không có sự kiện «{event_id}».", f"There is no event '{event_id}'.")
@@ -136,7 +138,8 @@ def get_event(uow: UnitOfWork, event_id: str) -> dict[str, Any]:
 def event_types(uow: UnitOfWork) -> list[str]:
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        present = set(uow.session.scalars(select(EpcisEvent.event_type).distinct()))
+        present = set(uow.session.scalars(select(EpcisEvent.event_type).where(
+            event_clause(reach(uow))).distinct()))
     return [t for t in epcis.EVENT_TYPES if t in present]
 
 
@@ -146,5 +149,6 @@ def vocabulary_values(uow: UnitOfWork, column: str, limit: int = 500) -> list[st
     attribute = getattr(EpcisEvent, column)
     with uow:
         return [v for v in uow.session.scalars(
-            select(attribute).where(attribute.is_not(None)).distinct().order_by(attribute)
+            select(attribute).where(attribute.is_not(None), event_clause(reach(uow)))
+            .distinct().order_by(attribute)
             .limit(limit))]

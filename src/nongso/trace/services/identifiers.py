@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from nongso.core import audit
 from nongso.core.errors import Conflict, FieldError, ValidationFailed
-from nongso.core.permissions import require_role
+from nongso.core.permissions import deny, require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.registry import services as registry
@@ -85,7 +85,9 @@ def set_company_prefix(uow: UnitOfWork, organisation_id: int, data: CompanyPrefi
     """Record the GS1 company prefix of an organisation (province officers, admins)."""
     require_role(uow.principal, "province_officer")
     with uow:
-        registry.organisation_scope(uow, organisation_id)
+        scope = registry.organisation_scope(uow, organisation_id)
+        if not uow.principal.covers_unit(scope.commune_code, scope.province_code):
+            raise deny()  # another province's organisation
         taken = uow.session.scalar(select(CompanyPrefix.organisation_id).where(
             CompanyPrefix.prefix == data.prefix))
         if taken is not None and taken != organisation_id:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nongso.core.errors import FieldError, ValidationFailed, not_found
@@ -13,8 +14,9 @@ from nongso.trace import exports, qr
 from nongso.trace.models import Item, Lot, Product
 from nongso.trace.schemas import LabelSheetRequest
 from nongso.trace.services._common import READ_ROLES
+from nongso.trace.services._tenancy import item_clause, reach
 from nongso.trace.services.identifiers import digital_link
-from nongso.trace.services.lots import _load_lot
+from nongso.trace.services.lots import _visible_lot
 
 
 def _lot_label(s: Session, lot: Lot) -> exports.Label:
@@ -47,7 +49,7 @@ def lot_qr(uow: UnitOfWork, lot_id: int, kind: str) -> bytes:
     """The QR code of a lot's Digital Link URI, as PNG or SVG."""
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        lot = _load_lot(uow.session, lot_id)
+        lot = _visible_lot(uow, lot_id)
         uri = digital_link(lot.gtin, lot.lot_code)
     return qr.qr_png(uri) if kind == "png" else qr.qr_svg(uri).encode()
 
@@ -55,7 +57,8 @@ def lot_qr(uow: UnitOfWork, lot_id: int, kind: str) -> bytes:
 def item_qr(uow: UnitOfWork, item_id: int, kind: str) -> bytes:
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        item = uow.session.get(Item, item_id)
+        item = uow.session.scalar(select(Item).where(Item.id == item_id,
+                                                     item_clause(reach(uow))))
         if item is None:
             raise not_found("đối tượng", "item", item_id)
         uri = digital_link(item.gtin, serial=item.serial)
@@ -73,9 +76,9 @@ def label_sheet(uow: UnitOfWork, data: LabelSheetRequest) -> bytes:
         s = uow.session
         labels: list[exports.Label] = []
         for lot_id in data.lot_ids:
-            labels.extend([_lot_label(s, _load_lot(s, lot_id))] * data.copies)
+            labels.extend([_lot_label(s, _visible_lot(uow, lot_id))] * data.copies)
         for item_id in data.item_ids:
-            item = s.get(Item, item_id)
+            item = s.scalar(select(Item).where(Item.id == item_id, item_clause(reach(uow))))
             if item is None:
                 raise not_found("đối tượng", "item", item_id)
             labels.extend([_item_label(s, item)] * data.copies)

@@ -16,6 +16,7 @@ from nongso.trace.gs1 import GS1Error, sgln_uri, validate_gln
 from nongso.trace.models import Location
 from nongso.trace.schemas import LocationCreate, LocationPublic
 from nongso.trace.services._common import READ_ROLES, _commune_place, _require_manage
+from nongso.trace.services._tenancy import location_clause, reach
 from nongso.trace.services.identifiers import _allocate_gln, _canonical, _gs1_field_error, _prefix
 from nongso.units import services as units
 
@@ -126,7 +127,8 @@ def create_location(uow: UnitOfWork, data: LocationCreate) -> LocationPublic:
 def list_locations(uow: UnitOfWork, page: PageRequest, organisation_id: int | None = None,
                    kind: str | None = None) -> Page[LocationPublic]:
     require_role(uow.principal, *READ_ROLES)
-    stmt = select(Location)
+    with uow:
+        stmt = select(Location).where(location_clause(reach(uow)))
     if organisation_id is not None:
         stmt = stmt.where(Location.organisation_id == organisation_id)
     if kind:
@@ -142,7 +144,8 @@ def list_locations(uow: UnitOfWork, page: PageRequest, organisation_id: int | No
 def get_location(uow: UnitOfWork, location_id: int) -> LocationPublic:
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        location = uow.session.get(Location, location_id)
+        location = uow.session.scalar(select(Location).where(
+            Location.id == location_id, location_clause(reach(uow))))
         if location is None:
             raise not_found("địa điểm", "location", location_id)
         return LocationPublic.model_validate(location)

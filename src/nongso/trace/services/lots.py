@@ -34,7 +34,14 @@ from nongso.trace.gs1 import (
 )
 from nongso.trace.models import Item, Location, Lot, Product
 from nongso.trace.schemas import ItemCreate, ItemPublic, LotCreate, LotPublic, LotStatusUpdate
-from nongso.trace.services._common import READ_ROLES, _can_manage_org, _event, _require_manage
+from nongso.trace.services._common import READ_ROLES, _event, _require_manage
+from nongso.trace.services._tenancy import (
+    item_clause,
+    location_clause,
+    lot_clause,
+    may_manage,
+    reach,
+)
 from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _canonical, _gs1_field_error, digital_link
 from nongso.trace.services.locations import _org_location
@@ -119,15 +126,23 @@ def _load_lot(session: Session, lot_id: int) -> Lot:
     return lot
 
 
+def _visible_lot(uow: UnitOfWork, lot_id: int) -> Lot:
+    """A lot the principal may see (its organisation's, in its unit, or received); another
+    organisation's lot is reported as not found (no probing)."""
+    r = reach(uow)
+    lot = uow.session.scalar(select(Lot).where(Lot.id == lot_id, lot_clause(r)))
+    if lot is None:
+        raise not_found("lô hàng", "lot", lot_id)
+    return lot
+
+
 def list_lots(
     uow: UnitOfWork, page: PageRequest, organisation_id: int | None = None,
     status: str | None = None, q: str | None = None,
 ) -> Page[LotPublic]:
     require_role(uow.principal, *READ_ROLES)
-    stmt = select(Lot)
-    p = uow.principal
-    if p.role in ("coop_manager", "buyer"):
-        stmt = stmt.where(Lot.organisation_id == p.organisation_id)
+    with uow:
+        stmt = select(Lot).where(lot_clause(reach(uow)))
     if organisation_id is not None:
         stmt = stmt.where(Lot.organisation_id == organisation_id)
     if status:
@@ -145,7 +160,7 @@ def list_lots(
 def get_lot(uow: UnitOfWork, lot_id: int) -> LotPublic:
     require_role(uow.principal, *READ_ROLES)
     with uow:
-        return _lot_public(_load_lot(uow.session, lot_id))
+        return _lot_public(_visible_lot(uow, lot_id))
 
 
 def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
@@ -156,7 +171,8 @@ def commission_lot(uow: UnitOfWork, data: LotCreate) -> LotPublic:
         _require_manage(uow, product.organisation_id)
         location = None
         if data.location_id is not None:
-            location = s.get(Location, data.location_id)
+            location = s.scalar(select(Location).where(
+                Location.id == data.location_id, location_clause(reach(uow))))
             if location is None:
                 raise ValidationFailed("Địa điểm không tồn tại.", "The location does not exist.",
                                        [FieldError("location_id", "Không tồn tại",
@@ -188,11 +204,11 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
     disposition and in the audit log. A held lot (a violation in its backward trace) is
     released or withdrawn by an inspector only."""
     with uow:
-        s = uow.session
-        lot = _load_lot(s, lot_id)
+        require_login(uow.principal)
+        lot = _visible_lot(uow, lot_id)
         p = uow.principal
-        if not (_can_manage_org(p, lot.organisation_id) or p.role == "inspector"):
-            require_login(p)
+        # The lot's organisation, or an officer/inspector whose unit covers it.
+        if not may_manage(uow, lot.organisation_id, inspector=True):
             raise deny()
         before = lot.status
         if before == "held" and data.status != "held" and not (
@@ -216,7 +232,7 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
                            quantityList=[{"epcClass": lot.epc_class}],
                            **{"nongso:reason": data.reason})
             _record(uow, [event], source="api")
-        audit.record(s, "lot_status", "trace_lots", str(lot.id),
+        audit.record(uow.session, "lot_status", "trace_lots", str(lot.id),
                      {"from": before, "to": data.status, "reason": data.reason,
                       "lot_code": lot.lot_code})
         uow.commit()
@@ -241,7 +257,7 @@ def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemPublic:
         if s.scalar(select(Item.id).where(Item.gtin == product.gtin, Item.serial == serial)):
             raise Conflict(f"Số sê-ri {serial} đã có.", f"Serial {serial} already exists.",
                            [FieldError("serial", "Đã có", "Already exists")])
-        lot = _load_lot(s, data.lot_id) if data.lot_id is not None else None
+        lot = _visible_lot(uow, data.lot_id) if data.lot_id is not None else None
         item = Item(
             product_id=product.id, lot_id=lot.id if lot else None, gtin=product.gtin,
             serial=serial, epc=sgtin_uri(product.gtin, serial, len(product.company_prefix)),
@@ -272,7 +288,8 @@ def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemPublic:
 def list_items(uow: UnitOfWork, page: PageRequest, lot_id: int | None = None,
                product_id: int | None = None) -> Page[ItemPublic]:
     require_role(uow.principal, *READ_ROLES)
-    stmt = select(Item)
+    with uow:
+        stmt = select(Item).where(item_clause(reach(uow)))
     if lot_id is not None:
         stmt = stmt.where(Item.lot_id == lot_id)
     if product_id is not None:

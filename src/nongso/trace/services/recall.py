@@ -32,6 +32,7 @@ from nongso.trace.schemas import (
     RecallShipment,
 )
 from nongso.trace.services._common import VN_TIME, _local_date, epcis_json_loads
+from nongso.trace.services._tenancy import lot_clause, reach
 from nongso.trace.services.lineage import (
     _edges_from_db,
     _events_by_pk,
@@ -46,7 +47,8 @@ _MOVES = frozenset({"shipping", "receiving", "departing", "arriving", "transport
                     "retail_selling", "loading", "unloading"})
 
 
-def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
+def _recall_start(s: Session, data: RecallRequest, visible: Any) -> tuple[set[str], str]:
+    """The start nodes among the lots the caller may see (``visible``: a clause on lots)."""
     value = data.value.strip()
     if data.kind in ("lot", "item", "epc"):
         lot = None
@@ -63,8 +65,10 @@ def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
         if lot is None and data.kind == "lot":
             lot = s.scalar(select(Lot).where(or_(Lot.lot_code == value,
                                                  Lot.epc_class == value)).limit(1))
-        if lot is not None:
+        if lot is not None and s.scalar(select(Lot.id).where(Lot.id == lot.id, visible)):
             return {lot.canonical}, lot.label
+        if lot is not None:
+            raise not_found("lô hàng", "lot", value)
         if data.kind == "lot":
             raise not_found("lô hàng", "lot", value)
         canonical = epcis.normalise_id(value)
@@ -73,7 +77,8 @@ def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
         lot_ids = set(s.scalars(select(LotInput.lot_id).where(or_(
             LotInput.purchase_lot == value, func.lower(LotInput.product_name) == value.lower()
         ))))
-        lots = s.scalars(select(Lot).where(Lot.id.in_(lot_ids))).all() if lot_ids else []
+        lots = s.scalars(select(Lot).where(Lot.id.in_(lot_ids), visible)).all() \
+            if lot_ids else []
         starts = {lot.canonical for lot in lots}
         canonical = epcis.normalise_id(value)
         if ":" in value:  # an input batch captured as an EPC class in EPCIS
@@ -82,7 +87,7 @@ def _recall_start(s: Session, data: RecallRequest) -> tuple[set[str], str]:
             raise not_found("lô vật tư", "input batch", value)
         return starts, f"Lô vật tư {value} ({len(lots)} lô nông sản)"
     # a farm: a registry field id, a GLN or a planting-area code
-    stmt = select(Lot)
+    stmt = select(Lot).where(visible)
     if value.isdigit() and len(value) == 13:
         location = s.scalar(select(Location).where(Location.gln == value))
         if location is None:
@@ -111,7 +116,8 @@ def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
                                [FieldError("until", "Trước since", "Before since")])
     with uow:
         s = uow.session
-        start, start_label = _recall_start(s, data)
+        visible = lot_clause(reach(uow))
+        start, start_label = _recall_start(s, data, visible)
         forward = back = None
         if data.direction in ("forward", "both"):
             forward = walk(start, _edges_from_db(s, True, data.since, data.until),
@@ -178,7 +184,11 @@ def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
                     commune_code=found.commune_code if found else None,
                     first_seen=min(r.event_time, locations[canonical].first_seen)
                     if canonical in locations else r.event_time, role=role)
-        origins, dealers, diary_available = _origins(uow, depth, known)
+        # Fields, sprays, doses and dealers: only of the lots the caller may see.
+        mine = set(s.scalars(select(Lot.canonical).where(
+            Lot.canonical.in_(sorted(known.lots)), visible))) if known.lots else set()
+        origins, dealers, diary_available = _origins(
+            uow, {n: d for n, d in depth.items() if n in mine}, known)
         return RecallReport(
             start=sorted(start), start_label=start_label, direction=data.direction,
             since=data.since, until=data.until, nodes=nodes,
