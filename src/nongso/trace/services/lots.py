@@ -34,7 +34,7 @@ from nongso.trace.gs1 import (
 )
 from nongso.trace.models import Item, Location, Lot, Product
 from nongso.trace.schemas import ItemCreate, ItemPublic, LotCreate, LotPublic, LotStatusUpdate
-from nongso.trace.services._common import READ_ROLES, _event, _require_manage
+from nongso.trace.services._common import MANAGE_ROLES, READ_ROLES, _event, _require_manage
 from nongso.trace.services._tenancy import (
     item_clause,
     location_clause,
@@ -205,8 +205,10 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
     released or withdrawn by an inspector only."""
     with uow:
         require_login(uow.principal)
-        lot = _visible_lot(uow, lot_id)
         p = uow.principal
+        if not (p.is_admin or p.role in (*MANAGE_ROLES, "inspector")):
+            raise deny()  # a farmer never sets a lot's status: 403 whatever the lot
+        lot = _visible_lot(uow, lot_id)
         # The lot's organisation, or an officer/inspector whose unit covers it.
         if not may_manage(uow, lot.organisation_id, inspector=True):
             raise deny()
