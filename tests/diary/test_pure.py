@@ -136,6 +136,61 @@ def test_plausibility_of_a_harvest() -> None:
                           rules.SeasonFact("lotus", dt.date(2026, 1, 1), 0.5)) == []
 
 
+def _scouting(aid: int, day: dt.date, density: float, pest: str = "Rầy nâu",
+              status: str = "done") -> rules.ActivityFact:
+    # 01:00 UTC is 08:00 in Vietnam: the same date.
+    return rules.ActivityFact(aid, "scouting", status, dt.datetime.combine(day, dt.time(1), UTC),
+                              pest=pest, density_per_m2=density)
+
+
+def test_brown_planthopper_stages_and_thresholds() -> None:
+    sowing = dt.date(2026, 1, 1)
+    season = rules.SeasonFact("rice", sowing, 1.0)
+
+    def on(days: int) -> dt.date:
+        return sowing + dt.timedelta(days=days)
+
+    # Stage boundaries (days after sowing, from the rice template): none before day 40.
+    assert rules.pest_threshold_on("brown_planthopper", "rice", 39) is None
+    elongation = rules.pest_threshold_on("brown_planthopper", "rice", 40)
+    heading = rules.pest_threshold_on("brown_planthopper", "rice", 60)
+    after = rules.pest_threshold_on("brown_planthopper", "rice", 61)
+    assert elongation is not None and elongation is heading
+    assert elongation.stage == "stem_elongation_to_heading"
+    assert elongation.min_density_per_m2 == 1000
+    assert after is not None and after.stage == "after_heading"
+    assert after.min_density_per_m2 == 2000 and "agronomy.md" in after.source
+    assert rules.pest_threshold_on("brown_planthopper", "durian", 50) is None
+    assert rules.pest_code("RẦY NÂU") == rules.pest_code("brown planthopper") == (
+        "brown_planthopper")
+    assert rules.pest_code("sâu cuốn lá") is None
+
+    def flagged(*acts: rules.ActivityFact) -> list[tuple[int, str, str]]:
+        return [(f.activity_id, f.rule_id, f.severity) for f in rules.evaluate(acts, season)]
+
+    # Stem elongation to heading: 1,000/m² is the threshold, 999 is not.
+    assert flagged(_scouting(1, on(45), 999)) == []
+    assert flagged(_scouting(1, on(45), 1000)) == [(1, "pest-threshold-reached", "warning")]
+    # Before stem elongation the reference gives no threshold: nothing is said.
+    assert flagged(_scouting(1, on(39), 5000)) == []
+    assert flagged(_scouting(1, on(40), 1000)) == [(1, "pest-threshold-reached", "warning")]
+    # The day of heading still belongs to "stem elongation to heading" (1,000/m²).
+    assert flagged(_scouting(1, on(60), 1500)) == [(1, "pest-threshold-reached", "warning")]
+    # After heading the threshold is 2,000/m².
+    assert flagged(_scouting(1, on(61), 1999)) == []
+    assert flagged(_scouting(1, on(75), 2000)) == [(1, "pest-threshold-reached", "warning")]
+    flag = rules.evaluate([_scouting(7, on(75), 2400)], season)[0]
+    assert "phun thuốc là hợp lý" in flag.message_vi and "2000 con/m²" in flag.message_vi
+    assert "justified" in flag.message_en and "agronomy.md" in flag.source
+    assert flag.details["stage"] == "after_heading" and flag.details["days_after_sowing"] == 75
+    # Another pest, a planned visit, or no sowing date: not judged; never a violation.
+    assert flagged(_scouting(1, on(45), 5000, pest="sâu cuốn lá")) == []
+    assert flagged(_scouting(1, on(45), 5000, status="planned")) == []
+    assert rules.evaluate([_scouting(1, on(45), 5000)],
+                          rules.SeasonFact("rice", None, 1.0)) == []
+    assert rules.evaluate([_scouting(1, on(45), 5000)]) == []
+
+
 def test_pre_harvest_interval_and_dose() -> None:
     sprays = [_spray(1, dt.date(2026, 2, 1)), _spray(2, dt.date(2026, 2, 20), phi=7)]
     assert rules.earliest_safe_harvest(sprays) == dt.date(2026, 2, 27)
@@ -157,7 +212,7 @@ def test_pre_harvest_interval_and_dose() -> None:
 def test_rules_and_templates_are_data_with_sources() -> None:
     catalogue = rules.rule_catalogue()
     assert set(catalogue) == {"banned-ingredient", "pre-harvest-interval", "dose-above-label",
-                              "harvest-too-early", "yield-implausible"}
+                              "harvest-too-early", "yield-implausible", "pest-threshold-reached"}
     assert all(r.source and r.advice_vi and r.advice_en for r in catalogue.values())
     rice = templates.for_crop("rice")
     assert rice is not None and rice.steps[0].day == -7 and rice.steps[-1].kind == "drying"

@@ -1,4 +1,5 @@
-"""Compliance rules as data (pure): banned active ingredients, pre-harvest interval, label dose.
+"""Compliance rules as data (pure): banned active ingredients, pre-harvest interval, label dose,
+and the brown planthopper spray threshold by growth stage (an advisory warning, not a violation).
 
 The rules and the banned list are files in ``diary/data/`` with their sources. A record that
 breaks a rule is accepted as a true record and *flagged*; every flag carries the rule id, a
@@ -116,6 +117,60 @@ def plausibility() -> dict[str, Plausibility]:
     return out
 
 
+@dataclass(frozen=True)
+class PestThreshold:
+    """A pest's spray threshold in one growth stage of a crop, the stage given in days after
+    sowing (``to_day`` None: until harvest); both bounds inclusive."""
+
+    pest_code: str
+    names: tuple[str, ...]  # normalised names the diary may hold
+    crop: str
+    stage: str
+    stage_vi: str
+    stage_en: str
+    from_day: int
+    to_day: int | None
+    min_density_per_m2: float
+    source: str
+
+
+@lru_cache
+def pest_thresholds() -> tuple[PestThreshold, ...]:
+    """The spray thresholds per pest and growth stage (``data/pest_thresholds.csv``)."""
+    out = []
+    for r in _data_rows("pest_thresholds.csv"):
+        names = tuple(dict.fromkeys(normalise_ingredient(n) for n in r["names"].split(";")
+                                    if n.strip()))
+        out.append(PestThreshold(
+            r["pest_code"], names, r["crop"], r["stage"], r["stage_vi"], r["stage_en"],
+            int(r["from_day"]), int(r["to_day"]) if r["to_day"].strip() else None,
+            float(r["min_density_per_m2"]),
+            f"{r['threshold_source']}; {r['stage_source']}"))
+    return tuple(out)
+
+
+def pest_code(name: str | None) -> str | None:
+    """The code of a pest written in the diary ("Rầy nâu", "brown planthopper"…), if known."""
+    if not name:
+        return None
+    text = normalise_ingredient(name)
+    for t in pest_thresholds():
+        if text in t.names:
+            return t.pest_code
+    return None
+
+
+def pest_threshold_on(pest: str, crop: str | None, days_after_sowing: int
+                      ) -> PestThreshold | None:
+    """The threshold that applies to a pest on a crop that many days after sowing (None: no
+    published threshold at that stage, e.g. rice before stem elongation)."""
+    for t in pest_thresholds():
+        if (t.pest_code == pest and t.crop == crop and days_after_sowing >= t.from_day
+                and (t.to_day is None or days_after_sowing <= t.to_day)):
+            return t
+    return None
+
+
 def normalise_ingredient(name: str) -> str:
     text = fold(name).replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", text).strip()
@@ -179,6 +234,8 @@ class ActivityFact:
     at: dt.datetime
     inputs: tuple[InputFact, ...] = ()
     quantity_kg: float | None = None  # a harvest's weighed produce
+    pest: str | None = None  # scouting: the pest as written, and its density
+    density_per_m2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +365,42 @@ def evaluate(activities: Sequence[ActivityFact], season: SeasonFact | None = Non
         ))
     if season is not None:
         flags += _plausibility_flags(activities, season)
+        flags += pest_flags(activities, season)
+    return flags
+
+
+def pest_flags(activities: Sequence[ActivityFact], season: SeasonFact) -> list[FlagResult]:
+    """Scouting records whose pest density reaches the spray threshold of the crop's growth
+    stage on that date: an advisory warning (spraying is justified), never a violation. Below
+    the threshold, or at a stage without a published threshold, nothing is raised."""
+    if season.sowing_date is None:
+        return []
+    rule = rule_catalogue()["pest-threshold-reached"]
+    flags: list[FlagResult] = []
+    for a in activities:
+        if a.kind != "scouting" or not _counted(a) or a.density_per_m2 is None:
+            continue
+        code = pest_code(a.pest)
+        if code is None:
+            continue
+        day = local_date(a.at)
+        days = (day - season.sowing_date).days
+        t = pest_threshold_on(code, season.crop, days)
+        if t is None or a.density_per_m2 < t.min_density_per_m2:
+            continue
+        density, limit = _num(a.density_per_m2), _num(t.min_density_per_m2)
+        flags.append(FlagResult(
+            a.activity_id, rule.rule_id, rule.severity,
+            f"«{a.pest}» {density} con/m² ngày {_fmt(day)} ({days} ngày sau sạ, giai đoạn "
+            f"{t.stage_vi}) đạt ngưỡng phòng trừ {limit} con/m²: phun thuốc là hợp lý ở giai "
+            "đoạn này.",
+            f"'{a.pest}' at {density}/m² on {_fmt(day)} ({days} days after sowing, "
+            f"{t.stage_en}) reaches the spray threshold of {limit}/m²: spraying is justified "
+            "at this stage.",
+            f"{t.source} — {rule.source}",
+            {"pest": code, "density_per_m2": a.density_per_m2, "days_after_sowing": days,
+             "stage": t.stage, "threshold_per_m2": t.min_density_per_m2, "crop": season.crop},
+        ))
     return flags
 
 

@@ -21,7 +21,8 @@ from nongso.diary.quantities import BASE_UNIT, parse_unit
 
 def _facts(s: Session, season_ids: Sequence[int]) -> dict[int, list[rules.ActivityFact]]:
     acts = s.execute(select(Activity.id, Activity.season_id, Activity.kind, Activity.status,
-                            Activity.at, Activity.quantity_base)
+                            Activity.at, Activity.quantity_base, Activity.pest,
+                            Activity.density_per_m2)
                      .where(Activity.season_id.in_(season_ids))).all()
     uses: dict[int, list[rules.InputFact]] = defaultdict(list)
     rows = s.execute(
@@ -45,11 +46,12 @@ def _facts(s: Session, season_ids: Sequence[int]) -> dict[int, list[rules.Activi
             base_unit=base_unit, dose_per_ha_base=dose,
         ))
     out: dict[int, list[rules.ActivityFact]] = defaultdict(list)
-    for aid, sid, kind, status, at, kg in acts:
+    for aid, sid, kind, status, at, kg, pest, density in acts:
         if sid is None:
             continue
         out[sid].append(rules.ActivityFact(aid, kind, status, at, tuple(uses.get(aid, ())),
-                                           float(kg) if kg is not None else None))
+                                           float(kg) if kg is not None else None, pest,
+                                           float(density) if density is not None else None))
     return out
 
 
