@@ -436,3 +436,34 @@ def test_dates_time_zone(diary: Diary) -> None:
                      "at": "2026-03-01T06:00:00"})
     assert r.json()["at"].startswith("2026-02-28T23:00:00")  # 06:00 Vietnam time, in UTC
     assert dt.date(2026, 3, 1)
+
+
+def test_brown_planthopper_scouting_is_checked_against_the_stage_threshold(
+        diary: Diary) -> None:
+    d = diary  # season_a: rice sown on 05/12/2025
+    h = d.actors.headers("farmer_a")
+
+    def scouting(at: str, density: float, **kw: Any) -> dict[str, Any]:
+        return {"season_id": d.season_a.id, "kind": "scouting", "at": at, "pest": "Rầy nâu",
+                "density_per_m2": density, **kw}
+
+    # Day 45 (stem elongation): 1,200/m² reaches 1,000/m², a warning to confirm before saving.
+    warned = assert_problem(post(d, scouting("2026-01-19T08:00:00+07:00", 1200)), 409)
+    flag = warned["flags"][0]
+    assert flag["rule_id"] == "pest-threshold-reached" and flag["severity"] == "warning"
+    assert "phun thuốc là hợp lý" in flag["message_vi"] and "1000 con/m²" in flag["message_vi"]
+    assert "agronomy.md" in flag["source"] and flag["advice_vi"] and flag["advice_en"]
+    saved = post(d, scouting("2026-01-19T08:00:00+07:00", 1200, confirm_flags=True))
+    assert saved.status_code == 201 and saved.json()["flags"] == ["pest-threshold-reached"]
+    # Below the threshold, and 1,500/m² after heading (day 75, 2,000/m²): nothing to confirm.
+    below = post(d, scouting("2026-01-20T08:00:00+07:00", 800))
+    assert below.status_code == 201 and below.json()["flags"] == []
+    late = post(d, scouting("2026-02-18T08:00:00+07:00", 1500))
+    assert late.status_code == 201 and late.json()["flags"] == []
+    # An advisory, not a violation: the season stays compliant.
+    season = d.actors.client.get(f"{API}/seasons/{d.season_a.id}", headers=h).json()
+    assert season["flags_count"] == 0
+    report = d.actors.client.get(f"{API}/seasons/{d.season_a.id}/report",
+                                 headers=d.actors.headers("inspector")).json()
+    assert report["compliant"]
+    assert [f["rule_id"] for f in report["flags"]] == ["pest-threshold-reached"]
