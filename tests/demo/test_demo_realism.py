@@ -27,7 +27,7 @@ from nongso.demo import monitor as demo_monitor
 from nongso.demo import services
 from nongso.demo.registry import saline_communes
 from nongso.diary import services as diary
-from nongso.diary.models import Activity, Season
+from nongso.diary.models import Activity, Flag, Season
 from nongso.monitor import services as monitor
 from nongso.registry.models import ProductionUnit
 from nongso.trace.models import Lot
@@ -288,3 +288,20 @@ def test_traps_and_sowing_windows_agree_at_any_hour(hour: int) -> None:
     assert peaks[-1].sowing_end >= anchor.date()  # the advisory is current
     window = demo_calendar.dong_xuan_window(day, 2026, dt.date(2026, 11, 1))
     assert any((p.sowing_start, p.sowing_end) == (window.first, window.last) for p in peaks)
+
+
+def test_demo_planthopper_counts_are_judged_at_stem_elongation(demo: Platform) -> None:
+    with demo.uow() as uow:
+        rows = uow.session.execute(
+            select(Activity.id, Activity.at, Activity.density_per_m2, Season.sowing_date)
+            .join(Season, Season.id == Activity.season_id)
+            .where(Activity.kind == "scouting", Activity.pest == "rầy nâu",
+                   Activity.status == "done", Season.crop == "rice")).all()
+        flagged = set(uow.session.scalars(select(Flag.activity_id).where(
+            Flag.rule_id == "pest-threshold-reached")).all())
+    assert rows
+    for aid, at, density, sowing in rows:
+        days = (at.astimezone(VN).date() - sowing).days
+        assert 43 <= days <= 46, days  # stem elongation: the 1,000/m² threshold
+        assert (aid in flagged) == (density >= 1000), (aid, density)
+    assert {aid in flagged for aid, *_ in rows} == {True, False}
