@@ -359,12 +359,12 @@ def events_by_ids(session: Session, event_ids: Iterable[str]) -> dict[str, tuple
     return out
 
 
-_INDEXED = ("event_type", "event_time", "action", "biz_step", "disposition", "read_point",
+INDEXED_COLUMNS = ("event_type", "event_time", "action", "biz_step", "disposition", "read_point",
             "biz_location", "transformation_id", "has_error_declaration")
 # The indexed columns as the database holds them (no type conversion): a malformed value (an
 # integer in ``event_time``) is then reported by the verifier instead of failing the read.
 _RAW_COLUMNS = tuple(type_coerce(getattr(EpcisEvent, name), NullType()).label(name)
-                     for name in _INDEXED)
+                     for name in INDEXED_COLUMNS)
 
 
 def raw_time(value: Any) -> dt.datetime:
@@ -410,7 +410,7 @@ def rows_beyond(session: Session, size: int) -> tuple[int | None, int | None]:
 
 def iter_log(session: Session, batch: int = 5000) -> Iterator[Sequence[Any]]:
     """Every stored event in log order, in batches (for verification): id, event_id,
-    document, leaf_hash, then the indexed columns raw (see ``_INDEXED``)."""
+    document, leaf_hash, then the indexed columns raw (see ``INDEXED_COLUMNS``)."""
     last = -1
     while True:
         rows = session.execute(
@@ -442,6 +442,7 @@ def stored_nodes(session: Session) -> dict[tuple[int, int], bytes]:
 
 
 __all__ = [
+    "INDEXED_COLUMNS",
     "NODE_LEVEL_STEP",
     "LogKey",
     "PreparedEvent",
@@ -450,6 +451,7 @@ __all__ = [
     "checkpoint_for",
     "events_by_ids",
     "iter_log",
+    "lineage_of",
     "lock_head",
     "log_key",
     "log_origin",
@@ -459,7 +461,6 @@ __all__ = [
     "read_witness",
     "refs_of",
     "rows_beyond",
-    "lineage_of",
     "stored_nodes",
     "witness_file",
 ]
