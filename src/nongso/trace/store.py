@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from nongso.trace.models import (
     LogHead,
     LogNode,
 )
+
+_log = logging.getLogger("nongso.trace.log")
 
 NODE_LEVEL_STEP = 4
 """Perfect subtrees are stored every 4 levels (1/15 of the leaf count in rows): any subtree
@@ -119,12 +122,17 @@ def _queue_witness(session: Session, path: Path, line: str) -> None:
 def _write_witness(session: Session) -> None:
     pending: list[tuple[Path, str]] = session.info.get("trace_witness") or []
     for path, line in pending:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        with os.fdopen(descriptor, "a", encoding="utf-8") as out:
-            out.write(line)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+                out.write(line)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            # The capture is committed: say so loudly rather than answer an error for it. The
+            # verifier only requires witnessed checkpoints to be in the database.
+            _log.error("trace log witness %s not written: %s", path, exc)
     pending.clear()
 
 
