@@ -143,6 +143,11 @@ def test_verify_catches_an_event_edited_behind_the_services_back(actors: Actors)
     _sql(actors, "UPDATE trace_epcis_events SET leaf_hash = :h WHERE id = 7",
          h=merkle.leaf_hash(forged.encode()))
     report = _verify(actors)
+    # The query index still holds the genuine purchase order: caught at the event itself.
+    assert report["problem_code"] == "refs" and report["leaf_index"] == 7
+    _sql(actors, "UPDATE trace_event_refs SET value = REPLACE(value, 'PO-7', 'PO-8') "
+         "WHERE event_pk = 7")
+    report = _verify(actors)
     # The stored subtree of leaves 0-15 no longer matches (caught at leaf 15, before the
     # checkpoint of 25 events that it also breaks).
     assert not report["ok"] and report["problem_code"] == "node" and report["leaf_index"] == 15
@@ -151,6 +156,8 @@ def test_verify_catches_an_event_edited_behind_the_services_back(actors: Actors)
     assert report["problem_code"] == "node"  # the tree's own nodes are gone: also caught
     _sql(actors, "UPDATE trace_epcis_events SET document = :d, leaf_hash = :h WHERE id = 7",
          d=original, h=leaf)
+    _sql(actors, "UPDATE trace_event_refs SET value = REPLACE(value, 'PO-8', 'PO-7') "
+         "WHERE event_pk = 7")
     _restore_nodes(actors)
     assert _verify(actors)["ok"]
     # 2b. A leaf after the last stored subtree: the signed checkpoint of 25 events catches it.
@@ -160,10 +167,14 @@ def test_verify_catches_an_event_edited_behind_the_services_back(actors: Actors)
     late_forged = late.replace("PO-20", "PO-99")
     _sql(actors, "UPDATE trace_epcis_events SET document = :d, leaf_hash = :h WHERE id = 20",
          d=late_forged, h=merkle.leaf_hash(late_forged.encode()))
+    _sql(actors, "UPDATE trace_event_refs SET value = REPLACE(value, 'PO-20', 'PO-99') "
+         "WHERE event_pk = 20")
     report = _verify(actors)
     assert report["problem_code"] == "checkpoint" and report["leaf_index"] == 24
     _sql(actors, "UPDATE trace_epcis_events SET document = :d, leaf_hash = :h WHERE id = 20",
          d=late, h=merkle.leaf_hash(late.encode()))
+    _sql(actors, "UPDATE trace_event_refs SET value = REPLACE(value, 'PO-99', 'PO-20') "
+         "WHERE event_pk = 20")
     assert _verify(actors)["ok"]
     # 3. Only the indexed column changed (a query would lie): caught too.
     _sql(actors, "UPDATE trace_epcis_events SET biz_step = 'receiving' WHERE id = 3")

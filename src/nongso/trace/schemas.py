@@ -253,6 +253,7 @@ class VerifyReport(BaseModel):
     tree_size: int
     checkpoints_checked: int
     events_checked: int
+    witnessed: int = 0  # checkpoints found unchanged in the witness file outside the database
     problem_code: str | None = None
     problem_vi: str | None = None
     problem_en: str | None = None

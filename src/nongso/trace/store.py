@@ -9,6 +9,8 @@ serialises concurrent captures: leaf indexes are never handed out twice.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,8 +26,11 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import type_coerce
+from sqlalchemy.types import NullType
 
 from nongso.core.settings import Settings
 from nongso.trace import merkle
@@ -49,6 +54,8 @@ from nongso.trace.models import (
     LogNode,
 )
 
+_log = logging.getLogger("nongso.trace.log")
+
 NODE_LEVEL_STEP = 4
 """Perfect subtrees are stored every 4 levels (1/15 of the leaf count in rows): any subtree
 hash is then at most 8 stored hashes away."""
@@ -62,6 +69,7 @@ hash is then at most 8 stored hashes away."""
 class LogKey:
     name: str  # the log's origin, also the key name of its signed notes
     private: Ed25519PrivateKey
+    witness: Path | None = None  # the append-only file of signed checkpoints (outside the DB)
 
     @property
     def public(self) -> bytes:
@@ -83,7 +91,74 @@ def log_origin(settings: Settings) -> str:
 
 def log_key(settings: Settings) -> LogKey:
     path = settings.trace_log_key_file or settings.var_dir / "trace-log-ed25519.pem"
-    return LogKey(log_origin(settings), _load_key(str(Path(path).resolve())))
+    return LogKey(log_origin(settings), _load_key(str(Path(path).resolve())),
+                  witness_file(settings))
+
+
+def witness_file(settings: Settings) -> Path:
+    """The witness: every signed checkpoint, appended as one JSON line after its commit.
+
+    It lives outside the database, so that someone who can rewrite the tables (drop the tail
+    of the log, its head and the newer checkpoints) cannot rewrite what was published.
+    """
+    return settings.var_dir / "trace" / "checkpoints.log"
+
+
+def _witness_line(tree_size: int, root: bytes, note: str) -> str:
+    return json.dumps({"tree_size": tree_size, "root_hash": root.hex(), "note": note},
+                      ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def _queue_witness(session: Session, path: Path, line: str) -> None:
+    """Append ``line`` to the witness once (and only if) the transaction commits."""
+    pending: list[tuple[Path, str]] | None = session.info.get("trace_witness")
+    if pending is None:
+        pending = session.info["trace_witness"] = []
+        sa_event.listen(session, "after_commit", _write_witness)
+        sa_event.listen(session, "after_rollback", _drop_witness)
+    pending.append((path, line))
+
+
+def _write_witness(session: Session) -> None:
+    pending: list[tuple[Path, str]] = session.info.get("trace_witness") or []
+    for path, line in pending:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+                out.write(line)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            # The capture is committed: say so loudly rather than answer an error for it. The
+            # verifier only requires witnessed checkpoints to be in the database.
+            _log.error("trace log witness %s not written: %s", path, exc)
+    pending.clear()
+
+
+def _drop_witness(session: Session) -> None:
+    pending: list[tuple[Path, str]] = session.info.get("trace_witness") or []
+    pending.clear()
+
+
+def read_witness(path: Path | None) -> list[tuple[int, int, bytes, str]] | None:
+    """(line number, tree size, root, note) of every witness line; None without a witness.
+
+    A line that is not a checkpoint record comes back with tree size -1.
+    """
+    if path is None or not path.exists():
+        return None
+    out: list[tuple[int, int, bytes, str]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            out.append((number, int(record["tree_size"]), bytes.fromhex(record["root_hash"]),
+                        str(record["note"])))
+        except (ValueError, TypeError, KeyError):
+            out.append((number, -1, b"", line))
+    return out
 
 
 @lru_cache(maxsize=8)
@@ -207,6 +282,8 @@ def append(
         tree_size=frontier.size, root_hash=root, note=note, key_id=key.key_id,
         created_at=record_time,
     ))
+    if key.witness is not None:
+        _queue_witness(session, key.witness, _witness_line(frontier.size, root, note))
     session.flush()
     return list(range(first, first + len(events)))
 
@@ -290,14 +367,63 @@ def events_by_ids(session: Session, event_ids: Iterable[str]) -> dict[str, tuple
     return out
 
 
+INDEXED_COLUMNS = ("event_type", "event_time", "action", "biz_step", "disposition", "read_point",
+            "biz_location", "transformation_id", "has_error_declaration")
+# The indexed columns as the database holds them (no type conversion): a malformed value (an
+# integer in ``event_time``) is then reported by the verifier instead of failing the read.
+_RAW_COLUMNS = tuple(type_coerce(getattr(EpcisEvent, name), NullType()).label(name)
+                     for name in INDEXED_COLUMNS)
+
+
+def raw_time(value: Any) -> dt.datetime:
+    """A datetime column read without conversion, as an aware UTC datetime (or ValueError)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        raise ValueError(f"not a date and time: {value!r}")
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def refs_of(session: Session, first: int, last: int) -> dict[int, list[tuple[Any, ...]]]:
+    """event pk → its (field, value, kind) rows of the query index, for pks in a range."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for pk, name, value, kind in session.execute(
+        select(EventRef.event_pk, EventRef.field, EventRef.value, EventRef.kind)
+        .where(EventRef.event_pk >= first, EventRef.event_pk <= last)
+    ):
+        out.setdefault(pk, []).append((name, value, kind))
+    return out
+
+
+def lineage_of(session: Session, first: int, last: int) -> dict[int, list[tuple[Any, ...]]]:
+    """event pk → its (src, dst, kind, raw event_time) lineage rows, for pks in a range."""
+    out: dict[int, list[tuple[Any, ...]]] = {}
+    for pk, src, dst, kind, time in session.execute(
+        select(LineageEdge.event_pk, LineageEdge.src, LineageEdge.dst, LineageEdge.kind,
+               type_coerce(LineageEdge.event_time, NullType()))
+        .where(LineageEdge.event_pk >= first, LineageEdge.event_pk <= last)
+    ):
+        out.setdefault(pk, []).append((src, dst, kind, time))
+    return out
+
+
+def rows_beyond(session: Session, size: int) -> tuple[int | None, int | None]:
+    """The smallest event pk outside ``0 … size-1`` in the query index and in the lineage."""
+    ref = session.scalar(select(func.min(EventRef.event_pk)).where(
+        or_(EventRef.event_pk >= size, EventRef.event_pk < 0)))
+    edge = session.scalar(select(func.min(LineageEdge.event_pk)).where(
+        or_(LineageEdge.event_pk >= size, LineageEdge.event_pk < 0)))
+    return ref, edge
+
+
 def iter_log(session: Session, batch: int = 5000) -> Iterator[Sequence[Any]]:
-    """Every stored event in log order, in batches (for verification)."""
+    """Every stored event in log order, in batches (for verification): id, event_id,
+    document, leaf_hash, then the indexed columns raw (see ``INDEXED_COLUMNS``)."""
     last = -1
     while True:
         rows = session.execute(
-            select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.event_type,
-                   EpcisEvent.event_time, EpcisEvent.biz_step, EpcisEvent.document,
-                   EpcisEvent.leaf_hash)
+            select(EpcisEvent.id, EpcisEvent.event_id, EpcisEvent.document,
+                   EpcisEvent.leaf_hash, *_RAW_COLUMNS)
             .where(EpcisEvent.id > last).order_by(EpcisEvent.id).limit(batch)
         ).all()
         if not rows:
@@ -324,6 +450,7 @@ def stored_nodes(session: Session) -> dict[tuple[int, int], bytes]:
 
 
 __all__ = [
+    "INDEXED_COLUMNS",
     "NODE_LEVEL_STEP",
     "LogKey",
     "PreparedEvent",
@@ -332,10 +459,16 @@ __all__ = [
     "checkpoint_for",
     "events_by_ids",
     "iter_log",
+    "lineage_of",
     "lock_head",
     "log_key",
     "log_origin",
     "log_size",
     "next_values",
+    "raw_time",
+    "read_witness",
+    "refs_of",
+    "rows_beyond",
     "stored_nodes",
+    "witness_file",
 ]

@@ -5,6 +5,10 @@ consistency proofs, and the full verification an inspector runs.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -112,9 +116,14 @@ def _problem(code: str, vi: str, en: str, report: VerifyReport, leaf: int | None
 def verify_log(uow: UnitOfWork, public_key: bytes | None = None) -> VerifyReport:
     """Recompute the whole log from the stored events and report the first inconsistency.
 
-    Checks, in log order: every leaf hash against the stored event text, the indexed columns
-    against the text, every stored perfect-subtree hash, every checkpoint's root against the
-    recomputed tree of its size and its Ed25519 signature, and the log head.
+    Checks, in log order: every leaf hash against the stored event text; every column derived
+    from the signed text (type, time, action, business step, disposition, read point,
+    business location, transformation, error declaration), the event's rows in the query
+    index (``trace_event_refs``) and in the lineage (``trace_lineage``) against what the
+    signed text implies; every stored perfect-subtree hash; every checkpoint's root against
+    the recomputed tree of its size and its Ed25519 signature; then the log head against the
+    leaves and the checkpoints, and the checkpoints against the witness file kept outside the
+    database. A malformed row is a finding, never a crash.
     """
     require_role(uow.principal, "inspector", "province_officer")
     key = store.log_key(get_settings())
@@ -129,23 +138,56 @@ def verify_log(uow: UnitOfWork, public_key: bytes | None = None) -> VerifyReport
         frontier = merkle.Frontier()
         expected = 0
         for batch in store.iter_log(s):
-            for pk, event_id, event_type, event_time, biz_step, document, leaf in batch:
+            refs = store.refs_of(s, batch[0][0], batch[-1][0])
+            edges = store.lineage_of(s, batch[0][0], batch[-1][0])
+            for row in batch:
+                pk, event_id, document, leaf = row[0], row[1], row[2], row[3]
                 if pk != expected:
                     return _problem("gap", f"Thiếu sự kiện ở vị trí {expected} của nhật ký.",
                                     f"The event at log position {expected} is missing.",
                                     report, expected)
+                if not isinstance(document, str) or not isinstance(leaf, bytes | memoryview):
+                    return _malformed(report, pk, event_id, "document/leaf_hash")
                 recomputed = merkle.leaf_hash(document.encode())
                 if recomputed != bytes(leaf):
                     return _problem(
                         "leaf-hash", f"Nội dung sự kiện ở vị trí {pk} đã bị sửa: mã băm không "
                         "khớp với nhật ký.", f"The event at log position {pk} was altered: its "
                         "text no longer matches its leaf hash.", report, pk, event_id)
-                problem = _column_mismatch(document, event_id, event_type, event_time, biz_step)
+                try:
+                    signed = epcis_json_loads(document)
+                    indexed = epcis.index_event(signed)
+                    implied_edges = epcis.lineage_edges(signed, event_id)
+                except (ValueError, TypeError, KeyError, AttributeError, AssertionError):
+                    return _malformed(report, pk, event_id, "document")
+                problem = _column_mismatch(signed, indexed, event_id, row[4:])
                 if problem is not None:
+                    if problem.startswith("malformed:"):
+                        return _malformed(report, pk, event_id, problem.split(":", 1)[1])
                     return _problem("index", f"Dữ liệu chỉ mục của sự kiện ở vị trí {pk} khác "
-                                    f"với nội dung đã ký ({problem}).",
+                                    f"với nội dung đã ký (cột {problem}).",
                                     f"The indexed fields of the event at position {pk} differ "
-                                    f"from its signed text ({problem}).", report, pk, event_id)
+                                    f"from its signed text (column {problem}).", report, pk,
+                                    event_id)
+                wanted_refs = Counter(indexed.refs)
+                stored_refs = Counter(tuple(r) for r in refs.get(pk, ()))
+                if wanted_refs != stored_refs:
+                    missing = sum((wanted_refs - stored_refs).values())
+                    extra = sum((stored_refs - wanted_refs).values())
+                    return _problem(
+                        "refs", f"Chỉ mục truy vấn (trace_event_refs) của sự kiện ở vị trí {pk} "
+                        f"khác với nội dung đã ký: thiếu {missing} dòng, thừa {extra} dòng.",
+                        f"The query index (trace_event_refs) of the event at position {pk} "
+                        f"differs from its signed text: {missing} rows missing, {extra} extra.",
+                        report, pk, event_id)
+                lineage = _lineage_mismatch(implied_edges, indexed.event_time,
+                                            edges.get(pk, ()))
+                if lineage is not None:
+                    return _problem(
+                        "lineage", f"Quan hệ nguồn gốc (trace_lineage) của sự kiện ở vị trí "
+                        f"{pk} khác với nội dung đã ký ({lineage[0]}).",
+                        f"The lineage rows (trace_lineage) of the event at position {pk} "
+                        f"differ from its signed text ({lineage[1]}).", report, pk, event_id)
                 for level, idx, value in frontier.append(recomputed):
                     if level % store.NODE_LEVEL_STEP == 0 and nodes.get((level, idx)) != value:
                         return _problem(
@@ -171,25 +213,104 @@ def verify_log(uow: UnitOfWork, public_key: bytes | None = None) -> VerifyReport
                             f"chỉ còn {expected} sự kiện: đã có sự kiện bị xoá.",
                             f"A checkpoint covers {min(beyond)} events but only {expected} are "
                             "stored: events were deleted.", report)
-        return report
+        if expected and expected not in checkpoints:
+            return _problem("head", f"Không có điểm kiểm tra đã ký cho {expected} sự kiện của "
+                            "đầu nhật ký.", f"No signed checkpoint covers the {expected} events "
+                            "of the log head.", report)
+        ref_pk, edge_pk = store.rows_beyond(s, expected)
+        if ref_pk is not None or edge_pk is not None:
+            table = "trace_event_refs" if ref_pk is not None else "trace_lineage"
+            orphan = ref_pk if ref_pk is not None else edge_pk
+            return _problem("refs" if ref_pk is not None else "lineage",
+                            f"Bảng {table} có dòng của sự kiện {orphan} không có trong nhật ký.",
+                            f"The table {table} has rows of event {orphan}, which is not in the "
+                            "log.", report)
+        return _check_witness(report, key.witness, checkpoints, key.name, trusted)
 
 
-def _column_mismatch(document: str, event_id: str, event_type: str, event_time: dt.datetime,
-                     biz_step: str | None) -> str | None:
-    event = epcis_json_loads(document)
-    if event.get("eventID") != event_id:
-        return "eventID"
-    if event.get("type") != event_type:
-        return "type"
-    parsed = epcis.parse_time(event.get("eventTime"))
-    if parsed is None or abs(parsed.astimezone(dt.UTC) - event_time) > dt.timedelta(
-        milliseconds=1
-    ):
-        return "eventTime"
-    step = epcis.cbv_short(event["bizStep"], "BizStep") if "bizStep" in event else None
-    if step != biz_step:
-        return "bizStep"
+def _malformed(report: VerifyReport, pk: int, event_id: str | None, column: str
+               ) -> VerifyReport:
+    return _problem("malformed", f"Dòng trace_epcis_events id={pk} bị hỏng: giá trị cột "
+                    f"{column} không đọc được.", f"The row trace_epcis_events id={pk} is "
+                    f"malformed: its {column} value cannot be read.", report, pk,
+                    event_id if isinstance(event_id, str) else None)
+
+
+def _column_mismatch(signed: dict[str, Any], indexed: epcis.IndexedEvent, event_id: str,
+                     raw: Sequence[Any]) -> str | None:
+    """The first column whose stored value differs from the signed text ("malformed:<col>"
+    when the stored value cannot be read)."""
+    stored = dict(zip(store.INDEXED_COLUMNS, raw, strict=True))
+    if signed.get("eventID") != event_id:
+        return "event_id"
+    try:
+        event_time = store.raw_time(stored["event_time"])
+    except (ValueError, TypeError):
+        return "malformed:event_time"
+    if abs(indexed.event_time - event_time) > dt.timedelta(milliseconds=1):
+        return "event_time"
+    flag = stored["has_error_declaration"]
+    if not isinstance(flag, bool | int) or (isinstance(flag, int) and flag not in (0, 1)):
+        return "malformed:has_error_declaration"
+    if bool(flag) != indexed.has_error_declaration:
+        return "has_error_declaration"
+    for column in ("event_type", "action", "biz_step", "disposition", "read_point",
+                   "biz_location", "transformation_id"):
+        if stored[column] != getattr(indexed, column):
+            return column
     return None
+
+
+def _lineage_mismatch(implied: list[tuple[str, str, str]], event_time: dt.datetime,
+                      rows: Iterable[tuple[Any, ...]]) -> tuple[str, str] | None:
+    wanted = Counter(implied)
+    stored: Counter[tuple[Any, ...]] = Counter()
+    for src, dst, kind, time in rows:
+        try:
+            when = store.raw_time(time)
+        except (ValueError, TypeError):
+            return ("cột event_time không đọc được", "an unreadable event_time")
+        if abs(when - event_time) > dt.timedelta(milliseconds=1):
+            return ("thời điểm khác", "another event time")
+        stored[(src, dst, kind)] += 1
+    if wanted != stored:
+        missing = sum((wanted - stored).values())
+        extra = sum((stored - wanted).values())
+        return (f"thiếu {missing} dòng, thừa {extra} dòng",
+                f"{missing} rows missing, {extra} extra")
+    return None
+
+
+def _check_witness(report: VerifyReport, path: Path | None, checkpoints: dict[int, Checkpoint],
+                   name: str, public_key: bytes) -> VerifyReport:
+    """Every checkpoint in the witness file must still be in the database, unchanged."""
+    entries = store.read_witness(path)
+    if entries is None:
+        return report
+    for line, size, root, note in entries:
+        if size < 0:
+            return _problem("witness", f"Dòng {line} của tệp chứng kiến {path} bị hỏng.",
+                            f"Line {line} of the witness file {path} is malformed.", report)
+        cp = checkpoints.get(size)
+        if cp is None:
+            return _problem(
+                "witness", f"Tệp chứng kiến {path} (dòng {line}) có điểm kiểm tra đã ký cho "
+                f"{size} sự kiện mà cơ sở dữ liệu không còn (nhật ký có {report.tree_size}): "
+                "nhật ký đã bị cắt bớt hoặc thay thế.",
+                f"The witness file {path} (line {line}) holds a signed checkpoint of {size} "
+                f"events that the database no longer has (the log has {report.tree_size}): the "
+                "log was truncated or replaced.", report)
+        if bytes(cp.root_hash) != root or cp.note != note:
+            return _problem(
+                "witness", f"Điểm kiểm tra {size} sự kiện trong cơ sở dữ liệu khác với tệp "
+                f"chứng kiến {path} (dòng {line}).", f"The checkpoint of {size} events in the "
+                f"database differs from the witness file {path} (line {line}).", report)
+        if _check_checkpoint(cp, root, name, public_key) is not None:
+            return _problem("witness", f"Chữ ký của dòng {line} trong tệp chứng kiến không hợp "
+                            "lệ.", f"The signature on line {line} of the witness file is "
+                            "invalid.", report)
+        report.witnessed += 1
+    return report
 
 
 def _check_checkpoint(cp: Checkpoint, root: bytes, name: str, public_key: bytes
