@@ -40,7 +40,7 @@ from tests.conftest import REFERENCE_TABLES
 PASSWORD = "mat-khau-fuzz"
 SEED = 20260414
 # Fuzzed cases per operation after the explicit and coverage cases (which are all run).
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 2
 
 
 def _schema_document() -> dict[str, Any]:
