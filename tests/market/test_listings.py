@@ -50,8 +50,9 @@ def test_listing_with_its_traceability_link(actors: Actors) -> None:
     other = trace.create_product(admin, ProductCreate(
         name="Gạo B", kind="milled_rice", crop="rice", organisation_id=actors.coop_b.id))
     lot_b = trace.commission_lot(admin, LotCreate(product_id=other.id, label="Gạo B lô 1"))
-    body = assert_problem(_listing(actors, lot_id=lot_b.id), 422)
-    assert "không thuộc" in body["errors"][0]["message"]
+    # Another co-operative's lot: not found for this one (tenant isolation, no probing).
+    body = assert_problem(_listing(actors, lot_id=lot_b.id), 404)
+    assert f"«{lot_b.id}»" in body["detail"]
 
 
 def test_phone_numbers_are_refused(actors: Actors) -> None:

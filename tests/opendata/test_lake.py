@@ -70,8 +70,9 @@ def test_export_is_partitioned_and_reports_agree(demo_lake: Path, platform: Plat
     mine = {(r.commune_code, r.season_key): r for r in relational}
     for row in area.rows:
         ours = mine[(row.commune_code, row.season_key)]
-        assert (ours.activities, ours.sprays, round(ours.harvest_kg / 1000, 3)) == (
-            row.activities, row.sprays, row.harvest_fresh_t)
+        assert (ours.activities, ours.sprays) == (row.activities, row.sprays)
+        # The diary rounds each season's fresh weight before it sums them: a gram may differ.
+        assert ours.harvest_kg / 1000 == pytest.approx(row.harvest_fresh_t, abs=0.002)
 
 
 def test_incremental_export_rewrites_only_what_changed(

@@ -527,7 +527,13 @@ def pull_feed(uow: UnitOfWork, since: dt.date, feed: feeds.PriceFeed | None = No
               lang: str = "vi") -> FeedReport:
     """Read an outside feed and store its valid quotes (each wrong one reported)."""
     require_role(uow.principal, "province_officer")
-    source = feed or feeds.get_feed()
+    try:
+        source = feed or feeds.get_feed()
+    except feeds.FeedError as exc:
+        from nongso.core.errors import Conflict
+
+        raise Conflict("Chưa cấu hình nguồn giá bên ngoài (NONGSO_PRICE_FEED).",
+                       f"No outside price feed is configured (NONGSO_PRICE_FEED): {exc}.") from exc
     try:
         quotes = source.fetch(since)
     except feeds.FeedError as exc:

@@ -4,6 +4,7 @@ proposals, agreements and deliveries (which become traceability transaction even
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -200,7 +201,7 @@ def harvest_suggestions(uow: UnitOfWork, organisation_id: int | None = None
             bases.add("plot" if t_ha else "reference")
             t_ha = t_ha or catalogue.expected_yield(season.crop, season.season_kind) or 0.0
             kg += season.area_ha * t_ha * 1000
-        if kg <= 0:
+        if not kg > 0 or not math.isfinite(kg):  # nothing to offer, or a nonsense yield
             continue
         certs = ["vietgap"] if all(season.certified for season in items) else []
         if code:

@@ -53,8 +53,13 @@ def ingest(uow: UnitOfWork, source: str, location: str, lang: str = "vi",
     require_run(uow.principal, province)
     if confined and source == "local":
         location = str(confine(location))
-    src = sources.open_source(source, location)
-    files = src.scenes()
+    try:
+        src = sources.open_source(source, location)
+        files = src.scenes()
+    except OSError as exc:  # a name too long for the file system, a folder one cannot read
+        raise ValidationFailed(f"Không đọc được thư mục ảnh «{location[:80]}»: {exc.strerror}.",
+                               f"The scene folder '{location[:80]}' cannot be read: "
+                               f"{exc.strerror}.") from exc
     rejected: list[RejectedFile] = []
     ids: list[int] = []
     already = 0
