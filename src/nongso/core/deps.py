@@ -107,17 +107,6 @@ def csrf_error(request: Request, principal: Principal) -> AppError | None:
         "try again. Applications use a bearer token instead of the cookie.")
 
 
-def login_for_writes(request: Request, principal: Annotated[Principal, Depends(get_principal)],
-                     ) -> None:
-    """A router dependency: an anonymous write is refused with 401 before anything else (the
-    body and the parameters are validated after it, the records looked up after that); a
-    write with the session cookie needs the CSRF token (403)."""
-    if _write_needs_login(request):
-        require_login(principal)
-        if (refused := csrf_error(request, principal)) is not None:
-            raise refused
-
-
 def csrf_for_cookie_writes(request: Request,
                            principal: Annotated[Principal, Depends(get_principal)]) -> None:
     """A router dependency for routers outside ``/api/v1`` that take writes from signed-in
@@ -128,8 +117,9 @@ def csrf_for_cookie_writes(request: Request,
 
 
 def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
-    """:func:`login_for_writes` for a router that finds its caller with ``principal_of``
-    (SensorThings clients also log in with HTTP Basic)."""
+    """The router dependency that refuses anonymous writes (401) and cookie writes without the
+    CSRF token (403), for a router that finds its caller with ``principal_of`` (SensorThings
+    clients also log in with HTTP Basic); :data:`login_for_writes` is the usual one."""
 
     def check(request: Request, platform: Annotated[Platform, Depends(get_platform)]) -> None:
         if _write_needs_login(request):
@@ -139,6 +129,12 @@ def login_for_writes_with(principal_of: PrincipalOf) -> Callable[..., None]:
                 raise refused
 
     return check
+
+
+login_for_writes = login_for_writes_with(get_principal)
+"""A router dependency: an anonymous write is refused with 401 before anything else (the
+body and the parameters are validated after it, the records looked up after that); a write
+with the session cookie needs the CSRF token (403)."""
 
 
 def _write_needs_login(request: Request) -> bool:
