@@ -26,17 +26,15 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from nongso.all_models import Base  # noqa: E402
 from nongso.app import create_app  # noqa: E402
 from nongso.core import migrate  # noqa: E402
 from nongso.core.platform import Platform  # noqa: E402
 from nongso.core.settings import Settings  # noqa: E402
 from nongso.units import services as units  # noqa: E402
 from nongso.wiring import register_handlers  # noqa: E402
-from tests.helpers import Actors  # noqa: E402
+from tests.helpers import Actors, wipe_database  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-REFERENCE_TABLES = {"admin_units", "admin_unit_lineage", "alembic_version"}
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -97,12 +95,7 @@ def _platform(db_url: str) -> Iterator[Platform]:
 def platform(_platform: Platform) -> Iterator[Platform]:
     """The platform on a clean database (reference units kept, everything else emptied)."""
     yield _platform
-    with _platform.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                conn.execute(table.delete())
-    # The trace log's witness of signed checkpoints describes the database just emptied.
-    (_VAR / "trace" / "checkpoints.log").unlink(missing_ok=True)
+    wipe_database(_platform)
 
 
 @pytest.fixture

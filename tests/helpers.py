@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
+from nongso.all_models import Base
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.registry import services as registry
@@ -20,6 +21,18 @@ from nongso.registry.schemas import FarmerCreate, OrganisationCreate
 from nongso.units import services as units
 
 PASSWORD = "mat-khau-thu-nghiem"
+# Tables the suite keeps between tests (loaded once per database).
+REFERENCE_TABLES = {"admin_units", "admin_unit_lineage", "alembic_version"}
+
+
+def wipe_database(platform: Platform) -> None:
+    """Empty every table but the reference ones, and the trace log's witness of checkpoints
+    (it describes the database just emptied)."""
+    with platform.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                conn.execute(table.delete())
+    (platform.settings.var_dir / "trace" / "checkpoints.log").unlink(missing_ok=True)
 
 
 class Actors:

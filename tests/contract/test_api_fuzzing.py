@@ -35,7 +35,7 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.core.settings import Settings
 from nongso.demo import services as demo
-from tests.conftest import REFERENCE_TABLES
+from tests.helpers import wipe_database
 
 PASSWORD = "mat-khau-fuzz"
 SEED = 20260414
@@ -73,17 +73,12 @@ SETTINGS = hypothesis.settings(
 @pytest.fixture(scope="module")
 def fuzz_app(_platform: Platform) -> Iterator[tuple[FastAPI, dict[str, str]]]:
     """The app on a small demo province, and an administrator's bearer token."""
-    from nongso.all_models import Base
-
     demo.build_demo(_platform.uow(SYSTEM), "82", PASSWORD, scale=0.01)
     token = accounts.issue_token(_platform.uow(), "admin", PASSWORD, "fuzz").access_token
     app = create_app(_platform)
     with TestClient(app):  # runs the lifespan (start-up) once
         yield app, {"Authorization": f"Bearer {token}"}
-    with _platform.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                conn.execute(table.delete())
+    wipe_database(_platform)
 
 
 def _call(case: Any, app: FastAPI, headers: dict[str, str]) -> None:

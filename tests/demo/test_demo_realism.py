@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from nongso.alerts import rules
-from nongso.all_models import Base
 from nongso.app import create_app
 from nongso.core import clock
 from nongso.core.permissions import SYSTEM
@@ -31,7 +30,7 @@ from nongso.diary.models import Activity, Flag, Season
 from nongso.monitor import services as monitor
 from nongso.registry.models import ProductionUnit
 from nongso.trace.models import Lot
-from tests.conftest import REFERENCE_TABLES
+from tests.helpers import wipe_database
 
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)  # 09:00 in Vietnam
 VN = dt.timezone(dt.timedelta(hours=7))
@@ -45,10 +44,7 @@ def demo(_platform: Platform) -> Iterator[Platform]:
         yield _platform
     finally:
         clock.use(previous)
-        with _platform.engine.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                if table.name not in REFERENCE_TABLES:
-                    conn.execute(table.delete())
+        wipe_database(_platform)
 
 
 def _rice_seasons(platform: Platform) -> list[Season]:

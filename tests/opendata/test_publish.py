@@ -3,8 +3,6 @@ data in any file, small groups suppressed, versions kept and linked, bad request
 
 from __future__ import annotations
 
-import io
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +17,9 @@ from sqlalchemy import select, update
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import services as demo
-from nongso.opendata import providers, services, sources
+from nongso.opendata import providers, services
 from nongso.opendata.schemas import OpendataSettingsUpdate
 from nongso.registry.models import Farmer
-from tests.opendata.shacl import violations
 
 
 @pytest.fixture
@@ -48,33 +45,6 @@ def _texts(path: Path) -> str:
                          if pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
                          for v in col.to_pylist())
     return path.read_text(encoding="utf-8")
-
-
-def test_the_demo_catalogue_meets_dcat_ap(published: Path) -> None:
-    doc = services.catalogue_document("jsonld")
-    g = Graph().parse(data=doc.path.read_bytes(), format="json-ld")
-    assert violations(g, "shapes.ttl") == []
-    assert violations(g, "range.ttl") == []
-    cat = services.catalogue()
-    ids = {d.id for d in cat.datasets}
-    assert {"production-units", "planting-areas", "cooperatives", "input-dealers",
-            "infrastructure", "alerts", "ocop-products"} <= ids
-    seasonal = [d for d in cat.datasets if d.series == "seasonal-statistics"]
-    sensors = [d for d in cat.datasets if d.series == "sensor-daily-summaries"]
-    assert seasonal and sensors
-    # The map layers have GeoJSON and GeoParquet; tables have CSV and Parquet.
-    layer = next(d for d in cat.datasets if d.id == "planting-areas")
-    assert {x.format for x in layer.distributions} == {"csv", "parquet", "geojson", "geoparquet"}
-    geo = json.loads(pq.read_schema(services.distribution("planting-areas", "geoparquet").path)
-                     .metadata[b"geo"])
-    assert geo["primary_column"] == "geometry" and geo["columns"]["geometry"]["encoding"] == "WKB"
-    # Turtle says the same as JSON-LD.
-    ttl = Graph().parse(services.catalogue_document("ttl").path, format="turtle")
-    assert len(ttl) == len(g)
-    # The province's coverage names the 2025 unit and its former provinces.
-    province = URIRef("http://127.0.0.1:8000/opendata/units/2025/82")
-    replaced = {str(o) for o in g.objects(province, URIRef("http://purl.org/dc/terms/replaces"))}
-    assert replaced and all("/units/legacy/" in r for r in replaced)
 
 
 def test_no_personal_data_in_any_distribution(platform: Platform, tmp_path: Path) -> None:
@@ -212,36 +182,6 @@ def _admin(client: TestClient, platform: Platform) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-@pytest.mark.parametrize("lang,word", [("vi", "Định dạng"), ("en", "format")])
-def test_bad_requests_get_a_clear_404(published: Path, client: TestClient, lang: str,
-                                      word: str) -> None:
-    headers = {"Accept-Language": lang}
-    for path in ("/opendata/catalog.xml", "/opendata/catalog.jsonld?version=999",
-                 "/opendata/datasets/nope.csv", "/opendata/datasets/planting-areas.xlsx",
-                 "/opendata/datasets/planting-areas/v999", "/opendata/datasets/planting-areas/vx",
-                 "/opendata/files/planting-areas/v1/other.csv", "/opendata/units/1990/82"):
-        answer = client.get(path, headers=headers)
-        assert answer.status_code in (404, 422), path
-        assert answer.headers["content-type"].startswith("application/problem+json"), path
-    body = client.get("/opendata/catalog.xml", headers=headers).json()
-    assert word in body["detail"] and "jsonld" in body["detail"]
-    body = client.get("/opendata/catalog.jsonld?version=999", headers=headers).json()
-    assert "999" in body["detail"] and "1" in body["detail"]
-    assert client.get("/opendata/catalog.jsonld?version=abc").status_code == 422
-
-
-def test_pages_and_share(published: Path, platform: Platform, client: TestClient) -> None:
-    page = client.get("/opendata")
-    assert page.status_code == 200 and "Dữ liệu mở nông nghiệp" in page.text
-    assert "/opendata/catalog.jsonld" in page.text
-    home = client.get("/")
-    assert 'href="/opendata"' in home.text
-    share = services.published_share(platform.uow(SYSTEM))
-    assert share.share == 1.0 and share.published == share.databases
-    unit = client.get("/opendata/units/2025/82").json()
-    assert unit["name"] and {r["generation"] for r in unit["replaces"]} == {"legacy"}
-
-
 def test_a_dataset_naming_a_merged_unit_names_the_2025_unit(published: Path,
                                                             platform: Platform) -> None:
     from nongso.units import services as units
@@ -274,13 +214,3 @@ def test_a_dataset_naming_a_merged_unit_names_the_2025_unit(published: Path,
              for u in ds.spatial}
     new_units = [k for k, v in names.items() if ("legacy", legacy) in v]
     assert new_units and all(gen == "2025" for gen, _ in new_units)
-
-
-def test_csv_of_a_layer_reads_back(published: Path) -> None:
-    import pyarrow.csv as pacsv
-
-    path = services.distribution("input-dealers", "csv").path
-    table = pacsv.read_csv(io.BytesIO(path.read_bytes()))
-    assert table.num_rows > 0 and "licence_no" in table.column_names
-    assert "phone" not in table.column_names and "geometry_wkt" in table.column_names
-    assert sources.PERSONAL_KEYS.isdisjoint(table.column_names)

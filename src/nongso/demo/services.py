@@ -144,7 +144,7 @@ def build_demo(
         step(f"Tài khoản mẫu / demo accounts: {len(demo_accounts)}")
         if built:
             # Photo diagnosis: synthetic photos with scouting records, staff labels, a model.
-            demo_vision.load(uow, seed)
+            demo_vision.load(uow, seed, scale)
             step("Chẩn đoán ảnh / photo diagnosis: ảnh mẫu, nhãn, mô hình")
         now = clock.now()
         monitoring = demo_monitor.build(uow, now, seed,

@@ -5,6 +5,7 @@ some catalogue inputs, one of them banned, for the scanner."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,11 @@ from nongso.vision.schemas import InputCodeCreate, PhotoCreate, PhotoReview
 PER_LABEL = 24
 NON_CROP = 12  # photos that are not of the crop (those the quality checks let through are
 # labelled "not the crop" by the staff)
+# A small demo (``scale`` below SMALL_SCALE: the tests, a quick look) sends fewer photos: the
+# model still trains (vision.model.MIN_PER_LABEL) and has a held-out part.
+SMALL_SCALE = 0.5
+SMALL_PER_LABEL = 10
+SMALL_NON_CROP = 8
 PENDING = 6  # photos sent after the model is trained, waiting for the staff
 SIZE = (320, 240)
 # GTINs of the demo catalogue (GS1 prefix 952, kept for examples and demonstrations).
@@ -31,6 +37,13 @@ INPUT_GTINS = {
     "Urê 46% N": "952820009003",
     "Lem Lép 50SC (carbendazim)": "952820009004",
 }
+
+
+def photo_counts(scale: float) -> tuple[int, int]:
+    """Photos per crop label and non-crop photos sent for a demo of this scale."""
+    if scale >= SMALL_SCALE:
+        return PER_LABEL, NON_CROP
+    return SMALL_PER_LABEL, SMALL_NON_CROP
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,19 @@ def _plots(uow: UnitOfWork, farmer_id: int | None) -> list[int]:
     return ids
 
 
-def load(uow: UnitOfWork, seed: int = 2026) -> VisionDemo:
+@functools.lru_cache(maxsize=2)
+def _photos(seed: int, per_label: int, non_crop: int) -> tuple[tuple[str, bytes], ...]:
+    """The labelled synthetic photos as JPEG files with the staff's label (deterministic for
+    the arguments: drawn once per process)."""
+    samples = list(synthetic.labelled_set(seed, per_label, (SIZE,)))
+    # Soil and objects: a sky or a screenshot would not pass the quality checks anyway.
+    samples += [s for s in synthetic.non_crop_set(seed + 1, non_crop // 2, (SIZE,))
+                if s.label in ("soil", "objects")]
+    return tuple((s.label if s.crop else "not_crop", synthetic.jpeg(s.image, 88))
+                 for s in samples)
+
+
+def load(uow: UnitOfWork, seed: int = 2026, scale: float = 1.0) -> VisionDemo:
     """Photos, reviews, a trained model and input GTINs (runs inside the demo's transaction)."""
     admin = uow.as_principal(SYSTEM) if not uow.principal.is_admin else uow
     farmer_id = uow.session.scalar(select(User.farmer_id).where(User.username == "nongdan"))
@@ -60,20 +85,14 @@ def load(uow: UnitOfWork, seed: int = 2026) -> VisionDemo:
     if not plots:
         return VisionDemo(0, 0, 0, None, {})
     rng = np.random.default_rng(seed)
-    samples = list(synthetic.labelled_set(seed, PER_LABEL, (SIZE,)))
-    # Soil and objects: a sky or a screenshot would not pass the quality checks anyway.
-    samples += [s for s in synthetic.non_crop_set(seed + 1, NON_CROP // 2, (SIZE,))
-                if s.label in ("soil", "objects")]
     confirmed = 0
-    for n, sample in enumerate(samples):
+    for n, (label, photo_jpeg) in enumerate(_photos(seed, *photo_counts(scale))):
         consent = rng.random() > 0.1
         try:
             photo = services.upload_photo(admin, PhotoCreate(
-                plot_id=plots[n % min(len(plots), 4)], consent=consent),
-                synthetic.jpeg(sample.image, 88))
+                plot_id=plots[n % min(len(plots), 4)], consent=consent), photo_jpeg)
         except ValidationFailed:  # refused by the quality checks (a sky, a screenshot)
             continue
-        label = sample.label if sample.crop else "not_crop"
         services.review_photo(admin, photo.id, PhotoReview(
             label=label, note="Mẫu trình diễn (ảnh tổng hợp)"))
         confirmed += 1

@@ -16,6 +16,7 @@ units).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import threading
@@ -426,6 +427,12 @@ def _model_public(row: VisionModel) -> ModelPublic:
 def _non_crop_check(seed: int) -> Any:
     """Synthetic photos that are not of the crop: the figure of how often the model abstains
     on them is reported with the model (they are never used to train it)."""
+    return _non_crop_features(seed).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _non_crop_features(seed: int) -> Any:
+    # Deterministic for a seed: made once per process (every retraining uses the same ones).
     samples = synthetic.non_crop_set(seed + 7919, NON_CROP_CHECK)
     return features.extract_many([s.image for s in samples])
 
