@@ -14,8 +14,15 @@ from nongso.registry.features import COLLECTIONS
 from tests.e2e.conftest import live_server  # noqa: F401  (the running server fixture)
 
 
-def test_owslib_reads_every_collection(platform: Platform, live_server: str) -> None:  # noqa: F811
+def test_owslib_reads_every_collection_and_filters(platform: Platform,
+                                                   live_server: str) -> None:  # noqa: F811
+    # One demo build for both parts (CI time budget).
     demo.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.02)
+    _every_collection(live_server)
+    _bbox_datetime_and_filter(live_server)
+
+
+def _every_collection(live_server: str) -> None:  # noqa: F811
     api = Features(live_server + "/ogcapi")
     conformance = api.conformance()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance
@@ -46,8 +53,7 @@ def test_owslib_reads_every_collection(platform: Platform, live_server: str) -> 
         assert "farmer_id" not in text and '"phone"' not in text
 
 
-def test_owslib_bbox_datetime_and_filter(platform: Platform, live_server: str) -> None:  # noqa: F811
-    demo.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.02)
+def _bbox_datetime_and_filter(live_server: str) -> None:  # noqa: F811
     api = Features(live_server + "/ogcapi")
     every = api.collection_items("infrastructure", limit=1000, kind="monitoring_station")
     stations = {f["properties"]["code"]: f for f in every["features"]}

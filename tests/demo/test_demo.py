@@ -81,34 +81,3 @@ def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
     found = [o for pe in recent_history
              for o in stats.outliers_scan(platform.uow(SYSTEM), "crop_season", pe)]
     assert any(o.likely_meant is not None for o in found)
-
-
-def test_demo_accounts_can_log_in_with_their_scope(platform: Platform) -> None:
-    from fastapi.testclient import TestClient
-
-    from nongso.app import create_app
-
-    services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
-    with TestClient(create_app(platform)) as client:
-        r = client.post("/api/v1/auth/token",
-                        json={"username": "canbo.xa", "password": "mat-khau-demo"})
-        assert r.status_code == 200
-        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-        farmers = client.get("/api/v1/farmers", params={"limit": 500}, headers=headers).json()
-        me = client.get("/api/v1/me", headers=headers).json()
-        assert farmers["total"] > 0
-        assert {f["commune_code"] for f in farmers["items"]} == {me["unit_code"]}
-        summary = client.get("/api/v1/provinces/82/summary").json()
-        row = next(c for c in summary["by_commune"] if c["code"] == me["unit_code"])
-        assert row["farmers"] == farmers["total"]
-
-
-def test_sequences_continue_after_the_demo(platform: Platform) -> None:
-    from nongso.registry import services as registry
-    from nongso.registry.schemas import OrganisationCreate
-
-    services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
-    commune = units.communes_of_province(platform.uow(), "82")[0].code
-    org = registry.create_organisation(platform.uow(SYSTEM), OrganisationCreate(
-        kind="cooperative", name="HTX sau demo", commune_code=commune))
-    assert org.id > 0
