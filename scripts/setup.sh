@@ -46,13 +46,16 @@ fi
 
 say "copy front-end libraries into src/nongso/web/static/vendor"
 vendor=src/nongso/web/static/vendor
-rm -rf "$vendor"; mkdir -p "$vendor"/{leaflet,leaflet.markercluster,echarts,zxing-wasm,swagger-ui}
+rm -rf "$vendor"; mkdir -p "$vendor"/{leaflet,leaflet.markercluster,echarts,zxing-wasm,swagger-ui,pmtiles,protomaps-leaflet}
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
       node_modules/leaflet/dist/images "$vendor/leaflet/"
 cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
    node_modules/leaflet.markercluster/dist/MarkerCluster.css \
    node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css "$vendor/leaflet.markercluster/"
 cp node_modules/echarts/dist/echarts.min.js "$vendor/echarts/"
+# The offline vector basemap (a PMTiles file the province hosts, drawn on canvas).
+cp node_modules/pmtiles/dist/pmtiles.js "$vendor/pmtiles/"
+cp node_modules/protomaps-leaflet/dist/protomaps-leaflet.js "$vendor/protomaps-leaflet/"
 # Barcode and QR reading in the browser (ZXing-C++ as WebAssembly), served from here: the
 # page points the library at /static/vendor/zxing-wasm/zxing_reader.wasm, never a CDN.
 cp node_modules/zxing-wasm/dist/iife/reader/index.js "$vendor/zxing-wasm/zxing-reader.js"

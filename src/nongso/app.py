@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from nongso import __version__
@@ -44,11 +44,11 @@ from nongso.trace import api as trace_api
 from nongso.units.api import router as units_router
 from nongso.vision.api import router as vision_router
 from nongso.web import alerts as alert_pages
+from nongso.web import basemap, pages
 from nongso.web import diary as diary_pages
 from nongso.web import market as market_pages
 from nongso.web import monitor as monitor_pages
 from nongso.web import opendata as opendata_pages
-from nongso.web import pages
 from nongso.web import registry as registry_pages
 from nongso.web import remote as remote_pages
 from nongso.web import stats as stats_pages
@@ -108,6 +108,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(vision_pages.router)
     app.include_router(market_pages.router)
     app.include_router(stats_pages.router)
+    app.include_router(basemap.router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_api_route("/api/v1/docs", api_docs, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
@@ -127,8 +128,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Text answers (pages, JSON, scripts, styles) travel compressed; small ones are not worth it.
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
-    app.add_middleware(SecurityHeaders)
+    # Not the basemap's PMTiles file: its byte ranges must reach the browser as they are.
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6,
+                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES,
+                                              basemap.PMTILES_MEDIA_TYPE))
+    app.add_middleware(SecurityHeaders, image_sources=basemap.image_sources(settings))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> Response:

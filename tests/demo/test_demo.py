@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from shapely.geometry import shape
 from shapely.strtree import STRtree
@@ -50,7 +51,19 @@ def test_generator_is_deterministic_and_realistic(platform: Platform) -> None:
 
 
 def test_build_demo_loads_and_is_idempotent(platform: Platform) -> None:
-    first = services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05)
+    lines: list[str] = []
+    first = services.build_demo(platform.uow(SYSTEM), "82", "mat-khau-demo", scale=0.05,
+                                progress=lines.append)
+    # The long build reports each step as it ends: what, how many, the time taken so far.
+    steps = [re.fullmatch(r"  \[ *(\d+\.\d) s \| *(\d+\.\d) s\] (.+)", line) for line in lines]
+    assert all(steps), lines
+    texts = [m.group(3) for m in steps if m]
+    assert any(t.startswith("Ghi sổ đăng ký / registry written: ") for t in texts), texts
+    assert any(re.match(r"Nhật ký / diaries: \d+ thửa, \d+ vụ", t) for t in texts), texts
+    assert any(t.startswith("Viễn thám / remote sensing: ") for t in texts), texts
+    assert texts[-1].startswith("Tổng / total") and len(texts) >= 12
+    elapsed = [float(m.group(2)) for m in steps if m]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > 0
     assert first.built and first.farmers > 100 and first.fields > first.farmers
     assert {a.role for a in first.accounts} == {
         "admin", "province_officer", "commune_officer", "coop_manager", "farmer", "buyer",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from nongso.registry.models import ProductionUnit
 from nongso.units import services as units
 from tests.helpers import PASSWORD, Actors
 from tests.registry.shapes import TAN_PHUOC_1, rect
+from tests.web import pmtiles_basemap
 
 
 def _seq(page: Page) -> int:
@@ -83,7 +85,7 @@ def test_map_loads_filters_and_opens_a_popup(platform: Platform, live_server: st
         " const r = document.getElementById('map').getBoundingClientRect();"
         " return [r.left + p.x, r.top + p.y]; })()")
     page.mouse.click(point[0], point[1])
-    popup = page.locator(f"#popup-production_units-{unit_id}")
+    popup = page.locator(f"#popup-planting_areas-{unit_id}")  # a planting area's own layer
     expect(popup).to_contain_text(code)
     expect(popup).to_contain_text(commune)
     # A function, not an expression string: the page's CSP forbids evaluating strings.
@@ -127,11 +129,58 @@ def test_map_on_a_phone(platform: Platform, live_server: str, phone: Page,
     phone.click("#filter-reset")
     expect(phone.locator("#filter-crop")).to_have_value("")
     expect(phone.locator("#filter-q")).to_have_value("")
+    expect(phone.locator("#basemap-note")).to_contain_text("No basemap configured")
+    # No two bubbles (counts, clusters, single points) overlap on the phone's screen.
+    phone.click("#map-panel summary")  # folded again: the map fills the screen
+    _, _, _, lon, lat, _ = _a_planting_area(platform)
+    before = _seq(phone)
+    phone.evaluate(f"window.nongsoMap.map.setView([{lat}, {lon}], 11); 0")
+    _wait_loaded(phone, before)
+    boxes = phone.evaluate(OVERLAYS)
+    assert len(boxes) > 5, boxes
+    overlapping = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert overlapping == [], overlapping
+    phone.screenshot(path=str(artifacts / f"map-phone-en-{platform.dialect}.png"),
+                     full_page=True)
+    # An unticked layer shows nothing of its own, after a pan or zoom too.
+    phone.click("#map-panel summary")
+    before = _seq(phone)
+    phone.evaluate(f"window.nongsoMap.map.setView([{lat}, {lon}], 15); 0")
+    _wait_loaded(phone, before)
+    kinds = "window.nongsoMap.polygons.getLayers().map(l => l.feature.properties.kind)"
+    assert "planting_area" in phone.evaluate(kinds)
+    before = _seq(phone)
+    phone.uncheck("#layer-planting_areas")
+    phone.uncheck("#layer-businesses")
+    _wait_loaded(phone, before)
+    before = _seq(phone)
+    phone.evaluate(f"window.nongsoMap.map.setView([{lat}, {lon}], 14); 0")
+    _wait_loaded(phone, before)
+    assert "planting_area" not in phone.evaluate(kinds)
+    assert phone.evaluate("window.nongsoMap.polygons.getLayers().length") > 0
+    shown = phone.evaluate(
+        "[...window.nongsoMap.points.getLayers(), ...window.nongsoMap.counts.getLayers()]"
+        ".filter(l => l.feature).map(l => l.feature.collection)")
+    assert "businesses" not in shown
     assert errors == []
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width
-    phone.screenshot(path=str(artifacts / f"map-phone-en-{platform.dialect}.png"),
-                     full_page=True)
+
+
+# Screen boxes [left, top, right, bottom] of what marks places on the map: the count bubbles,
+# the cluster icons and the single points drawn beside them.
+OVERLAYS = """() => {
+  const m = window.nongsoMap, out = [];
+  document.querySelectorAll('.cluster-count, .marker-cluster').forEach(e => {
+    const r = e.getBoundingClientRect(); out.push([r.left, r.top, r.right, r.bottom]); });
+  const box = document.getElementById('map').getBoundingClientRect();
+  m.counts.getLayers().filter(l => l.getRadius).forEach(l => {
+    const p = m.map.latLngToContainerPoint(l.getLatLng()), r = l.getRadius() + 1;
+    out.push([box.left + p.x - r, box.top + p.y - r, box.left + p.x + r, box.top + p.y + r]); });
+  return out.filter(b => b[2] > box.left && b[0] < box.right
+                         && b[3] > box.top && b[1] < box.bottom);
+}"""
 
 
 def test_import_page_reports_rows_and_imports_the_valid_ones(
@@ -168,3 +217,38 @@ def test_import_page_reports_rows_and_imports_the_valid_ones(
     page.screenshot(path=str(artifacts / f"import-done-{platform.dialect}.png"), full_page=True)
     page.locator("#import-result a").first.click()
     expect(page.locator("#page-title")).to_have_text("Vùng bưởi Năm Roi")
+
+
+def test_map_draws_the_offline_pmtiles_basemap(platform: Platform, desktop: Page,
+                                               request: pytest.FixtureRequest,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path, artifacts: Path) -> None:
+    """A PMTiles file the province hosts (here: the synthetic outlines) is read in byte ranges
+    and drawn under the map's layers."""
+    archive = tmp_path / "dong-thap.pmtiles"
+    pmtiles_basemap.build(archive)
+    monkeypatch.setattr(platform.settings, "basemap_pmtiles", archive)
+    monkeypatch.setattr(platform.settings, "basemap_attribution", "Sở NN&MT <Đồng Tháp>")
+    live_server: str = request.getfixturevalue("live_server")
+    ranges: list[tuple[str, int]] = []
+    desktop.on("response", lambda r: ranges.append((r.request.headers.get("range", ""), r.status))
+               if r.url.endswith("/basemap/dong-thap.pmtiles") else None)
+    errors: list[str] = []
+    desktop.on("pageerror", lambda exc: errors.append(str(exc)))
+    desktop.goto(live_server + "/map")
+    expect(desktop.locator("#basemap-note")).to_have_count(0)
+    # Drawn: the basemap's canvas tiles hold the land, its outlines and the sea around it.
+    desktop.wait_for_function(
+        "() => { const seen = new Set();"
+        " for (const c of document.querySelectorAll('.leaflet-basemap-pane canvas')) {"
+        "   if (!c.width) continue;"
+        "   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "   for (let i = 0; i < d.length; i += 4 * 97)"
+        "     seen.add(d[i] + ',' + d[i+1] + ',' + d[i+2] + ',' + d[i+3]);"
+        " } return seen.size >= 3; }")
+    expect(desktop.locator(".leaflet-control-attribution")).to_contain_text(
+        "Sở NN&MT <Đồng Tháp>")
+    assert ranges and all(h.startswith("bytes=") and status == 206 for h, status in ranges), ranges
+    assert len(ranges) >= 2  # the header and root directory, then tiles
+    assert errors == []
+    desktop.screenshot(path=str(artifacts / f"map-pmtiles-{platform.dialect}.png"))

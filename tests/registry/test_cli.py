@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,12 +39,19 @@ def test_import_station_and_lists(cli: CliRunner, platform: Platform, tmp_path: 
     done = cli.invoke(app, ["registry", "import", str(data), "--collection", "infrastructure",
                             "--only-valid"])
     assert done.exit_code == 0, done.output
-    assert "Đã nhập: 1/2 dòng" in done.output
+    # Long work says when it starts and, at the end, what it did and in how long.
+    assert done.output.startswith("Đang nhập / importing tram.csv (")
+    assert re.search(r"^Đã nhập: 1/2 dòng .* imported: 1/2 rows.*\(\d+\.\d s\)$",
+                     done.output, re.MULTILINE), done.output
     shown = cli.invoke(app, ["registry", "station", "MAN-TP"])
     assert '"subtype": "salinity"' in shown.output
     assert cli.invoke(app, ["registry", "station", "NOPE"]).exit_code == 1
     out = tmp_path / "msvt.xlsx"
-    assert cli.invoke(app, ["registry", "planting-areas", str(out)]).exit_code == 0
+    listed = cli.invoke(app, ["registry", "planting-areas", str(out)])
+    assert listed.exit_code == 0
+    assert listed.output.startswith("Đang xuất mã số vùng trồng / exporting planting areas")
+    assert re.search(r"Đã ghi / written .*msvt\.xlsx \(\d+\.\d kB\) \(\d+\.\d s\)",
+                     listed.output), listed.output
     sheet = openpyxl.load_workbook(out).active
     assert sheet is not None and sheet["B1"].value == "Mã số vùng trồng"
     boundaries = cli.invoke(app, ["registry", "boundaries", "synthesize", "--province", "82"])

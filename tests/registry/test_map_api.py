@@ -110,3 +110,23 @@ def test_map_queries_do_not_grow_with_the_features(actors: Actors, platform: Pla
         body = actors.client.get(MAP, params=params).json()
     assert layer(body, "production_units")["total"] == 12
     assert large.count == small.count, (small.statements, large.statements)
+
+
+def test_exclusive_layers_keep_planting_areas_in_their_own(actors: Actors) -> None:
+    """The map page asks for exclusive layers: unticking the planting-area layer hides them."""
+    ids = seed(actors, 3)
+    lon, lat = TAN_PHUOC_1
+    view = {"bbox": f"{lon},{lat - 0.01},{lon + 0.05},{lat + 0.01}", "zoom": 15}
+    both = actors.client.get(MAP, params={**view, "layers": "production_units,planting_areas",
+                                          "exclusive": "true"}).json()
+    assert layer(both, "production_units")["total"] == 0
+    assert [f["id"] for f in layer(both, "planting_areas")["features"]] == ids
+    alone = actors.client.get(MAP, params={**view, "layers": "production_units",
+                                           "exclusive": "true", "kind": "planting_area"}).json()
+    assert layer(alone, "production_units")["total"] == 0
+    zoomed_out = actors.client.get(MAP, params={"bbox": PROVINCE, "zoom": 9, "exclusive": "true",
+                                                "layers": "production_units"}).json()
+    assert layer(zoomed_out, "production_units")["total"] == 0
+    # Without it (the API's default) a planting area is a production unit too.
+    plain = actors.client.get(MAP, params={**view, "layers": "production_units"}).json()
+    assert layer(plain, "production_units")["total"] == len(ids)

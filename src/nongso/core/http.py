@@ -447,19 +447,25 @@ class _MetricsMiddleware:
 # or a script forgot to escape it. Styles may be inline (Leaflet and ECharts position their
 # elements with style attributes); images may be data:/blob: URLs (icons, photo previews);
 # WebAssembly (the barcode reader) may be compiled, nothing may be evaluated.
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    "connect-src 'self'",
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+def content_security_policy(image_sources: tuple[str, ...] = ()) -> str:
+    """The policy; ``image_sources`` are further origins images may come from (the tile server
+    of a configured raster basemap)."""
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        " ".join(("img-src 'self' data: blob:", *image_sources)),
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
@@ -475,8 +481,11 @@ class SecurityHeaders:
     A response that sets its own header keeps it.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, image_sources: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.headers = SECURITY_HEADERS if not image_sources else (
+            (b"content-security-policy", content_security_policy(image_sources).encode()),
+            *SECURITY_HEADERS[1:])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -487,7 +496,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _ in headers}
-                headers.extend((name, value) for name, value in SECURITY_HEADERS
+                headers.extend((name, value) for name, value in self.headers
                                if name not in present)
                 message = {**message, "headers": headers}
             await send(message)

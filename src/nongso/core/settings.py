@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +58,30 @@ class Settings(BaseSettings):
     # The Ed25519 key that signs the checkpoints of the traceability log (made on first use).
     trace_log_key_file: Path | None = None
     demo_password: str = Field(default="nongso2026")
+    # The map's basemap. None by default: the map draws the province and commune outlines and
+    # works without Internet. Raster tiles (XYZ template with {z}, {x}, {y}, e.g. OpenStreetMap
+    # or the national basemap) where the province has Internet, with their attribution text;
+    # and/or an offline vector basemap: a PMTiles file (Protomaps basemap layers) the province
+    # hosts, served by the app at /basemap/<file name> with HTTP range requests.
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    basemap_pmtiles: Path | None = None
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _xyz_template(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (re.match(r"^https?://[^/\s]+/", value)
+                          and all(k in value for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError("NONGSO_BASEMAP_URL must be an http(s) URL with {z}, {x} and {y}")
+        return value
+
+    @field_validator("basemap_pmtiles")
+    @classmethod
+    def _pmtiles_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix != ".pmtiles":
+            raise ValueError("NONGSO_BASEMAP_PMTILES must name a .pmtiles file")
+        return value
 
     def cookie_secure(self) -> bool:
         """Whether the session cookie is sent over HTTPS only."""

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
 from nongso.core import audit, clock
+from nongso.core import progress as demo_progress
 from nongso.core.db import sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
@@ -19,7 +20,6 @@ from nongso.demo import diary as demo_diary
 from nongso.demo import market as demo_market
 from nongso.demo import monitor as demo_monitor
 from nongso.demo import opendata as demo_opendata
-from nongso.demo import progress as demo_progress
 from nongso.demo import registry as demo_registry
 from nongso.demo import remote as demo_remote
 from nongso.demo import stats as demo_stats

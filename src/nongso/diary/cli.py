@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nongso.core.errors import AppError
+from nongso.core.progress import Progress, size_text
 from nongso.core.uow import UnitOfWork
 
 app = typer.Typer(help="Nhật ký sản xuất / farm diary", no_args_is_help=True)
@@ -36,22 +37,25 @@ def import_file(
     from nongso.diary import services
 
     uow = _uow(user)
+    data = file.read_bytes()
+    progress = Progress(typer.echo, f"Đang nhập nhật ký / importing the diary {file.name} "
+                                    f"({size_text(len(data))})…")
     try:
         report = services.import_activities(
-            uow, file.read_bytes(), file.name, "partial" if partial else "all", dry_run, lang)
+            uow, data, file.name, "partial" if partial else "all", dry_run, lang)
     except AppError as exc:
         typer.echo(exc.message(lang), err=True)
         for fe in exc.errors[:200]:
             typer.echo(f"  {fe.message_vi if lang == 'vi' else fe.message_en}", err=True)
         raise typer.Exit(1) from exc
     if lang == "vi":
-        typer.echo(f"Đã đọc {report.rows_read} dòng; nhập {report.rows_imported}; đã có "
+        progress.done(f"Đã đọc {report.rows_read} dòng; nhập {report.rows_imported}; đã có "
                    f"{report.rows_already_imported}; lỗi {report.rows_with_errors}"
-                   + (" (chạy thử)" if dry_run else "") + ".")
+                      + (" (chạy thử)" if dry_run else ""))
     else:
-        typer.echo(f"Read {report.rows_read} rows; imported {report.rows_imported}; already "
+        progress.done(f"Read {report.rows_read} rows; imported {report.rows_imported}; already "
                    f"there {report.rows_already_imported}; with errors "
-                   f"{report.rows_with_errors}" + (" (dry run)" if dry_run else "") + ".")
+                      f"{report.rows_with_errors}" + (" (dry run)" if dry_run else ""))
     for e in report.errors:
         typer.echo(f"  {e.message}")
 

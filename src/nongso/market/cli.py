@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from nongso.core.errors import AppError
+from nongso.core.progress import Progress, size_text
 from nongso.core.uow import UnitOfWork
 
 app = typer.Typer(help="Thị trường / market", no_args_is_help=True)
@@ -47,14 +48,19 @@ def import_file(
     """Nhập bảng giá / import a sheet of prices (all or nothing by default)."""
     from nongso.market import services
 
+    data = file.read_bytes()
+    progress = Progress(typer.echo, f"Đang nhập bảng giá / importing prices {file.name} "
+                                    f"({size_text(len(data))})…")
     try:
-        report = services.import_prices(_uow(user), file.read_bytes(), file.name,
+        report = services.import_prices(_uow(user), data, file.name,
                                         "only_valid" if only_valid else "all", dry_run, lang)
     except AppError as exc:
         _fail(exc, lang)
         return
-    typer.echo(f"{report.rows_read} / {report.rows_imported} / {report.rows_with_errors}"
-               + (" (dry run)" if dry_run else ""))
+    progress.done(f"Đã đọc {report.rows_read} dòng, nhập {report.rows_imported}, lỗi "
+                  f"{report.rows_with_errors} / read {report.rows_read} rows, imported "
+                  f"{report.rows_imported}, with errors {report.rows_with_errors}"
+                  + (" (chạy thử / dry run)" if dry_run else ""))
     for e in report.errors:
         typer.echo(f"  {e.message}")
 

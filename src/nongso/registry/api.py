@@ -365,12 +365,16 @@ def map_data(
     commune_code: CommuneQuery = None,
     crop: Annotated[str | None, Query(pattern=CROP_CODE)] = None,
     q: TextQuery = None, status: StatusQuery = None, as_of: AsOfQuery = None,
+    exclusive: Annotated[bool, Query(
+        description="Mỗi đối tượng chỉ ở một lớp: mã số vùng trồng chỉ ở lớp planting_areas, "
+                    "không ở production_units / each feature in one layer only: planting "
+                    "areas in planting_areas, not in production_units")] = False,
 ) -> MapData:
     """What the map page shows in a view: features where few, else counts per grid cell."""
     box = cql.parse_bbox(bbox)
     query = FeatureQuery(kinds=parse_list(kind), commune_code=commune_code, crop=crop, text=q,
                          status=status, as_of=parse_as_of(as_of))
-    return services.map_data(uow, box, zoom, parse_list(layers), query)
+    return services.map_data(uow, box, zoom, parse_list(layers), query, exclusive)
 
 
 # --- boundaries ----------

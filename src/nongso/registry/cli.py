@@ -15,6 +15,7 @@ import typer
 from nongso.core.errors import AppError
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
+from nongso.core.progress import Progress, size_text
 from nongso.registry import services
 from nongso.registry.features import FeatureQuery
 
@@ -43,9 +44,13 @@ def import_file(
     dry_run: Annotated[bool, typer.Option(help="Chỉ kiểm tra, không lưu")] = False,
 ) -> None:
     """Nhập vùng sản xuất, hạ tầng, đơn vị đất từ tệp / import features from a file."""
+    data = file.read_bytes()
+    progress = Progress(typer.echo, f"Đang {'kiểm tra' if dry_run else 'nhập'} / "
+                        f"{'checking' if dry_run else 'importing'} {file.name} "
+                        f"({size_text(len(data))}) → {collection}…")
     try:
         report = services.import_features(
-            Platform.create().uow(SYSTEM), collection, file.name, file.read_bytes(), kind=kind,
+            Platform.create().uow(SYSTEM), collection, file.name, data, kind=kind,
             only_valid=only_valid, dry_run=dry_run)
     except AppError as exc:
         _fail(exc)
@@ -53,8 +58,11 @@ def import_file(
     for e in report.errors:
         typer.echo(f"  {e.message}")
     verb = "Kiểm tra" if report.dry_run else "Đã nhập"
-    typer.echo(f"{verb}: {report.imported if not report.dry_run else report.valid}/"
-               f"{report.rows} dòng ({report.format}), {len(report.errors)} dòng lỗi.")
+    progress.done(f"{verb}: {report.imported if not report.dry_run else report.valid}/"
+                  f"{report.rows} dòng ({report.format}), {len(report.errors)} dòng lỗi / "
+                  f"{'valid' if report.dry_run else 'imported'}: "
+                  f"{report.imported if not report.dry_run else report.valid}/{report.rows} "
+                  f"rows, {len(report.errors)} with errors")
 
 
 @app.command("export")
@@ -66,6 +74,7 @@ def export(
 ) -> None:
     """Xuất một tập dữ liệu / export a collection (public data)."""
     fmt = output.suffix.lstrip(".").lower()
+    progress = Progress(typer.echo, f"Đang xuất / exporting {collection} → {output}…")
     try:
         result = services.export_features(Platform.create().uow(), collection, fmt,
                                           FeatureQuery(commune_code=commune_code, crop=crop))
@@ -73,7 +82,7 @@ def export(
         _fail(exc)
         return
     output.write_bytes(result.content)
-    typer.echo(f"Đã ghi {output} ({len(result.content)} byte).")
+    progress.done(f"Đã ghi / written {output} ({size_text(len(result.content))})")
 
 
 @app.command("planting-areas")
@@ -84,6 +93,8 @@ def planting_areas(
 ) -> None:
     """Danh sách mã số vùng trồng theo mẫu của Chi cục Trồng trọt và BVTV."""
     fmt = output.suffix.lstrip(".").lower()
+    progress = Progress(typer.echo, f"Đang xuất mã số vùng trồng / exporting planting areas → "
+                                    f"{output}…")
     try:
         result = services.export_planting_areas(Platform.create().uow(SYSTEM), fmt,
                                                 commune_code, crop)
@@ -91,7 +102,7 @@ def planting_areas(
         _fail(exc)
         return
     output.write_bytes(result.content)
-    typer.echo(f"Đã ghi {output}.")
+    progress.done(f"Đã ghi / written {output} ({size_text(len(result.content))})")
 
 
 @app.command("station")

@@ -248,8 +248,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "centre points): no open post-2025 commune boundaries exist yet.",
     },
     "map.record": {"vi": "Xem hồ sơ", "en": "Open record"},
-    "map.no_basemap": {"vi": "Bản đồ nền: ranh giới tỉnh và xã (không cần Internet).",
-                       "en": "Basemap: province and commune outlines (works offline)."},
+    "map.no_basemap": {"vi": "Chưa cấu hình bản đồ nền: bản đồ chỉ vẽ ranh giới tỉnh và xã "
+                             "(không cần Internet).",
+                       "en": "No basemap configured: the map draws the province and commune "
+                             "outlines only (works offline)."},
     "map.layer.production_units": {"vi": "Vùng sản xuất", "en": "Production units"},
     "map.layer.planting_areas": {"vi": "Mã số vùng trồng", "en": "Planting-area codes"},
     "map.layer.organisations": {"vi": "HTX, tổ hợp tác, hội quán",

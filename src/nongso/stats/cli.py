@@ -11,6 +11,7 @@ import typer
 from nongso.core.errors import AppError
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
+from nongso.core.progress import Progress, size_text
 from nongso.stats import exports, services
 
 app = typer.Typer(help="Thống kê / statistics", no_args_is_help=True)
@@ -65,14 +66,18 @@ def import_file(
     dry_run: Annotated[bool, typer.Option(help="Chỉ kiểm tra")] = False,
 ) -> None:
     """Nhập số liệu lịch sử (tất cả hoặc không) / import historic figures, all or nothing."""
+    data = path.read_bytes()
+    progress = Progress(typer.echo, f"Đang nhập số liệu / importing figures {path.name} "
+                                    f"({size_text(len(data))})…")
     try:
-        report = services.import_file(Platform.create().uow(SYSTEM), path.read_bytes(),
+        report = services.import_file(Platform.create().uow(SYSTEM), data,
                                       path.name, encoding=encoding, approved=approved,
                                       dry_run=dry_run)
     except AppError as exc:
         _fail(exc)
         return
     typer.echo(report.model_dump_json(indent=2))
+    progress.done("Xong / done")
 
 
 @app.command("analytics")

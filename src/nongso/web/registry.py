@@ -35,14 +35,14 @@ from nongso.registry.services import (
 )
 from nongso.remote.schemas import messages as remote_messages
 from nongso.units import services as units
-from nongso.web import nav
+from nongso.web import basemap, nav
 from nongso.web.render import check_csrf, render
 
 router = APIRouter(include_in_schema=False)
 nav.register(nav.NavItem("/map", "nav.map"), before="/units")
 
 LAYERS: list[tuple[str, bool]] = [
-    ("production_units", True), ("planting_areas", False), ("organisations", True),
+    ("production_units", True), ("planting_areas", True), ("organisations", True),
     ("businesses", True), ("infrastructure", True), ("soil_units", False),
 ]
 # One colour per kind (legend and styles), chosen to be told apart on a phone screen.
@@ -57,7 +57,9 @@ COLOURS: dict[str, str] = {
     "saline": "#4fc3f7", "sandy_ridge": "#ffe082", "peat": "#4e342e",
 }
 LAYER_KINDS: dict[str, tuple[str, ...]] = {
-    "production_units": UNIT_KINDS, "planting_areas": ("planting_area",),
+    # Planting areas are the planting-area layer's only (services.MAP_LAYER_KINDS).
+    "production_units": services.MAP_LAYER_KINDS["production_units"],
+    "planting_areas": ("planting_area",),
     "organisations": PRODUCER_ORGANISATION_KINDS, "businesses": BUSINESS_KINDS,
     "infrastructure": INFRASTRUCTURE_KINDS, "soil_units": SOIL_TYPES,
 }
@@ -98,6 +100,7 @@ def map_page(request: Request, uow: UowDep, platform: PlatformDep,
     lang = page_language(request)
     province = platform.settings.province_code
     communes = units.communes_of_province(uow, province)
+    tiles = basemap.config(platform.settings)
     config = {
         "province": province,
         "lang": lang,
@@ -106,9 +109,10 @@ def map_page(request: Request, uow: UowDep, platform: PlatformDep,
         "colours": COLOURS,
         "labels": _labels(lang),
         "polygonZoom": services.MAP_POLYGON_ZOOM,
+        "basemap": tiles,
     }
     return render(request, "registry/map.html", {
-        "config": config,
+        "config": config, "pmtiles": tiles and tiles["pmtiles"],
         "communes": communes, "layers": LAYERS, "layer_kinds": LAYER_KINDS, "colours": COLOURS,
         "crops": [(c, label(CROP_LABELS, c, lang)) for c in MAP_CROPS],
         "kind_label": lambda k: label(KIND_LABELS, k, lang),

@@ -103,6 +103,7 @@ from nongso.registry.services.lookups import (
 )
 from nongso.registry.services.map import (
     MAP_FEATURE_LIMIT,
+    MAP_LAYER_KINDS,
     MAP_LAYERS,
     MAP_POLYGON_ZOOM,
     map_data,
@@ -148,6 +149,7 @@ __all__ = [
     "EXPORT_LIMIT",
     "MAP_FEATURE_LIMIT",
     "MAP_LAYERS",
+    "MAP_LAYER_KINDS",
     "MAP_POLYGON_ZOOM",
     "VN",
     "CollectionProvider",

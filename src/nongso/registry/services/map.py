@@ -18,6 +18,14 @@ MAP_LAYERS = ("production_units", "planting_areas", "organisations", "businesses
 
 MAP_FEATURE_LIMIT = 1500
 
+# With ``exclusive`` layers (the map page) a planting area (it has a code) is in the
+# planting-area layer only, so that unticking that layer hides them; the production-unit layer
+# then holds the other kinds.
+MAP_LAYER_KINDS: dict[str, tuple[str, ...]] = {
+    "production_units": tuple(k for k in features.COLLECTIONS["production_units"].kinds or ()
+                              if k != "planting_area"),
+}
+
 
 MAP_POLYGON_ZOOM = 12
 
@@ -28,9 +36,10 @@ _MAP_KEYS = ("kind", "subtype", "name", "code", "crop", "status", "soil_type", "
 
 def map_data(
     uow: UnitOfWork, bbox: geo.BBox, zoom: int, layers: Sequence[str],
-    q: features.FeatureQuery,
+    q: features.FeatureQuery, exclusive: bool = False,
 ) -> MapData:
-    """What the map shows in a view: features where few enough, else counts per grid cell."""
+    """What the map shows in a view: features where few enough, else counts per grid cell;
+    ``exclusive``: each feature in one layer only (``MAP_LAYER_KINDS``)."""
     if not 0 <= zoom <= 22:
         raise ValidationFailed("zoom phải từ 0 đến 22.", "zoom must be between 0 and 22.",
                                [FieldError("zoom", "Ngoài khoảng", "Out of range")])
@@ -43,6 +52,13 @@ def map_data(
                                        f"Layer '{name}' is not on the map.",
                                        [FieldError("layers", "Không có", "Unknown layer")])
             layer_q = replace(q, bbox=bbox, limit=MAP_FEATURE_LIMIT, after=None)
+            if exclusive and name in MAP_LAYER_KINDS:
+                own = MAP_LAYER_KINDS[name]
+                kinds = [k for k in (q.kinds or own) if k in own]
+                if not kinds:
+                    out.append(MapLayer(collection=name, mode="features", total=0, features=[]))
+                    continue
+                layer_q = replace(layer_q, kinds=kinds)
             points = coll.geometry_format == "geometry-point"
             if points or zoom >= MAP_POLYGON_ZOOM:
                 page = features.query(uow, coll, layer_q)

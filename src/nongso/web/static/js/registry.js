@@ -1,5 +1,6 @@
-// Nông Số — the registry's maps (Leaflet; no external tiles: the basemap is the province and
-// commune outlines served by /api/v1/registry/boundaries, so it works offline).
+// Nông Số — the registry's maps (Leaflet). Over a configured basemap (raster tiles, or a PMTiles
+// file the province hosts, drawn by protomaps-leaflet) or without one, the province and commune
+// outlines served by /api/v1/registry/boundaries, so the map also works offline.
 (function () {
   "use strict";
 
@@ -18,14 +19,38 @@
     return node;
   }
 
-  function basemap(map, province, fit) {
+  // Leaflet writes attributions as HTML: the configured text goes in as text.
+  function asText(s) { var span = document.createElement("span"); span.textContent = s || ""; return span.innerHTML; }
+
+  // The configured basemap under everything else (its own pane below the outlines).
+  function tiles(map, b, lang) {
+    if (!b) { return; }
+    map.createPane("basemap").style.zIndex = "150";
+    map.attributionControl.setPrefix(false);
+    var layers = {};
+    if (b.pmtiles && window.protomapsL && window.pmtiles) {
+      // The archive's header says up to which zoom it holds tiles; beyond, they are scaled.
+      new window.pmtiles.PMTiles(b.pmtiles).getHeader().then(function (h) {
+        var vector = window.protomapsL.leafletLayer({ url: b.pmtiles, flavor: "light", lang: lang,
+          maxDataZoom: h.maxZoom, pane: "basemap", attribution: asText(b.attribution) });
+        vector.addTo(map);
+        window.nongsoBasemap = vector;
+      });
+    } else if (b.xyz) {
+      layers.xyz = L.tileLayer(b.xyz, { pane: "basemap", maxZoom: 19, attribution: asText(b.attribution) }).addTo(map);
+      window.nongsoBasemap = layers.xyz;
+    }
+  }
+
+  function basemap(map, province, fit, withTiles) {
     return fetch("/api/v1/registry/boundaries?province_code=" + encodeURIComponent(province))
       .then(function (r) { return r.ok ? r.json() : { features: [] }; })
       .then(function (fc) {
         var communes = fc.features.filter(function (f) { return f.properties.level === "commune"; });
         var provinces = fc.features.filter(function (f) { return f.properties.level === "province"; });
+        // Over a basemap the communes are outlines only, so the basemap shows through.
         var layer = L.geoJSON({ type: "FeatureCollection", features: communes }, {
-          style: BOUNDARY_STYLE.commune, interactive: false, pane: "tilePane",
+          style: withTiles ? Object.assign({}, BOUNDARY_STYLE.commune, { fillOpacity: 0 }) : BOUNDARY_STYLE.commune, interactive: false, pane: "tilePane",
         }).addTo(map);
         L.geoJSON({ type: "FeatureCollection", features: provinces }, {
           style: BOUNDARY_STYLE.province, interactive: false, pane: "tilePane",
@@ -59,8 +84,9 @@
     var panel = document.getElementById("map-panel");
     // Filters open beside the map on wide screens; on a phone the map comes first.
     if (panel && window.matchMedia("(min-width: 900px)").matches) { panel.open = true; }
-    var map = L.map(id, { preferCanvas: true, attributionControl: false, maxZoom: 19, minZoom: 6 });
+    var map = L.map(id, { preferCanvas: true, attributionControl: !!cfg.basemap, maxZoom: 19, minZoom: 6 });
     map.setView([10.45, 106.0], 9);
+    tiles(map, cfg.basemap, cfg.lang);
     var boundaries = { features: [] };
     var polygons = L.geoJSON(null, {
       style: function (f) {
@@ -74,8 +100,10 @@
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6 }); },
       onEachFeature: function (f, layer) { layer.on("click", function (e) { openPopup(f, e.latlng); }); },
     }).addTo(map);
-    var points = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false,
-                                        maxClusterRadius: 45 }).addTo(map);
+    // Not chunked: a chunked add goes on after clearLayers(), so the points of a layer just
+    // unticked (or of a view left) would still come back. Its bubbles are 40 px: clusters are
+    // drawn from 60 px apart.
+    var points = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 60 }).addTo(map);
     var counts = L.layerGroup().addTo(map);
     var status = document.getElementById("map-status");
     var state = { controller: null, timer: null, seq: 0, last: null };
@@ -100,6 +128,7 @@
         .map(function (x) { return Math.max(-180, Math.min(180, x)).toFixed(5); }).join(","));
       p.set("zoom", String(map.getZoom()));
       p.set("layers", activeLayers().join(","));
+      p.set("exclusive", "true");  // a planting area in its own layer only
       [["kind", "filter-kind"], ["commune_code", "filter-commune"], ["crop", "filter-crop"],
        ["q", "filter-q"], ["as_of", "filter-as-of"]].forEach(function (pair) {
         var v = val(pair[1]);
@@ -119,31 +148,78 @@
       return m;
     }
 
+    function bubbleSize(item) {
+      return item.feature ? 18 : Math.round(24 + Math.min(30, Math.log(item.count + 1) * 5));
+    }
+
+    // The count bubbles of every layer (and, while any layer is counted, the single points)
+    // placed so that none overlaps another: the largest first, and an item that would overlap
+    // one already placed joins it (weighted centre), until no two overlap.
+    function declutter(items) {
+      items = items.map(function (c) {
+        var p = map.latLngToLayerPoint([c.lat, c.lon]);
+        return { x: p.x, y: p.y, count: c.count, feature: c.feature || null, collection: c.collection };
+      });
+      for (;;) {
+        items.sort(function (a, b) { return b.count - a.count; });
+        var kept = [], merged = false;
+        items.forEach(function (it) {
+          var host = null;
+          for (var k = 0; k < kept.length && !host; k++) {
+            var d = Math.sqrt(Math.pow(kept[k].x - it.x, 2) + Math.pow(kept[k].y - it.y, 2));
+            if (d < (bubbleSize(kept[k]) + bubbleSize(it)) / 2 + 2) { host = kept[k]; }
+          }
+          if (!host) { kept.push(it); return; }
+          var n = host.count + it.count;
+          host.x = (host.x * host.count + it.x * it.count) / n;
+          host.y = (host.y * host.count + it.y * it.count) / n;
+          host.count = n;
+          host.feature = null;
+          merged = true;
+        });
+        items = kept;
+        if (!merged) { return items; }
+      }
+    }
+
+    function bubble(b) {
+      var size = bubbleSize(b), at = map.layerPointToLatLng([b.x, b.y]);
+      var icon = L.divIcon({ className: "", iconSize: [size, size],
+        html: '<div class="cluster-count" style="width:' + size + "px;height:" + size + 'px">' + b.count + "</div>" });
+      var marker = L.marker(at, { icon: icon, keyboard: false });
+      marker.on("click", function () { map.setView(at, Math.min(map.getZoom() + 2, 18)); });
+      return marker;
+    }
+
     function render(data) {
       polygons.clearLayers();
       points.clearLayers();
       counts.clearLayers();
-      var shown = 0, clustered = false, pointBatch = [], areas = [];
+      var shown = 0, pointBatch = [], areas = [], bubbles = [];
+      var clustered = data.layers.some(function (layer) { return layer.mode === "clusters"; });
       data.layers.forEach(function (layer) {
         shown += layer.total;
         if (layer.mode === "clusters") {
-          clustered = true;
-          layer.clusters.forEach(function (c) {
-            var size = Math.round(24 + Math.min(30, Math.log(c.count + 1) * 5));
-            var icon = L.divIcon({ className: "", iconSize: [size, size],
-              html: '<div class="cluster-count" style="width:' + size + "px;height:" + size + 'px">' + c.count + "</div>" });
-            var marker = L.marker([c.lat, c.lon], { icon: icon, keyboard: false });
-            marker.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 18)); });
-            counts.addLayer(marker);
-          });
+          layer.clusters.forEach(function (c) { bubbles.push({ lat: c.lat, lon: c.lon, count: c.count }); });
           return;
         }
         layer.features.forEach(function (f) {
           if (!f.geometry) { return; }
-          if (f.geometry.type === "Point") { pointBatch.push(pointMarker(f, layer.collection)); return; }
+          if (f.geometry.type === "Point") {
+            if (clustered) {
+              bubbles.push({ lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0], count: 1,
+                             feature: f, collection: layer.collection });
+            } else {
+              pointBatch.push(pointMarker(f, layer.collection));
+            }
+            return;
+          }
           areas.push({ type: "Feature", id: f.id, geometry: f.geometry,
                        properties: Object.assign({ _collection: layer.collection }, f.properties) });
         });
+      });
+      declutter(bubbles).forEach(function (b) {
+        counts.addLayer(b.feature ? pointMarker(b.feature, b.collection) : bubble(b));
       });
       areas.sort(function (a, b) {
         var ca = CONTAINERS.indexOf(a.properties.kind || a.properties.soil_type) >= 0 ? 0 : 1;
@@ -250,7 +326,7 @@
     document.querySelectorAll("#layers input").forEach(function (box) { box.addEventListener("change", load); });
 
     window.nongsoMap = { map: map, polygons: polygons, points: points, counts: counts, state: state, load: load };
-    basemap(map, cfg.province, true).then(function (fc) {
+    basemap(map, cfg.province, true, !!cfg.basemap).then(function (fc) {
       boundaries = fc;
       state.boundaries = fc.features.length;
       if (!fc.features.length) { load(); }
