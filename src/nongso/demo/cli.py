@@ -109,8 +109,10 @@ def _start_monitoring(platform: Platform, seed: int, scenario: Any,
                 "127.0.0.1", local.port, local.device_passwords)
 
             def close() -> None:
-                close_clients()
-                local.stop()
+                try:
+                    close_clients()
+                finally:
+                    local.stop()
 
             typer.echo(
                 f"Cầu nối MQTT: BẬT; broker riêng của bản demo ở 127.0.0.1:{local.port} "

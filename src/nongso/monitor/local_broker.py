@@ -5,10 +5,12 @@ listening on loopback only, its state under one directory."""
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -66,6 +68,23 @@ class LocalBroker:
                 self.process.wait(10)
 
 
+def _stop_stale(directory: Path) -> None:
+    """A broker left running on this directory by a process that died (kill -9) is stopped, so
+    that two brokers never share one persistence file."""
+    pid_file = directory / "mosquitto.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError):
+        return
+    if "mosquitto" in cmdline and str(directory / "mosquitto.conf") in cmdline:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.05)
+
+
 def start_local_broker(platform: Platform, directory: Path, port: int | None = None,
                        timeout: float = 15.0) -> LocalBroker:
     """Write the production configuration for every registered device (new random MQTT
@@ -89,9 +108,11 @@ def start_local_broker(platform: Platform, directory: Path, port: int | None = N
     (directory / "passwd").chmod(0o600)
     (directory / "acl").write_text(files.acl)
     (directory / "acl").chmod(0o600)
+    _stop_stale(directory)
     proc = subprocess.Popen([binary, "-c", str(directory / "mosquitto.conf")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
+    (directory / "mosquitto.pid").write_text(f"{proc.pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -99,7 +120,9 @@ def start_local_broker(platform: Platform, directory: Path, port: int | None = N
             raise BrokerUnavailable(f"mosquitto exited ({proc.returncode}): {out.strip()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return LocalBroker(port, directory, platform_password, passwords, proc)
+                broker = LocalBroker(port, directory, platform_password, passwords, proc)
+                atexit.register(broker.stop)  # also when the caller forgets or fails
+                return broker
         except OSError:
             time.sleep(0.05)
     proc.kill()
