@@ -13,6 +13,7 @@ say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 apt_missing=()
 need_deb() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
 need_deb fonts-dejavu-core          # PDF exports with Vietnamese diacritics
+need_deb mosquitto                  # the MQTT broker (sensor ingestion; its tests start their own)
 if [ "$want_test" = 1 ]; then
   need_deb chromium                 # browser tests (headless)
   need_deb mosquitto-clients        # MQTT tests publish with the real broker's tools too

@@ -73,6 +73,9 @@ def register_handlers() -> None:
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
 
+    # Accounts -> alerts: an erased person's copied contact details are forgotten.
+    events.subscribe(events.PersonErased, alert_handlers.on_person_erased)
+
     # Registry <- monitoring: a monitoring station's record lists the sensors (Things) linked
     # to it, without the registry reading or importing the monitoring domain.
     registry.register_sensor_finder(monitor.things_of_registry_feature)

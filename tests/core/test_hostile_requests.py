@@ -253,3 +253,37 @@ def test_images_of_any_size_are_checked_from_their_header(actors: Actors) -> Non
     r = actors.client.put(f"/api/v1/trace/ocop/{ids['ocop']}/image", content=buf.getvalue(),
                           headers={**actors.headers("admin"), "Content-Type": "image/png"})
     assert r.status_code == 200, r.text
+
+
+def test_a_client_gone_mid_body_is_not_an_unhandled_error(
+        actors: Actors, caplog: pytest.LogCaptureFixture) -> None:
+    """A client that disconnects while its body is read (a load generator stopping, a phone
+    losing signal) is a 400 nobody reads, not an "unhandled error" with a traceback."""
+    import asyncio
+
+    app = actors.client.app
+    token = actors.token("admin").encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/sta/v1.1/CreateObservations",
+             "raw_path": b"/sta/v1.1/CreateObservations", "query_string": b"",
+             "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 5000),
+             "headers": [(b"host", b"testserver"), (b"authorization", b"Bearer " + token),
+                         (b"content-type", b"application/json"),
+                         (b"content-length", b"1000")]}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    import threading
+
+    with caplog.at_level("INFO"):
+        # In a thread of its own: a browser test may have left a loop in the main thread.
+        t = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+        t.start()
+        t.join(60)
+    assert sent and sent[0]["status"] == 400
+    assert "unhandled error" not in caplog.text

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.monitor import mqtt_config, services
-from tests.monitor.conftest import make_station, wait_for
+from nongso.monitor.local_broker import LocalBroker, mosquitto_binary, start_local_broker
+from tests.monitor.conftest import Station, make_station, wait_for
 
 
 def _free_port() -> int:
@@ -151,3 +152,88 @@ def test_cli_writes_the_files(platform: Platform, tmp_path: Path,
     assert "user nongso-platform" in acl and "topic read nongso/+/obs" in acl
     assert "max_queued_messages 1000000" in (tmp_path / "mosquitto.conf").read_text()
     assert (tmp_path / "passwd").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture
+def demo_broker(platform: Platform, tmp_path: Path) -> Iterator[tuple[LocalBroker, Station]]:
+    """The broker ``make run`` starts (``nongso.monitor.local_broker``), with one station."""
+    if mosquitto_binary() is None:
+        pytest.fail("mosquitto is not installed (apt-get install mosquitto)", pytrace=False)
+    a = make_station(platform, "Trạm A")
+    broker = start_local_broker(platform, tmp_path / "mqtt")
+    yield broker, a
+    broker.stop()
+
+
+def test_anonymous_clients_and_old_keys_are_refused(
+        demo_broker: tuple[LocalBroker, Station]) -> None:
+    broker, a = demo_broker
+    port = broker.port
+    conf = (broker.directory / "mosquitto.conf").read_text()
+    assert "allow_anonymous false" in conf and "max_queued_messages 1000000" in conf
+    assert "persistence true" in conf and f"listener {port} 127.0.0.1" in conf
+    _, old = _client(port, a.device_name, a.api_key)
+    assert old[0].is_failure  # type: ignore[attr-defined]
+    _, ok = _client(port, a.device_name, broker.device_passwords[a.device_name])
+    assert not ok[0].is_failure  # type: ignore[attr-defined]
+    results: list[object] = []
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"anon-{time.monotonic_ns()}")
+    c.on_connect = lambda cl, ud, flags, rc, props: results.append(rc)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    wait_for(lambda: bool(results), 10, "CONNACK for an anonymous client")
+    c.loop_stop()
+    assert results[0].is_failure  # type: ignore[attr-defined]
+
+
+def test_nothing_acknowledged_is_lost_while_the_platform_is_down(
+        platform: Platform, demo_broker: tuple[LocalBroker, Station], fixed_now: object
+) -> None:
+    """With the production configuration, more than Mosquitto's default queue (1,000) of QoS 1
+    messages published while the platform's bridge is stopped are all stored after it comes
+    back (its persistent session is kept by the broker)."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import func, select
+
+    from nongso.monitor.bridge import MqttBridge
+    from nongso.monitor.models import Observation
+
+    broker, a = demo_broker
+    port, url = broker.port, broker.url
+
+    def count() -> int:
+        with platform.engine.connect() as c:
+            return int(c.scalar(select(func.count()).select_from(Observation).where(
+                Observation.datastream_id == a.salinity)) or 0)
+
+    bridge = MqttBridge(platform, url, client_id="nongso-platform-outage")
+    bridge.start()
+    assert bridge.wait_subscribed(20), "the bridge did not subscribe"
+    bridge.stop()  # the platform goes down; its session stays on the broker
+
+    n = 1_200
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    device, ok = _client(port, a.device_name, broker.device_passwords[a.device_name])
+    assert not ok[0].is_failure  # type: ignore[attr-defined]
+    topic = mqtt_config.device_topic(a.device_name)
+    infos = []
+    for i in range(n):
+        body = {"obs": [[a.salinity,
+                         (t0 + dt.timedelta(minutes=i)).isoformat(), 0.5 + i / 10_000]]}
+        infos.append(device.publish(topic, json.dumps(body).encode(), qos=1))
+    for info in infos:
+        info.wait_for_publish(10)
+        assert info.is_published()  # acknowledged by the broker (PUBACK)
+    device.loop_stop()
+    device.disconnect()
+    assert count() == 0
+
+    again = MqttBridge(platform, url, client_id="nongso-platform-outage")
+    again.start()
+    try:
+        wait_for(lambda: count() == n, 120, f"{n} stored observations")
+        assert again.status().stored == n
+    finally:
+        again.stop()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from nongso.accounts import services
+from nongso.accounts import persons, services
 from nongso.accounts.schemas import (
     AuditEntryPublic,
     DeviceCreate,
     DevicePublic,
     DeviceWithKey,
+    ErasureReport,
     TokenInfo,
     TokenPublic,
     TokenRequest,
@@ -108,3 +109,18 @@ def list_audit(
 ) -> Page[AuditEntryPublic]:
     """The audit log (admins only), newest first."""
     return services.list_audit(uow, page, entity, entity_id, actor_user_id)
+
+
+@router.get("/persons/{farmer_id}/export")
+def export_person(farmer_id: Id, uow: UowDep) -> dict[str, Any]:
+    """Everything held about a farmer (the register, production units, linked accounts, audit
+    entries), as JSON; administrators only (Decree 13/2023/NĐ-CP). The export is audited."""
+    return persons.export_person(uow, farmer_id)
+
+
+@router.post("/persons/{farmer_id}/erase", response_model=ErasureReport)
+def erase_person(farmer_id: Id, uow: UowDep) -> ErasureReport:
+    """Anonymise a farmer and the accounts linked to it (name, phone, national ID, e-mail,
+    user name); aggregates, lots and the audit trail stay, with the erased values replaced.
+    Administrators only; the erasure is audited without the erased values."""
+    return ErasureReport.model_validate(persons.erase_person(uow, farmer_id))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import getpass
+import json
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from nongso.accounts import services
+from nongso.accounts import persons, services
 from nongso.accounts.schemas import UserCreate
 from nongso.core.errors import AppError
 from nongso.core.permissions import SYSTEM
@@ -48,3 +49,33 @@ def create(
             typer.echo(f"  {e.loc}: {e.message_vi}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"Đã tạo tài khoản «{user.username}» ({user.role}, {user.unit_code or '-'}).")
+
+
+@app.command("export-person")
+def export_person(
+    farmer: Annotated[int, typer.Argument(help="Mã số nông hộ / farmer id")],
+) -> None:
+    """Xuất dữ liệu cá nhân của một nông hộ (JSON) / export a farmer's personal data."""
+    try:
+        data = persons.export_person(Platform.create().uow(SYSTEM), farmer)
+    except AppError as exc:
+        typer.echo(f"Lỗi: {exc.message_vi} / {exc.message_en}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command("erase-person")
+def erase_person(
+    farmer: Annotated[int, typer.Argument(help="Mã số nông hộ / farmer id")],
+    yes: Annotated[bool, typer.Option("--yes", help="Không hỏi lại / do not ask")] = False,
+) -> None:
+    """Xoá (ẩn danh hoá) dữ liệu cá nhân của một nông hộ / erase a farmer's personal data."""
+    if not yes and not typer.confirm(f"Xoá dữ liệu cá nhân của nông hộ #{farmer}?"):
+        raise typer.Exit(1)
+    try:
+        report = persons.erase_person(Platform.create().uow(SYSTEM), farmer)
+    except AppError as exc:
+        typer.echo(f"Lỗi: {exc.message_vi} / {exc.message_en}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Đã xoá dữ liệu cá nhân của nông hộ #{farmer} / erased: "
+               f"{json.dumps(report, ensure_ascii=False)}")

@@ -132,3 +132,12 @@ class AuditEntryPublic(BaseModel):
     entity_id: str
     before: dict[str, object] | None
     after: dict[str, object] | None
+
+
+class ErasureReport(BaseModel):
+    """What an erasure changed (never the erased values)."""
+
+    farmer_id: int
+    accounts: list[int]
+    fields: list[str]
+    audit_entries_redacted: int

@@ -11,7 +11,7 @@ import decimal
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, Index, String, and_, event, insert, inspect, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from nongso.core.db import Base, utcnow
@@ -127,3 +127,59 @@ def record(session: Session, action: str, entity: str, entity_id: str,
             entity_id=entity_id, before=None, after=detail,
         )
     )
+
+
+ERASED = "[đã xoá / erased]"
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, ERASED)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
+
+
+def redact(session: Session, secrets: Any, *, entities: Any = (),
+           actor_user_ids: Any = (), keys: Any = ()) -> int:
+    """Erase a person's values from the audit trail (Decree 13/2023/NĐ-CP) without losing
+    the trail: in the entries about ``entities`` ((table, id) pairs) and those acted by
+    ``actor_user_ids``, every occurrence of a value in ``secrets`` (before, after, the actor's
+    label, the entity id of a failed log-in) becomes :data:`ERASED`. The values those entries
+    held under ``keys`` (earlier names, phones…) are erased too. Returns the number of entries
+    changed."""
+    clauses: list[Any] = [and_(AuditEntry.entity == e, AuditEntry.entity_id == str(i))
+                          for e, i in entities]
+    ids = list(actor_user_ids)
+    if ids:
+        clauses.append(AuditEntry.actor_user_id.in_(ids))
+    found = {str(v) for v in secrets if v}
+    names = [str(v) for v in found]
+    if names:
+        clauses.append(and_(AuditEntry.entity == "users", AuditEntry.entity_id.in_(names)))
+    if not clauses:
+        return 0
+    entries = session.scalars(select(AuditEntry).where(or_(*clauses))).all()
+    pairs = {(e, str(i)) for e, i in entities}
+    for entry in entries:
+        if (entry.entity, entry.entity_id) in pairs:
+            for snap in (entry.before, entry.after):
+                if isinstance(snap, dict):
+                    found.update(str(snap[k]) for k in keys if snap.get(k))
+    wanted = tuple(sorted((v for v in found if len(v) >= 3 and v != ERASED),
+                          key=len, reverse=True))
+    if not wanted:
+        return 0
+    changed = 0
+    for entry in entries:
+        new = (_scrub(entry.before, wanted), _scrub(entry.after, wanted),
+               _scrub(entry.actor, wanted), _scrub(entry.entity_id, wanted))
+        if new != (entry.before, entry.after, entry.actor, entry.entity_id):
+            entry.before, entry.after, entry.actor, entry.entity_id = new
+            changed += 1
+    return changed

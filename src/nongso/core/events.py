@@ -157,3 +157,15 @@ class ObservationsIngested(DomainEvent):
     first_time: dt.datetime
     last_time: dt.datetime
     count: int
+
+
+# --- accounts -> alerts (personal data) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonErased(DomainEvent):
+    """A person's data was erased on request (Decree 13/2023/NĐ-CP): a domain that copied the
+    person's contact details (an alert subscription's e-mail or phone) forgets them now."""
+
+    farmer_id: int
+    user_ids: tuple[int, ...]

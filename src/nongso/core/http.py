@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -268,6 +269,13 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None,
         return await _app_error(request, ValidationFailed(
             "Có giá trị nằm ngoài khoảng cơ sở dữ liệu lưu được.",
             "A value is outside what the database can store."))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client went away while its body was being read (a load generator stopping, a
+        # phone losing its signal): nothing was done and nobody reads the answer.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError) -> Response:

@@ -21,6 +21,9 @@ def demo_command(
              "xâm nhập mặn), flood (mùa lũ) / simulated stations' scenario")] = "auto",
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    mqtt_port: Annotated[int, typer.Option(
+        help="Cổng broker MQTT riêng của bản demo (khi chưa đặt NONGSO_MQTT_URL; bận thì "
+             "chọn cổng khác) / the demo's own broker's port")] = 1884,
 ) -> None:
     """Tạo tỉnh mẫu (dữ liệu mô phỏng) và chạy máy chủ / build the demo province and serve it."""
     from nongso.core import clock
@@ -69,7 +72,7 @@ def demo_command(
         import uvicorn
 
         from nongso.app import create_app
-        background, simulator, close = _start_monitoring(platform, seed, played)
+        background, simulator, close = _start_monitoring(platform, seed, played, mqtt_port)
         typer.echo(f"\nMở trình duyệt: http://{host}:{port}/  (API: /api/v1/docs)")
         typer.echo(f"Trạm & cảnh báo: http://{host}:{port}/monitor · /alerts "
                    "(cảnh báo mới xuất hiện trong vòng một phút)\n")
@@ -81,16 +84,46 @@ def demo_command(
             background.stop()
 
 
-def _start_monitoring(platform: Platform, seed: int, scenario: Any) -> tuple[Any, Any, Any]:
+def _start_monitoring(platform: Platform, seed: int, scenario: Any,
+                      mqtt_port: int = 1884) -> tuple[Any, Any, Any]:
     """The alerts worker, the MQTT bridge (when the broker answers) and the simulator."""
     from nongso.demo import monitor as demo_monitor
     from nongso.monitor.bridge import parse_url, public_url
     from nongso.monitor.config import monitor_settings
     from nongso.wiring import start_background
 
+    uow_factory = lambda: platform.uow(SYSTEM)  # noqa: E731
+    if not platform.settings.mqtt_url:
+        # The demo's own broker, configured as production is (per-device passwords, ACL, no
+        # anonymous client, a queue of a million messages, persistence), on loopback.
+        from nongso.monitor.local_broker import BrokerUnavailable, start_local_broker
+
+        try:
+            local = start_local_broker(platform, platform.settings.var_dir / "mqtt", mqtt_port)
+        except BrokerUnavailable as exc:
+            typer.echo(f"Không chạy được broker MQTT riêng ({exc}). / No local broker.")
+        else:
+            background = start_background(platform, local.url, evaluate_s=20,
+                                          client_id="nongso-demo")
+            send, close_clients = demo_monitor.mqtt_device_sender(
+                "127.0.0.1", local.port, local.device_passwords)
+
+            def close() -> None:
+                try:
+                    close_clients()
+                finally:
+                    local.stop()
+
+            typer.echo(
+                f"Cầu nối MQTT: BẬT; broker riêng của bản demo ở 127.0.0.1:{local.port} "
+                f"(mật khẩu từng thiết bị, ACL, không cho vô danh; cấu hình ở {local.directory})"
+                f". / MQTT bridge on; the demo's own broker on 127.0.0.1:{local.port}, "
+                "configured as production (per-device passwords, ACL, no anonymous).")
+            simulator = demo_monitor.Simulator(uow_factory, send, seed=seed, scenario=scenario)
+            simulator.start()
+            return background, simulator, close
     url = platform.settings.mqtt_url or "mqtt://127.0.0.1:1883"
     broker = parse_url(url)
-    uow_factory = lambda: platform.uow(SYSTEM)  # noqa: E731
     if demo_monitor.broker_reachable(broker.host, broker.port):
         # A shared broker may serve several demos: this installation's own client id and
         # topic prefix (unless one is configured).
@@ -103,6 +136,13 @@ def _start_monitoring(platform: Platform, seed: int, scenario: Any) -> tuple[Any
         send, close = demo_monitor.mqtt_sender(broker.host, broker.port, prefix)
         typer.echo(f"Cầu nối MQTT: BẬT ({public_url(url)}); trạm mô phỏng gửi qua MQTT. / "
                    "MQTT bridge on; the simulated stations publish over MQTT.")
+        if broker.username is None:
+            typer.echo("Lưu ý: broker của bản demo là broker hệ thống, mở cho mọi người (không "
+                       "mật khẩu, không ACL) và giữ tối đa 1.000 tin cho mỗi phiên: không dùng "
+                       "như vậy khi chạy thật (xem README, «Security», `nongso mqtt config`). / "
+                       "Note: the demo uses the system broker, open to anyone (no passwords, no "
+                       "ACL) and lossy (Mosquitto's default queue of 1,000 messages); for "
+                       "production see the README (Security) and `nongso mqtt config`.")
     else:
         background = start_background(platform, None, evaluate_s=20)
         send, close = demo_monitor.service_sender(uow_factory), (lambda: None)

@@ -541,6 +541,36 @@ def mqtt_sender(host: str, port: int, prefix: str = "") -> tuple[Sender, Callabl
     return send, close
 
 
+def mqtt_device_sender(host: str, port: int, passwords: dict[str, str], prefix: str = ""
+                       ) -> tuple[Sender, Callable[[], None]]:
+    """Publish each station's readings as its own device: one MQTT client per device, logged
+    in with the device's name and password (the broker's ACL lets it write only its topics)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    clients: dict[str, mqtt.Client] = {}
+
+    def client_of(device: str) -> mqtt.Client:
+        if device not in clients:
+            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"nongso-demo-{device}")
+            c.username_pw_set(device, passwords.get(device, ""))
+            c.connect(host, port)
+            c.loop_start()
+            clients[device] = c
+        return clients[device]
+
+    def send(device: str, rows: list[list[Any]]) -> None:
+        client_of(device).publish(f"{prefix}nongso/{device}/obs", json.dumps({"obs": rows}),
+                                  qos=1)
+
+    def close() -> None:
+        for c in clients.values():
+            c.loop_stop()
+            c.disconnect()
+
+    return send, close
+
+
 def service_sender(uow_factory: Callable[[], UnitOfWork]) -> Sender:
     """Without a broker: the same readings through the ingestion service."""
     from nongso.monitor import services as monitor
@@ -569,6 +599,7 @@ __all__ = [
     "Simulator",
     "broker_reachable",
     "build",
+    "mqtt_device_sender",
     "mqtt_sender",
     "readings",
     "salinity",

@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from nongso.core import limits
+from nongso.core import limits, personal_data
 from nongso.core.i18n import fold
 from nongso.diary.moisture import MAX_MOISTURE_PCT
 from nongso.diary.quantities import QuantityError, accepted_units, parse_number, parse_unit
@@ -361,6 +361,24 @@ def _rows(content: bytes) -> Iterator[tuple[Any, ...]]:
         wb.close()
 
 
+def _other_columns(head: list[tuple[Any, ...]], index: int,
+                   mapping: dict[int, str]) -> dict[int, str]:
+    """The columns the diary does not read (column index → label); one whose header names
+    personal data (an owner's name, phone, CCCD, address…) refuses the file."""
+    row = head[index]
+    above = head[index - 1] if index > 0 else ()
+    others: dict[int, str] = {}
+    for j in range(len(row)):
+        if j in mapping:
+            continue
+        label = _text(row[j]) or (_text(above[j]) if j < len(above) else "")
+        kind = personal_data.header_kind(label) if label else None
+        if kind is not None:
+            raise ExcelFileError(*personal_data.refusal(label, kind))
+        others[j] = label or get_column_letter(j + 1)
+    return others
+
+
 def parse(content: bytes) -> ParseResult:
     """Read the rows of an import file; every problem becomes a RowError (nothing raised for a
     bad row; ExcelFileError only when the file as a whole cannot be read)."""
@@ -372,6 +390,7 @@ def parse(content: bytes) -> ParseResult:
             break
     index, mapping, shown = _locate_header(head)
     result = ParseResult(headers={key: shown[j] for j, key in mapping.items()})
+    others = _other_columns(head, index, mapping)
     data_rows = ((n + 1, r) for n, r in enumerate(head) if n > index)
 
     def all_rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -387,6 +406,10 @@ def parse(content: bytes) -> ParseResult:
             raise ExcelFileError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia nhỏ.",
                                  f"The file has more than {MAX_ROWS} rows; split it.")
         values = {key: raw[j] if j < len(raw) else None for j, key in cols}
+        for j, label in others.items():
+            kind = personal_data.value_kind(raw[j]) if j < len(raw) else None
+            if kind is not None:
+                raise ExcelFileError(*personal_data.refusal(label, kind))
         errors: list[RowError] = []
 
         def err(key: str, vi: str, en: str, _n: int = number,

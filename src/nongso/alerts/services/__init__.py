@@ -37,6 +37,7 @@ from nongso.alerts.services.station_status import stations_with_status
 from nongso.alerts.services.subscriptions import (
     create_subscription,
     delete_subscription,
+    forget_addresses,
     list_subscriptions,
     subscribe_user,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "dispatch",
     "evaluate_datastreams",
     "evaluate_periodic",
+    "forget_addresses",
     "get_alert",
     "inbox",
     "list_alerts",

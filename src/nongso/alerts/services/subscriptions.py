@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from nongso.accounts import services as accounts
 from nongso.alerts import channels
-from nongso.alerts.models import Subscription
+from nongso.alerts.models import Delivery, Subscription
 from nongso.alerts.schemas import SubscriptionCreate, SubscriptionCreated, SubscriptionPublic
 from nongso.alerts.services._common import _fernet
 from nongso.core.errors import FieldError, PermissionDenied, ValidationFailed, not_found
@@ -124,3 +124,21 @@ def delete_subscription(uow: UnitOfWork, subscription_id: int) -> None:
             raise not_found("đăng ký nhận tin", "subscription", subscription_id)
         uow.session.delete(sub)
         uow.commit()
+
+
+def forget_addresses(uow: UnitOfWork, user_ids: tuple[int, ...]) -> None:
+    """A person's data was erased: their e-mail and SMS subscriptions stop and lose their
+    address, and the addresses copied into their deliveries are blanked (the delivery rows,
+    counts and times stay)."""
+    if not user_ids:
+        return
+    with uow:
+        s = uow.session
+        subs = list(s.scalars(select(Subscription.id).where(
+            Subscription.user_id.in_(user_ids))).all())
+        s.execute(update(Subscription).where(Subscription.user_id.in_(user_ids),
+                                             Subscription.channel.in_(("email", "sms")))
+                  .values(address=None, is_active=False))
+        s.execute(update(Delivery).where(
+            Delivery.user_id.in_(user_ids) | Delivery.subscription_id.in_(subs))
+            .values(address=None))

@@ -27,6 +27,7 @@ from nongso.monitor.services.devices import (
     MqttConfigFiles,
     bridge_details,
     bridge_status,
+    issue_mqtt_passwords,
     mqtt_configuration,
     register_device,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "ingest",
     "ingest_compact",
     "ingest_messages",
+    "issue_mqtt_passwords",
     "latest_readings",
     "mqtt_configuration",
     "observation_rows",

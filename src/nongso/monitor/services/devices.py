@@ -4,6 +4,7 @@ bridge's state, the broker's password file, ACL and configuration.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -79,8 +80,28 @@ class MqttConfigFiles:
     devices_without_password: list[str]
 
 
+def issue_mqtt_passwords(uow: UnitOfWork, names: list[str] | None = None) -> dict[str, str]:
+    """New random MQTT passwords for devices (all, or those named): their hashes replace the
+    stored ones and the passwords are returned once (a local broker the platform runs itself,
+    as the demo does; a real device keeps its API key)."""
+    require_role(uow.principal, "admin")
+    out: dict[str, str] = {}
+    with uow:
+        stmt = select(MqttCredential).order_by(MqttCredential.username)
+        if names is not None:
+            stmt = stmt.where(MqttCredential.username.in_(names))
+        for cred in uow.session.scalars(stmt):
+            password = "nsm_" + secrets.token_urlsafe(18)
+            cred.password_hash = mqtt_config.mosquitto_hash(password)
+            out[cred.username] = password
+        uow.commit()
+    return out
+
+
 def mqtt_configuration(uow: UnitOfWork, platform_password: str, directory: str,
-                       port: int = 1883) -> MqttConfigFiles:
+                       port: int = 1883, *, bind: str = "0.0.0.0",
+                       persistence_dir: str = "/var/lib/mosquitto/", run_as: str | None = None,
+                       log_file: str | None = None) -> MqttConfigFiles:
     """The broker's password file, ACL and configuration for every registered device."""
     require_role(uow.principal, "admin")
     prefix = monitor_settings().mqtt_topic_prefix
@@ -103,6 +124,6 @@ def mqtt_configuration(uow: UnitOfWork, platform_password: str, directory: str,
         passwd=mqtt_config.render_passwd(mqtt_config.mosquitto_hash(platform_password),
                                          devices),
         acl=mqtt_config.render_acl(devices, prefix),
-        conf=mqtt_config.render_conf(directory, port),
+        conf=mqtt_config.render_conf(directory, port, bind, persistence_dir, run_as, log_file),
         devices_without_password=missing,
     )

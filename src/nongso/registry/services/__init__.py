@@ -16,6 +16,7 @@ module                   use cases
 ``lookups``              names, references and fields for other domains
 ``imports``              map features from a file
 ``exports``              GeoJSON / CSV / Excel, the planting-area-code list
+``persons``              a farmer's personal data: export, erasure (Decree 13/2023)
 ``boundaries``           administrative boundaries (synthetic, imported) and the basemap
 ``map``                  what the map page shows
 ``ogc``                  the registry's collections as OGC API – Features providers
@@ -117,6 +118,11 @@ from nongso.registry.services.organisations import (
     organisation_scope,
     update_organisation,
 )
+from nongso.registry.services.persons import (
+    anonymise_farmer,
+    erased_name,
+    farmer_personal_data,
+)
 from nongso.registry.services.production_units import (
     create_production_unit,
     delete_production_unit,
@@ -160,6 +166,7 @@ __all__ = [
     "ItemsQuery",
     "LinkFinder",
     "Queryable",
+    "anonymise_farmer",
     "area_rules",
     "boundaries_geojson",
     "can_manage_unit",
@@ -179,11 +186,13 @@ __all__ = [
     "delete_organisation",
     "delete_production_unit",
     "delete_soil_unit",
+    "erased_name",
     "existing_production_units",
     "export_features",
     "export_planting_areas",
     "farmer_names",
     "farmer_organisation",
+    "farmer_personal_data",
     "farmer_ref",
     "farmer_scope",
     "features_in_commune",

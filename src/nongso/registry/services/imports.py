@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 
-from nongso.core import audit
+from nongso.core import audit, personal_data
 from nongso.core.errors import AppError, FieldError, ValidationFailed
 from nongso.core.i18n import fold
 from nongso.core.permissions import require_login
@@ -186,6 +186,36 @@ def _map_properties(collection: str, props: dict[str, Any]
     return fields, extra, problems
 
 
+def _refuse_personal_columns(collection: str, rows: list[dict[str, Any]]) -> None:
+    """Columns that would be kept as free attributes and look like personal data (by their
+    header or by a value) refuse the whole file (422 naming each column): personal data
+    belongs in the farmer register, where it can be exported and erased."""
+    allowed = _FIELDS_BY_COLLECTION[collection]
+    found: dict[str, str] = {}
+    for props in rows:
+        for key, value in props.items():
+            name = str(key)
+            if name in found:
+                continue
+            field = _ALIAS_LOOKUP.get(_alias_key(name))
+            if field is not None and field in allowed:
+                continue
+            kind = personal_data.header_kind(name) or personal_data.value_kind(value)
+            if kind is not None:
+                found[name] = kind
+    if not found:
+        return
+    errors = [FieldError(f"columns/{name}", *personal_data.refusal(name, kind))
+              for name, kind in found.items()]
+    names = ", ".join(f"«{n}»" for n in found)
+    raise ValidationFailed(
+        f"Tệp có cột chứa dữ liệu cá nhân ({names}) nên không nhập gì. Bỏ các cột này; thông "
+        "tin của nông hộ được quản lý trong sổ nông hộ (Nghị định 13/2023/NĐ-CP).",
+        f"The file has columns with personal data ({names}), so nothing was imported. Remove "
+        "them; a farmer's details are kept in the farmer register (Decree 13/2023/NĐ-CP).",
+        errors, extra={"collection": collection})
+
+
 def import_features(
     uow: UnitOfWork, collection: str, filename: str, data: bytes, *, kind: str | None = None,
     only_valid: bool = False, dry_run: bool = False, lang: str = "vi",
@@ -203,6 +233,7 @@ def import_features(
             f"Cannot import into '{collection}' (only production_units, infrastructure, "
             "soil_units).", [FieldError("collection", "Không hỗ trợ", "Not supported")])
     result = importers.import_file(filename, data)
+    _refuse_personal_columns(collection, [f.properties for f in result.features])
     errors: list[_RowErr] = [row_error(e.row, e.field, e.message_vi, e.message_en)
                              for e in result.errors]
     ids: list[int] = []
