@@ -15,7 +15,7 @@ PROBE = """() => {
   const out = {scroll: document.documentElement.scrollWidth, inner: w, menu: [], covered: []};
   document.querySelectorAll('#menu nav a').forEach(a => {
     const r = a.getBoundingClientRect();
-    if (r.left < 0 || r.right > w) { out.menu.push(a.getAttribute('href') + ' ' + r.left + '-' + r.right); }
+    if (r.left < 0 || r.right > w) { out.menu.push(a.getAttribute('href') + ' ' + r.right); }
   });
   document.querySelectorAll('#logout, #login-link, #lang-vi, #lang-en').forEach(e => {
     const r = e.getBoundingClientRect();
@@ -27,7 +27,8 @@ PROBE = """() => {
 
 
 def _menu_links(page: Page) -> list[str]:
-    links: list[str] = page.eval_on_selector_all("#menu nav a", "as => as.map(a => a.getAttribute('href'))")
+    links: list[str] = page.eval_on_selector_all(
+        "#menu nav a", "as => as.map(a => a.getAttribute('href'))")
     return [h for h in links if not h.startswith("/api/")]  # the API docs are not a phone page
 
 
