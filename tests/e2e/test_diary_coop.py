@@ -48,6 +48,11 @@ def test_coop_bulk_import_and_farmer_confirmation(diary: Diary, live_server: str
     page.fill("#bulk-form input[name=day]", "2026-02-10")
     page.select_option("#bulk-form select[name=input_id]", str(diary.pymetrozine.id))
     page.fill("#bulk-form input[name=quantity_per_ha]", "0,3")
+    boxes = page.locator("#bulk-form input[name=plot_ids]")
+    expect(boxes).to_have_count(2)
+    assert not any(b.is_checked() for b in boxes.all())  # no plot is ticked by default
+    for box in boxes.all():
+        box.check()
     page.click("#bulk-form button[type=submit]")
     expect(page.locator("#bulk-done")).to_contain_text("Đã ghi cho 2")
     assert diary.activity_count() == 2

@@ -4,6 +4,7 @@ another device comes back as a visible conflict that the farmer resolves."""
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -178,3 +179,81 @@ def test_the_phone_warns_before_saving_a_banned_spray(diary: Diary, phone: Page,
     expect(page.locator("#queue-count")).to_have_text("0")  # nothing queued yet
     page.click("#f-warning-save")
     expect(page.locator("#recent")).to_contain_text("banned-ingredient")
+
+
+def test_a_refused_record_is_corrected_and_resent_or_discarded(diary: Diary, phone: Page,  # noqa: F811
+                                                               live_server: str,
+                                                               platform: Platform) -> None:
+    """The phone's clock runs three days ahead of the server's: what it calls today is the
+    server's future, so the server refuses it. The refusal is shown once, the status says so,
+    the farmer corrects one record (it is sent again) and discards the other; then deletes the
+    corrected one from the phone."""
+    page = phone
+    page.on("dialog", lambda d: d.accept())  # "discard/delete this record?"
+    page.clock.set_fixed_time(TODAY + dt.timedelta(days=3))
+    page.goto(live_server + "/login?next=/diary")
+    page.fill("#username", "t_farmer_a")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page.locator("#diary-app")).to_have_attribute("data-ready", "1")
+    before = _count(platform)
+
+    # The form checks what it can before queueing: no date after the phone's today.
+    page.select_option("#f-plot", str(diary.plot_a.id))
+    page.evaluate("document.getElementById('f-date').removeAttribute('max')")
+    page.fill("#f-date", "2026-03-24")
+    page.click("#f-save")
+    expect(page.locator("#form-error")).to_contain_text("không được sau hôm nay")
+    assert page.locator("#queue-count").inner_text() == "0"
+    page.fill("#f-date", "2026-03-23")  # the phone's today, the server's future
+
+    for note in ["ngày sai 1", "ngày sai 2"]:
+        page.select_option("#f-plot", str(diary.plot_a.id))
+        page.select_option("#f-kind", "irrigation")
+        page.fill("#f-notes", note)
+        page.click("#f-save")
+        saved = page.locator("#f-saved")
+        expect(saved).to_be_focused()  # the confirmation is where the farmer is looking
+        expect(saved).to_contain_text("từ chối")
+    refused = page.locator("#refused-list li")
+    expect(refused).to_have_count(2)
+    expect(page.locator("#queue-count")).to_have_text("0")
+    message = page.locator("#sync-message")
+    expect(message).to_contain_text("2 bản ghi bị máy chủ từ chối")
+    expect(message).not_to_contain_text("Đã đồng bộ")
+    first = refused.filter(has_text="ngày sai 1")
+    expect(first.locator(".refusal")).to_contain_text("ở tương lai")
+    assert page.locator("#diary-app").inner_text().count("ở tương lai") == 2  # once per record
+    page.click("#sync-now")  # a refused record is not sent again as it is
+    expect(message).to_contain_text("2 bản ghi bị máy chủ từ chối")
+    page.reload()
+    expect(page.locator("#diary-app")).to_have_attribute("data-ready", "1")
+    expect(refused).to_have_count(2)
+    expect(message).to_contain_text("2 bản ghi bị máy chủ từ chối")
+    assert _count(platform) == before
+
+    first.locator("button.fix").click()
+    expect(page.locator("#form-title")).to_have_text("Sửa bản ghi bị từ chối")
+    assert page.locator("#f-notes").input_value() == "ngày sai 1"
+    page.fill("#f-date", "2026-03-19")
+    page.click("#f-save")
+    expect(page.locator("#f-saved")).to_have_text("Đã lưu và gửi lên máy chủ.")
+    expect(refused).to_have_count(1)
+    expect(message).to_contain_text("1 bản ghi bị máy chủ từ chối")
+    with platform.uow() as uow:
+        row = uow.session.scalars(select(Activity).where(Activity.notes == "ngày sai 1")).one()
+        assert row.at.astimezone(dt.UTC).date() <= dt.date(2026, 3, 19)
+    assert _count(platform) == before + 1
+
+    refused.locator("button.discard").click()
+    expect(page.locator("#refused")).to_be_hidden()
+    expect(message).to_have_text("Đã đồng bộ")
+    page.click("#sync-now")
+    expect(message).to_have_text("Đã đồng bộ")
+    assert _count(platform) == before + 1  # the discarded one never reached the server
+
+    item = page.locator("#recent li", has_text="ngày sai 1")
+    item.locator("button.delete").click()
+    expect(page.locator("#recent li", has_text="ngày sai 1")).to_have_count(0)
+    expect(page.locator("#queue-count")).to_have_text("0")
+    assert _count(platform) == before

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
+from nongso.registry import services as registry
+from nongso.registry.schemas import OrganisationCreate
 from nongso.units import services as units
 from tests.helpers import PASSWORD, Actors
 
@@ -16,6 +20,12 @@ def test_login_language_and_home_on_a_phone(
 ) -> None:
     leg = platform.dialect
     page = phone
+    # 22 more communes with 1-3 co-operatives each: the commune table needs more than a page.
+    uow = platform.uow(SYSTEM)
+    for n, c in enumerate(units.communes_of_province(platform.uow(), "82")[2:24]):
+        for k in range(1 + n % 3):
+            registry.create_organisation(uow, OrganisationCreate(
+                kind="cooperative", name=f"HTX Bảng {n}-{k}", commune_code=c.code))
     page.goto(live_server + "/")
     expect(page.locator("#page-title")).to_contain_text("Tổng quan tỉnh")
     expect(page.locator("#count-communes")).to_have_text("102")
@@ -24,6 +34,24 @@ def test_login_language_and_home_on_a_phone(
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width
     page.screenshot(path=str(artifacts / f"home-phone-vi-{leg}.png"), full_page=True)
+
+    # The 102-row commune table: pages of 20 rows, a search that ignores diacritics, sorting.
+    rows = page.locator("#by-commune tbody tr:visible")
+    expect(rows).to_have_count(20)
+    commune = units.get_unit(platform.uow(), actors.commune_a).name
+    plain = unicodedata.normalize("NFD", commune.replace("đ", "d").replace("Đ", "D"))
+    page.fill(".table-search", "".join(c for c in plain if not unicodedata.combining(c)).lower())
+    expect(rows.first).to_contain_text(commune)
+    assert rows.count() < 20
+    page.fill(".table-search", "")
+    page.locator("#by-commune th button.sort").nth(1).click()
+    page.locator("#by-commune th button.sort").nth(1).click()  # co-operatives, most first
+    expect(page.locator("#by-commune th").nth(1)).to_have_attribute("aria-sort", "descending")
+    coops = [int(t) for t in
+             page.locator("#by-commune tbody tr:visible td:nth-child(2)").all_inner_texts()]
+    assert len(coops) == 20 and coops == sorted(coops, reverse=True) and coops[0] == 3, coops
+    page.click(".pager button >> nth=1")  # the next page
+    expect(page.locator(".pager span")).to_contain_text("2/2")
 
     page.click("#login-link")
     page.fill("#username", "t_commune_a")

@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "diary.online": {"vi": "Đang trực tuyến", "en": "Online"},
     "diary.offline": {"vi": "Đang ngoại tuyến — dữ liệu được lưu trên máy", "en": "Offline — "
                       "records are kept on this phone"},
+    "diary.refused": {"vi": "Bản ghi bị từ chối", "en": "Refused records"},
+    "diary.refused_note": {"vi": "Máy chủ không nhận các bản ghi này. Sửa rồi lưu để gửi lại, "
+                           "hoặc bỏ chúng.", "en": "The server did not accept these records. "
+                           "Correct and save them to resend, or discard them."},
     "diary.conflicts": {"vi": "Xung đột cần bạn chọn", "en": "Conflicts to resolve"},
     "diary.safe_harvest": {"vi": "Thu hoạch an toàn từ", "en": "Safe to harvest from"},
     "diary.plot": {"vi": "Thửa", "en": "Plot"},

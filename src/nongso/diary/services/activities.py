@@ -628,11 +628,20 @@ def confirm_activity(uow: UnitOfWork, activity_id: int, data: ActivityUpdate | N
 def _delete_activity(uow: UnitOfWork, a: Activity) -> None:
     s = uow.session
     _writable(uow.principal, a, "hoạt động", "activity", a.id)
-    used = s.scalar(select(func.count()).select_from(ActivityLink)
-                    .where(ActivityLink.source_activity_id == a.id)) or 0
-    if used:
-        raise Conflict("Sản phẩm của hoạt động này đã được sơ chế hoặc bán; không xoá được.",
-                       "This activity's produce was processed or sold; it cannot be deleted.")
+    # Produce already processed or sold: deleting would orphan the lots made from it, so the
+    # refusal names the processing or sale activities that used it.
+    users = s.execute(select(Activity.id, Activity.kind, Activity.at).join(
+        ActivityLink, ActivityLink.activity_id == Activity.id)
+        .where(ActivityLink.source_activity_id == a.id).order_by(Activity.at, Activity.id)).all()
+    if users:
+        vi = ", ".join(f"#{i} {rules.ACTIVITY_KINDS.get(k, (k, k))[0]} "
+                       f"{rules.local_date(at):%d/%m/%Y}" for i, k, at in users)
+        en = ", ".join(f"#{i} {rules.ACTIVITY_KINDS.get(k, (k, k))[1]} "
+                       f"{rules.local_date(at):%d/%m/%Y}" for i, k, at in users)
+        raise Conflict(f"Sản phẩm của hoạt động này đã được sơ chế hoặc bán ({vi}); không xoá "
+                       "được. Xoá hoặc sửa các hoạt động đó trước.",
+                       f"This activity's produce was processed or sold ({en}); it cannot be "
+                       "deleted. Delete or correct those activities first.")
     season_id = a.season_id
     events.publish(uow, events.ActivityDeleted(activity_id=a.id, client_uuid=a.client_uuid,
                                                kind=a.kind))

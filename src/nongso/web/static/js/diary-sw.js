@@ -1,8 +1,8 @@
 // Service worker of the farm diary (scope /diary): keeps the app shell and the last data
 // for offline use. Writes never go through the cache: the page queues them in IndexedDB.
-const CACHE = "nongso-diary-v2";
+const CACHE = "nongso-diary-v3";
 const SHELL = [
-  "/diary", "/static/css/app.css", "/static/js/app.js", "/static/js/diary.js",
+  "/diary", "/static/css/app.css", "/static/js/app.js", "/static/js/tables.js", "/static/js/diary.js",
   "/static/img/diary-icon.svg", "/diary/manifest.webmanifest",
 ];
 

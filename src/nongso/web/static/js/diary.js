@@ -16,6 +16,13 @@
     needPlot: "Chọn thửa", record: "Ghi công việc", editing: "Sửa công việc",
     bannedFrom: "cấm từ", bannedLong: "cấm từ lâu", warnTitle: "Chưa lưu — bản ghi vi phạm quy định:",
     warnSave: "Vẫn lưu (đúng là đã làm)", warnCancel: "Sửa lại", why: "Căn cứ", todo: "Cần làm",
+    refused: "bị từ chối", refusedStatus: "bản ghi bị máy chủ từ chối — hãy sửa rồi gửi lại, hoặc bỏ",
+    fix: "Sửa để gửi lại", discard: "Bỏ bản ghi", discardAsk: "Bỏ bản ghi này? Nó sẽ không được gửi lên máy chủ.",
+    fixing: "Sửa bản ghi bị từ chối", del: "Xoá", delAsk: "Xoá bản ghi này?", deleting: "chờ xoá",
+    savedLocal: "Đã lưu trên máy", savedWait: "sẽ gửi khi có mạng", savedSent: "Đã lưu và gửi lên máy chủ",
+    savedRefused: "Máy chủ từ chối bản ghi vừa lưu; xem mục «Bản ghi bị từ chối» để sửa hoặc bỏ.",
+    needDate: "Chọn ngày làm việc.", future: "Ngày không được sau hôm nay; chỉ ghi việc đã làm.",
+    badQty: "Số lượng phải từ 0 đến 1.000.000.", badHarvest: "Sản lượng phải từ 0 đến 100.000.000 kg.",
   } : {
     online: "Online", offline: "Offline — records are kept on this phone",
     synced: "Synced", syncing: "Syncing…", failed: "Not sent yet; will retry when online",
@@ -26,6 +33,13 @@
     needPlot: "Choose a plot", record: "Record an activity", editing: "Edit the activity",
     bannedFrom: "banned from", bannedLong: "long-standing ban", warnTitle: "Not saved yet — the record breaks a rule:",
     warnSave: "Save anyway (it did happen)", warnCancel: "Correct it", why: "Rule", todo: "What to do",
+    refused: "refused", refusedStatus: "record(s) refused by the server — correct and resend, or discard them",
+    fix: "Correct to resend", discard: "Discard", discardAsk: "Discard this record? It will not be sent to the server.",
+    fixing: "Correct the refused record", del: "Delete", delAsk: "Delete this record?", deleting: "to be deleted",
+    savedLocal: "Saved on this phone", savedWait: "will be sent when online", savedSent: "Saved and sent to the server",
+    savedRefused: "The server refused the record just saved; see «Refused records» to correct or discard it.",
+    needDate: "Choose the date of the work.", future: "The date cannot be after today; record only what was done.",
+    badQty: "The quantity must be between 0 and 1,000,000.", badHarvest: "The harvest must be between 0 and 100,000,000 kg.",
   };
   var KINDS = [
     ["fertilising", "Bón phân", "Fertilising"], ["spraying", "Phun thuốc", "Spraying"],
@@ -35,7 +49,16 @@
     ["drying", "Phơi sấy", "Drying"], ["other", "Khác", "Other"],
   ];
   var INPUT_KIND = { fertilising: "fertiliser", spraying: "pesticide", sowing: "seed" };
-  var state = { home: null, queue: [], conflicts: [] };
+  var state = { home: null, queue: [], conflicts: [], lastSaved: null };
+  // A record the server refused stays on the phone, out of the sending queue, until the farmer
+  // corrects it (it is queued again) or discards it.
+  function waiting() { return state.queue.filter(function (q) { return !q.refused; }); }
+  function refused() { return state.queue.filter(function (q) { return q.refused; }); }
+  // One line per refusal: the field messages if the server gave them, else its message.
+  function refusal(message, errors) {
+    var parts = (errors || []).map(function (e) { return e.message; }).filter(function (m, n, a) { return m && a.indexOf(m) === n; });
+    return parts.length ? parts.join("; ") : (message || "");
+  }
   var db = null;
 
   function $(id) { return document.getElementById(id); }
@@ -172,7 +195,7 @@
   }
   function render() {
     var home = state.home;
-    $("queue-count").textContent = String(state.queue.length);
+    $("queue-count").textContent = String(waiting().length);
     var plots = $("plots"); plots.innerHTML = "";
     var select = $("f-plot"); var chosen = select.value; select.innerHTML = "";
     select.appendChild(el("option", { value: "" }, T.needPlot));
@@ -212,14 +235,38 @@
     });
     $("proposed-box").hidden = !proposed.children.length;
     var recent = $("recent"); recent.innerHTML = "";
-    state.queue.slice().reverse().forEach(function (q) {
+    function head(q) {
       var data = q.create || q.update || {};
+      var day = data.at ? ddmmyyyy(data.at) : (q.original && q.original.at ? ddmmyyyy(localDate(q.original.at)) : "");
+      return [el("b", {}, kindLabel(data.kind || (q.original && q.original.kind)) + " · " + plotName(data.plot_id || (q.original && q.original.plot_id))),
+              el("div", { "class": "meta" }, day + (data.notes ? " — " + data.notes : ""))];
+    }
+    waiting().reverse().forEach(function (q) {
       var li = el("li", { "class": "pending", "data-uuid": q.client_uuid });
-      li.appendChild(el("b", {}, kindLabel(data.kind || (q.original && q.original.kind)) + " · " + plotName(data.plot_id || (q.original && q.original.plot_id))));
-      li.appendChild(el("span", { "class": "badge pending" }, T.pending));
-      li.appendChild(el("div", { "class": "meta" }, (data.notes || "") + (q.error ? " — " + T.error + ": " + q.error : "")));
+      var h = head(q); li.appendChild(h[0]);
+      li.appendChild(el("span", { "class": "badge pending" }, q.op === "delete" ? T.deleting : T.pending));
+      li.appendChild(h[1]);
       recent.appendChild(li);
     });
+    var refusedList = $("refused-list"); refusedList.innerHTML = "";
+    refused().forEach(function (q) {
+      var li = el("li", { "class": "refused", "data-uuid": q.client_uuid });
+      var h = head(q); li.appendChild(h[0]);
+      li.appendChild(el("span", { "class": "badge refused" }, T.refused));
+      li.appendChild(h[1]);
+      li.appendChild(el("div", { "class": "error refusal" }, q.error || ""));
+      var row = el("div", { "class": "choice" });
+      if (q.op !== "delete") {
+        var fix = el("button", { type: "button", "class": "fix" }, T.fix);
+        fix.addEventListener("click", function () { startFix(q); });
+        row.appendChild(fix);
+      }
+      var drop = el("button", { type: "button", "class": "discard secondary" }, T.discard);
+      drop.addEventListener("click", function () { discard(q); });
+      row.appendChild(drop); li.appendChild(row);
+      refusedList.appendChild(li);
+    });
+    $("refused").hidden = !refusedList.children.length;
     (home ? home.recent : []).forEach(function (a) {
       if (state.queue.some(function (q) { return q.client_uuid === a.client_uuid; })) { return; }
       var li = el("li", { "data-uuid": a.client_uuid, "data-version": a.version });
@@ -230,6 +277,9 @@
       var b = el("button", { type: "button", "class": "edit" }, T.edit);
       b.addEventListener("click", function () { startEdit(a); });
       li.appendChild(b);
+      var d = el("button", { type: "button", "class": "delete secondary" }, T.del);
+      d.addEventListener("click", function () { startDelete(a); });
+      li.appendChild(d);
       recent.appendChild(li);
     });
     var box = $("conflicts"); var list = $("conflict-list"); list.innerHTML = "";
@@ -366,46 +416,86 @@
       state.conflicts = r[1].filter(mine);
     });
   }
-  var syncing = false;
+  // One sync at a time; a change queued during a sync is sent by a second round right after.
+  var syncing = false; var again = false;
   function sync() {
-    if (syncing) { return Promise.resolve(); }
-    syncing = true;
-    return reloadQueues().then(function () {
-      if (!state.queue.length) { return uploadPhotos(); }
-      $("sync-message").textContent = T.syncing;
-      var ops = state.queue.map(function (q) {
-        var op = { op: q.op, client_uuid: q.client_uuid };
-        if (q.base_version !== undefined && q.base_version !== null) { op.base_version = q.base_version; }
-        if (q.create) { op.create = q.create; }
-        if (q.update) { op.update = q.update; }
-        return op;
-      });
-      return fetch("/api/v1/diary/sync", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ ops: ops }),
-      }).then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
-        .then(function (result) {
-          var work = [];
-          result.items.forEach(function (item) {
-            var q = state.queue.filter(function (x) { return x.client_uuid === item.client_uuid && x.op === item.op; })[0];
-            if (item.status === "applied" || item.status === "duplicate") {
-              work.push(dropQueue(item.client_uuid));
-            } else if (item.status === "conflict") {
-              work.push(dropQueue(item.client_uuid));
-              work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message, user: USER }));
-            } else if (q) {
-              q.error = item.message + (item.errors && item.errors.length ? " (" + item.errors.map(function (e) { return e.loc + ": " + e.message; }).join("; ") + ")" : "");
-              work.push(putQueue(q));
-            }
-          });
-          return Promise.all(work).then(reloadQueues).then(uploadPhotos)
-            .then(function () { $("sync-message").textContent = T.synced; });
-        });
-    }).catch(function () { $("sync-message").textContent = T.failed; })
+    if (syncing) { again = true; return Promise.resolve(); }
+    syncing = true; again = false;
+    function done() {
+      syncing = false; render(); savedOutcome();
+      if (again && navigator.onLine) { return sync(); }
+      return null;
+    }
+    return reloadQueues().then(send)
+      .catch(function () { status("failed"); })
       .then(function () { return loadHome(); })
       .then(reloadQueues)
-      .then(function () { syncing = false; render(); }, function () { syncing = false; render(); });
+      .then(done, done);
+  }
+  // The status line tells the truth: never "synced" while refused records remain.
+  function status(kind) {
+    var parts = [];
+    var n = refused().length;
+    if (kind === "failed") { parts.push(T.failed); } else if (kind === "synced" && !n) { parts.push(T.synced); }
+    if (n) { parts.push(n + " " + T.refusedStatus); }
+    $("sync-message").textContent = parts.join(" · ");
+    $("sync-message").className = kind === "failed" || n ? "error" : "note";
+  }
+  function syncedStatus() { status("synced"); }
+  // Send what waits (not the refused records); a request the server refuses as a whole (422)
+  // names the operations at fault: those are set aside as refused and the rest is sent again.
+  function send(again) {
+    var todo = waiting();
+    if (!todo.length) { return uploadPhotos().then(syncedStatus); }
+    $("sync-message").className = "note";
+    $("sync-message").textContent = T.syncing;
+    var ops = todo.map(function (q) {
+      var op = { op: q.op, client_uuid: q.client_uuid };
+      if (q.base_version !== undefined && q.base_version !== null) { op.base_version = q.base_version; }
+      if (q.create) { op.create = q.create; }
+      if (q.update) { op.update = q.update; }
+      return op;
+    });
+    return fetch("/api/v1/diary/sync", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ ops: ops }),
+    }).then(function (r) {
+      if (r.status === 422 && again !== true) {
+        return r.json().then(function (problem) {
+          var bad = {};
+          (problem.errors || []).forEach(function (e) {
+            var m = /^body\/ops\/(\d+)/.exec(e.loc || "");
+            if (m) { (bad[m[1]] = bad[m[1]] || []).push({ message: (e.loc.split("/").pop() || "") + ": " + e.message }); }
+          });
+          var keys = Object.keys(bad);
+          if (!keys.length) { throw new Error("422"); }
+          return Promise.all(keys.map(function (k) {
+            var q = todo[Number(k)]; q.refused = true; q.error = refusal(problem.detail, bad[k]);
+            return putQueue(q);
+          })).then(reloadQueues).then(function () { return send(true); });
+        });
+      }
+      if (!r.ok) { throw new Error(String(r.status)); }
+      return r.json().then(applyResult);
+    });
+  }
+  function applyResult(result) {
+    var work = [];
+    result.items.forEach(function (item) {
+      var q = state.queue.filter(function (x) { return x.client_uuid === item.client_uuid && x.op === item.op; })[0];
+      if (item.status === "applied" || item.status === "duplicate") {
+        work.push(dropQueue(item.client_uuid));
+      } else if (item.status === "conflict") {
+        work.push(dropQueue(item.client_uuid));
+        work.push(putConflict({ client_uuid: item.client_uuid, op: q, server: item.server, message: item.message, user: USER }));
+      } else if (q) {
+        q.refused = true;
+        q.error = refusal(item.message, item.errors);
+        work.push(putQueue(q));
+      }
+    });
+    return Promise.all(work).then(reloadQueues).then(uploadPhotos).then(syncedStatus);
   }
   function queue(item) {
     item.queued_at = Date.now();
@@ -424,7 +514,7 @@
   function resolveConflict(c, keepMine) {
     var work = [dropConflict(c.client_uuid)];
     if (keepMine && c.op && c.server) {
-      var op = c.op; op.base_version = c.server.version; op.update.base_version = null; op.error = null;
+      var op = c.op; op.base_version = c.server.version; op.update.base_version = null; op.error = null; op.refused = false;
       work.push(queue(op));
     }
     return Promise.all(work).then(reloadQueues).then(function () {
@@ -432,6 +522,7 @@
     });
   }
   function startEdit(a) {
+    delete $("activity-form").dataset.fix;
     $("form-title").textContent = T.editing;
     $("f-uuid").value = a.client_uuid; $("f-version").value = String(a.version);
     $("f-plot").value = String(a.plot_id || ""); $("f-kind").value = a.kind; fillInputs();
@@ -441,9 +532,63 @@
     $("activity-form").dataset.original = JSON.stringify({ kind: a.kind, plot_id: a.plot_id, at: a.at });
     $("f-notes").focus();
   }
+  // A refused record back in the form: saving it queues it again under the same client UUID.
+  function startFix(q) {
+    var data = q.create || q.update || {};
+    var was = q.original || {};
+    $("form-title").textContent = T.fixing;
+    $("f-uuid").value = q.client_uuid;
+    $("f-version").value = q.base_version !== undefined && q.base_version !== null ? String(q.base_version) : "";
+    $("activity-form").dataset.fix = q.op;
+    if (q.op === "update") { $("activity-form").dataset.original = JSON.stringify(was); }
+    $("f-plot").value = String(data.plot_id || was.plot_id || ""); $("f-kind").value = data.kind || was.kind || "other"; fillInputs();
+    $("f-date").value = data.at ? data.at.slice(0, 10) : (was.at ? localDate(was.at) : today());
+    $("f-notes").value = data.notes || "";
+    var use = (data.inputs || [])[0];
+    if (use) { $("f-input").value = String(use.input_id); $("f-qty").value = String(use.quantity); $("f-unit").value = use.unit; }
+    $("f-harvest").value = data.quantity !== undefined && data.quantity !== null ? String(data.quantity) : "";
+    $("form-error").hidden = true;  // the refusal is shown once, in the list above
+    $("activity-form").scrollIntoView({ block: "start" });
+    $("f-date").focus();
+  }
+  function discard(q) {
+    if (!window.confirm(T.discardAsk)) { return Promise.resolve(); }
+    return dropQueue(q.client_uuid).then(function () { return all("photos"); }).then(function (photos) {
+      return Promise.all(photos.filter(function (p) { return p.activity_uuid === q.client_uuid; })
+        .map(function (p) { return dropPhoto(p.client_uuid); }));
+    }).then(reloadQueues).then(function () {
+      if ($("f-uuid").value === q.client_uuid) { resetForm(); }
+      render(); status(waiting().length ? "" : "synced");
+    });
+  }
+  // Deleting is queued like any change (offline too); the server refuses it when the produce
+  // already went into a lot (the refusal names the lot).
+  function startDelete(a) {
+    if (!window.confirm(T.delAsk)) { return Promise.resolve(); }
+    return queue({ op: "delete", client_uuid: a.client_uuid, base_version: a.version,
+                   original: { kind: a.kind, plot_id: a.plot_id, at: a.at, notes: a.notes } });
+  }
+  // The confirmation is shown under the Save button, where the farmer is looking.
+  function saved(item) {
+    state.lastSaved = item.client_uuid;
+    var box = $("f-saved");
+    box.className = "note saved";
+    box.textContent = T.savedLocal + (navigator.onLine ? "" : " — " + T.savedWait) + ".";
+    box.hidden = false;
+    box.scrollIntoView({ block: "nearest" });
+    box.focus();
+  }
+  function savedOutcome() {
+    var id = state.lastSaved; var box = $("f-saved");
+    if (!id || box.hidden) { return; }
+    var q = state.queue.filter(function (x) { return x.client_uuid === id; })[0];
+    if (!q) { box.textContent = T.savedSent + "."; box.className = "note saved"; state.lastSaved = null; }
+    else if (q.refused) { box.textContent = T.savedRefused; box.className = "error"; state.lastSaved = null; }
+  }
   function resetForm() {
     $("activity-form").reset(); $("f-uuid").value = ""; $("f-version").value = "";
-    delete $("activity-form").dataset.original;
+    delete $("activity-form").dataset.original; delete $("activity-form").dataset.fix;
+    $("form-error").hidden = true;
     $("form-title").textContent = T.record; $("f-date").value = today(); fillInputs();
   }
   function today() { return localDate(new Date().toISOString()); }
@@ -451,26 +596,36 @@
   function onSubmit(ev) {
     ev.preventDefault();
     var err = $("form-error"); err.hidden = true;
+    function fail(text) { err.textContent = text; err.hidden = false; err.scrollIntoView({ block: "nearest" }); return; }
     var plot = Number($("f-plot").value);
     var kind = $("f-kind").value;
+    var day = $("f-date").value;
+    // What the phone can check before queueing (the server checks again).
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) { return fail(T.needDate); }
+    if (day > today()) { return fail(T.future); }
+    var fix = $("activity-form").dataset.fix;
+    if ((!$("f-uuid").value || fix === "create") && !plot) { return fail(T.needPlot); }
     var data = { kind: kind, at: $("f-date").value + "T" + (new Date().toTimeString().slice(0, 5)),
                  notes: $("f-notes").value || null };
     var inputId = $("f-input").value;
     if (inputId && !$("f-input-box").hidden) {
       var q = number($("f-qty").value);
-      if (q === null || isNaN(q) || q < 0) { err.textContent = VI ? "Số lượng không hợp lệ." : "Invalid quantity."; err.hidden = false; return; }
+      if (q === null || isNaN(q) || q < 0 || q > 1000000) { return fail(T.badQty); }
       data.inputs = [{ input_id: Number(inputId), quantity: q, unit: $("f-unit").value }];
     } else if (kind === "spraying") {
       err.textContent = VI ? "Phun thuốc cần chọn thuốc BVTV." : "A spraying needs a pesticide."; err.hidden = false; return;
     }
     var h = number($("f-harvest").value);
     if (!$("f-harvest-box").hidden && h !== null) {
-      if (isNaN(h) || h < 0) { err.textContent = VI ? "Sản lượng không hợp lệ." : "Invalid harvest."; err.hidden = false; return; }
+      if (isNaN(h) || h < 0 || h > 100000000) { return fail(T.badHarvest); }
       data.quantity = h; data.unit = "kg";
     }
     var existing = $("f-uuid").value;
     var item;
-    if (existing) {
+    if (existing && fix === "create") {
+      data.plot_id = plot; data.client_uuid = existing;
+      item = { op: "create", client_uuid: existing, create: data };
+    } else if (existing) {
       var original = JSON.parse($("activity-form").dataset.original || "{}");
       if (original.at && localDate(original.at) === $("f-date").value) { delete data.at; }
       item = { op: "update", client_uuid: existing, base_version: Number($("f-version").value), update: data,
@@ -485,6 +640,7 @@
     var photo = $("f-photo").files && $("f-photo").files[0];
     function save() {
       resetForm();
+      saved(item);
       var stored = photo ? shrink(photo).then(function (blob) {
         return putPhoto({ client_uuid: uuid(), activity_uuid: item.client_uuid, blob: blob });
       }) : Promise.resolve();
@@ -507,11 +663,15 @@
   window.addEventListener("offline", setNet);
   setNet();
   $("f-date").value = today();
+  $("f-date").max = today();
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/diary/sw.js", { scope: "/diary" }).catch(function () {});
   }
   openDb().then(function (d) { db = d; return reloadQueues(); })
     .then(loadHome)
-    .then(function () { render(); app.dataset.ready = "1"; if (navigator.onLine && state.queue.length) { sync(); } });
+    .then(function () {
+      render(); if (refused().length) { status(""); }
+      app.dataset.ready = "1"; if (navigator.onLine && waiting().length) { sync(); }
+    });
   window.nongsoDiary = { sync: sync, state: state };
 })();
