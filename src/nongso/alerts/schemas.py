@@ -56,6 +56,20 @@ class AlertPublic(BaseModel):
     escalation_level: int
 
 
+class CropAtRiskPublic(BaseModel):
+    """One crop of a station's salinity alert."""
+
+    crop: str
+    name_vi: str
+    name_en: str
+    severity: SeverityName
+    safe_per_mille: float
+    ratio: float
+    communes: list[str]
+    advice_vi: str
+    advice_en: str
+
+
 class AlertAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
