@@ -461,11 +461,14 @@ def salinity_station_alert(
             level / t.max_safe_per_mille, tuple(communes_by_crop.get(r.subject, ())),
             t.advice_vi, t.advice_en))
     severity = max((c.severity for c in crops), key=_severity_rank)
-    when = per_crop[0].values[-1].at
+    at = per_crop[0].values[-1].at
+    when_vi = format_datetime(at, "vi") if isinstance(at, datetime) else format_date(at)
+    when_en = format_datetime(at, "en") if isinstance(at, datetime) else format_date(at)
     names_vi = [c.name_vi.lower() for c in crops]
     names_en = [c.name_en.lower() for c in crops]
     lines_vi = [
-        f"– {c.name_vi} (gấp {_num(c.ratio, 'vi', 1)} lần ngưỡng an toàn {_num(c.safe_per_mille, 'vi')} ‰"
+        f"– {c.name_vi} (gấp {_num(c.ratio, 'vi', 1)} lần ngưỡng an toàn "
+        f"{_num(c.safe_per_mille, 'vi')} ‰"
         + (f"; {_listing(c.communes, 'vi')}" if c.communes else "") + f"): {c.advice_vi}"
         for c in crops]
     lines_en = [
@@ -481,9 +484,9 @@ def salinity_station_alert(
                     f"{_listing(names_vi, 'vi', 4)}",
         headline_en=f"Salinity {_num(level, 'en')} ‰ at {station}: "
                     f"{_listing(names_en, 'en', 4)} at risk",
-        description_vi=f"Độ mặn đo tại {station} lúc {format_datetime(when, 'vi')} là "
+        description_vi=f"Độ mặn đo tại {station} lúc {when_vi} là "
                        f"{_num(level, 'vi')} ‰. Cây trồng bị ảnh hưởng:\n" + "\n".join(lines_vi),
-        description_en=f"Salinity measured at {station} at {format_datetime(when)} is "
+        description_en=f"Salinity measured at {station} at {when_en} is "
                        f"{_num(level, 'en')} ‰. Crops at risk:\n" + "\n".join(lines_en),
         values=per_crop[0].values,
         source="; ".join(dict.fromkeys(thresholds[r.subject].source for r in per_crop)),
@@ -597,7 +600,7 @@ def _flood_change(
         )
         description_en = (
             f"At {when_en} the water level at {name} rose to {water_en} m, reaching alarm "
-            f"level {_ROMAN[new]} ({_num(mark, 'en')} m, {station.datum})."
+            f"level {_ROMAN[new]} ({_num(mark, 'en')} m, {station.datum} height datum)."
         )
     else:
         mark = station.alarm_levels[old - 1]

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nongso.alerts import services
-from nongso.alerts.messages import CROPS
-from nongso.alerts.schemas import crop_name
+from nongso.alerts.schemas import CROPS, crop_name
 from nongso.core import i18n
 from nongso.core.deps import PageDep, PlatformDep, PrincipalDep, UowDep
 from nongso.core.fields import Id
