@@ -17,6 +17,7 @@ from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.monitor import services as monitor
 from nongso.monitor.ingest import SeriesIn
+from nongso.units import services as units
 from tests.alerts.conftest import NOW, add_fields
 from tests.helpers import Actors, assert_problem
 from tests.monitor.conftest import OM, OM_COUNT, make_station
@@ -37,7 +38,7 @@ def _count(platform: Platform, model: Any) -> int:
         return int(c.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_salinity_alerts_each_crop_around_the_station_once(
+def test_salinity_raises_one_alert_per_station_listing_each_crop(
         platform: Platform, actors: Actors, now: clock.FixedClock) -> None:
     a, b = actors.commune_a, actors.commune_b
     st = make_station(platform, "Vàm Kênh", lon=106.70, lat=10.27)
@@ -47,24 +48,34 @@ def test_salinity_alerts_each_crop_around_the_station_once(
     _ingest(platform, st.salinity, [0.3, 0.4], t)
     assert _alerts(platform) == []
     _ingest(platform, st.salinity, [0.8], t + dt.timedelta(minutes=20))
-    (durian,) = _alerts(platform, status="open")
-    assert (durian.subject, durian.severity, durian.crops) == ("durian", "moderate", ["durian"])
-    assert durian.communes == [a] and durian.headline_vi.startswith("Mặn 0,80 ‰ tại Vàm Kênh")
+    (alert,) = _alerts(platform, status="open")
+    assert (alert.subject, alert.severity, alert.crops) == ("station", "moderate", ["durian"])
+    assert alert.communes == [a] and alert.headline_vi.startswith("Mặn 0,80 ‰ tại Vàm Kênh")
     # The same condition goes on: no second alert, values follow.
     _ingest(platform, st.salinity, [0.82, 0.81], t + dt.timedelta(minutes=30))
     (same,) = _alerts(platform, status="open")
-    assert same.id == durian.id and same.sequence == 1
-    # Worse: durian severe, and rice (2 ‰) now at risk too.
+    assert same.id == alert.id and same.sequence == 1
+    # Worse: durian extreme, and rice (2 ‰) now at risk too: still one alert, both crops.
     _ingest(platform, st.salinity, [2.4], t + dt.timedelta(minutes=50))
-    by_crop = {x.subject: x for x in _alerts(platform, status="open")}
-    assert set(by_crop) == {"durian", "rice"}
-    assert by_crop["durian"].severity == "extreme" and by_crop["durian"].sequence == 2
-    assert by_crop["rice"].severity == "minor" and by_crop["rice"].communes == [b]
-    # Fresh water: both clear; coconut (10 ‰) was never at risk.
+    (worse,) = _alerts(platform, status="open")
+    assert worse.id == alert.id and worse.severity == "extreme" and worse.sequence == 2
+    assert worse.crops == ["durian", "rice"] and worse.communes == sorted([a, b])
+    a_name = units.get_unit(platform.uow(), a).name
+    b_name = units.get_unit(platform.uow(), b).name
+    assert worse.headline_vi == "Mặn 2,40 ‰ tại Vàm Kênh: nguy hại cho sầu riêng và lúa"
+    assert worse.headline_en == "Salinity 2.40 ‰ at Vàm Kênh: durian and rice at risk"
+    # Each crop with its communes (by name) and its advice, in both languages.
+    assert f"– Sầu riêng (gấp 4,8 lần ngưỡng an toàn 0,50 ‰; {a_name}): Không tưới" \
+        in worse.description_vi
+    assert f"– Lúa (gấp 1,2 lần ngưỡng an toàn 2,00 ‰; {b_name}): Đóng cống" \
+        in worse.description_vi
+    assert f"– Rice (1.2 times the safe maximum of 2.00 ‰; {b_name}): Close the sluices" \
+        in worse.description_en
+    # Fresh water: it clears; coconut (10 ‰) was never at risk.
     _ingest(platform, st.salinity, [0.2], t + dt.timedelta(minutes=60))
     assert _alerts(platform, status="open") == []
     cleared = _alerts(platform, status="cleared")
-    assert {x.subject for x in cleared} == {"durian", "rice"}
+    assert [x.id for x in cleared] == [alert.id]
     assert all(x.clear_reason == "resolved" for x in cleared)
 
 
@@ -277,12 +288,12 @@ def test_alert_list_for_a_farmer_and_the_public(platform: Platform, actors: Acto
     assert public["total"] == 2
     mine = c.get("/api/v1/alerts", params={"mine": "true"},
                  headers=actors.headers("farmer_a")).json()
-    assert [x["subject"] for x in mine["items"]] == ["durian"]
+    assert [x["crops"] for x in mine["items"]] == [["durian"]]
     commune_b = c.get("/api/v1/alerts", params={"mine": "true"},
                       headers=actors.headers("commune_b")).json()
-    assert [x["subject"] for x in commune_b["items"]] == ["rice"]
+    assert [x["crops"] for x in commune_b["items"]] == [["rice"]]
     by_crop = c.get("/api/v1/alerts", params={"crop": "rice"}).json()
-    assert [x["subject"] for x in by_crop["items"]] == ["rice"]
+    assert [x["crops"] for x in by_crop["items"]] == [["rice"]]
     assert_problem(c.get("/api/v1/alerts", params={"status": "bogus"}), 422)
     assert_problem(c.get("/api/v1/alerts/987654"), 404)
 

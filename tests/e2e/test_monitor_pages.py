@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -102,13 +103,20 @@ def test_alert_list_and_acknowledge(actors: Actors, platform: Platform, live_ser
     expect(items.first).to_be_visible()
     expect(page.locator("#alert-list")).to_contain_text("Tân Châu (Tiền): mực nước")
     expect(page.locator("#alert-list")).to_contain_text("nguy hại cho sầu riêng")
+    # The map draws each located alert; its popup is built from DOM nodes.
+    markers = page.locator("#alert-map path.leaflet-interactive")
+    expect(markers.first).to_be_visible()
+    markers.last.click(force=True)
+    expect(page.locator(".leaflet-popup-content a")).to_have_text("Xem chi tiết")
     page.screenshot(path=str(artifacts / f"alerts-list-{platform.dialect}.png"), full_page=True)
 
     page.goto(live_server + "/login?next=/alerts")
     page.fill("#username", "t_commune_a")
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
-    page.click("#alerts-mine")
+    page.check("#alerts-mine")
+    page.click("#f-submit")
+    expect(page).to_have_url(re.compile(r"mine=true"))
     expect(page.locator("#alert-list")).to_contain_text("sầu riêng")
     page.click("text=nguy hại cho sầu riêng")
     expect(page.locator("#alert-status")).to_have_text("Mới")

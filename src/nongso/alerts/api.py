@@ -12,6 +12,7 @@ from nongso.alerts.schemas import (
     AlertPublic,
     EvaluationReport,
     InboxItem,
+    SeverityName,
     StationStatusPublic,
     SubscriptionCreate,
     SubscriptionCreated,
@@ -35,11 +36,13 @@ def list_alerts(
     crop: Annotated[str | None, Query(max_length=50)] = None,
     rule: Annotated[str | None, Query(max_length=80)] = None,
     thing_id: Id | None = None,
+    severity: SeverityName | None = None,
     mine: bool = False,
 ) -> Page[AlertPublic]:
     """Alerts, open first; ``mine=true``: those of the caller's communes and crops."""
     return services.list_alerts(uow, page, status=status_, commune_code=commune_code,
-                                crop=crop, rule=rule, mine=mine, thing_id=thing_id)
+                                crop=crop, rule=rule, mine=mine, thing_id=thing_id,
+                                severity=severity)
 
 
 @router.get("/feed.atom", include_in_schema=True)

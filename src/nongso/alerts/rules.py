@@ -188,6 +188,12 @@ def _num(value: float, lang: str, digits: int = 2) -> str:
 # Rule data (CSV under data/, changeable by an administrator)
 
 
+GENERAL_SALINITY_ADVICE: Final = (
+    "Không lấy nước tưới khi độ mặn còn cao.",
+    "Do not take water for irrigation while salinity is high.",
+)
+
+
 @dataclass(frozen=True)
 class CropSalinityThreshold:
     """Irrigation water above ``max_safe_per_mille`` puts the crop at risk."""
@@ -198,6 +204,8 @@ class CropSalinityThreshold:
     max_safe_per_mille: float
     note: str
     source: str
+    advice_vi: str = GENERAL_SALINITY_ADVICE[0]
+    advice_en: str = GENERAL_SALINITY_ADVICE[1]
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,8 @@ def load_salinity_thresholds(path: Path | None = None) -> dict[str, CropSalinity
             ),
             note=row["note"],
             source=row["source"],
+            advice_vi=row.get("advice_vi") or GENERAL_SALINITY_ADVICE[0],
+            advice_en=row.get("advice_en") or GENERAL_SALINITY_ADVICE[1],
         )
     return result
 
@@ -399,6 +409,91 @@ def salinity_risk(
     return results
 
 
+SALINITY_STATION_SUBJECT: Final = "station"
+
+
+@dataclass(frozen=True)
+class CropAtRisk:
+    """One crop of a station's salinity alert: how bad, where, and what to do."""
+
+    crop: str
+    name_vi: str
+    name_en: str
+    severity: Severity
+    safe_per_mille: float
+    ratio: float
+    communes: tuple[str, ...]  # commune names (or codes when no name is known)
+    advice_vi: str
+    advice_en: str
+
+
+def _listing(names: Sequence[str], lang: str, most: int = 6) -> str:
+    """"a, b và 3 nơi khác" / "a, b and 3 more"."""
+    if len(names) <= most:
+        head, rest = list(names), 0
+    else:
+        head, rest = list(names[:most]), len(names) - most
+    if not rest:
+        if len(head) <= 1:
+            return "".join(head)
+        return ", ".join(head[:-1]) + (" và " if lang == "vi" else " and ") + head[-1]
+    return ", ".join(head) + (f" và {rest} nơi khác" if lang == "vi" else f" and {rest} more")
+
+
+def salinity_station_alert(
+    station: str,
+    per_crop: Sequence[RuleResult],
+    thresholds: Mapping[str, CropSalinityThreshold],
+    communes_by_crop: Mapping[str, Sequence[str]],
+) -> tuple[RuleResult, tuple[CropAtRisk, ...]] | None:
+    """One alert for a station's salinity reading out of the crops it puts at risk
+    (:func:`salinity_risk`): the most severe crop sets the severity; the text lists every
+    crop with its communes and its advice. ``communes_by_crop``: names of the communes where
+    the crop grows around the station."""
+    if not per_crop:
+        return None
+    level = min(v.value for v in per_crop[0].values)
+    crops: list[CropAtRisk] = []
+    for r in per_crop:
+        t = thresholds[r.subject]
+        crops.append(CropAtRisk(
+            r.subject, t.name_vi, t.name_en, r.severity, t.max_safe_per_mille,
+            level / t.max_safe_per_mille, tuple(communes_by_crop.get(r.subject, ())),
+            t.advice_vi, t.advice_en))
+    severity = max((c.severity for c in crops), key=_severity_rank)
+    at = per_crop[0].values[-1].at
+    when_vi = format_datetime(at, "vi") if isinstance(at, datetime) else format_date(at)
+    when_en = format_datetime(at, "en") if isinstance(at, datetime) else format_date(at)
+    names_vi = [c.name_vi.lower() for c in crops]
+    names_en = [c.name_en.lower() for c in crops]
+    lines_vi = [
+        f"– {c.name_vi} (gấp {_num(c.ratio, 'vi', 1)} lần ngưỡng an toàn "
+        f"{_num(c.safe_per_mille, 'vi')} ‰"
+        + (f"; {_listing(c.communes, 'vi')}" if c.communes else "") + f"): {c.advice_vi}"
+        for c in crops]
+    lines_en = [
+        f"– {c.name_en} ({_num(c.ratio, 'en', 1)} times the safe maximum of "
+        f"{_num(c.safe_per_mille, 'en')} ‰"
+        + (f"; {_listing(c.communes, 'en')}" if c.communes else "") + f"): {c.advice_en}"
+        for c in crops]
+    result = RuleResult(
+        rule_id=RULE_SALINITY,
+        severity=severity,
+        subject=SALINITY_STATION_SUBJECT,
+        headline_vi=f"Mặn {_num(level, 'vi')} ‰ tại {station}: nguy hại cho "
+                    f"{_listing(names_vi, 'vi', 4)}",
+        headline_en=f"Salinity {_num(level, 'en')} ‰ at {station}: "
+                    f"{_listing(names_en, 'en', 4)} at risk",
+        description_vi=f"Độ mặn đo tại {station} lúc {when_vi} là "
+                       f"{_num(level, 'vi')} ‰. Cây trồng bị ảnh hưởng:\n" + "\n".join(lines_vi),
+        description_en=f"Salinity measured at {station} at {when_en} is "
+                       f"{_num(level, 'en')} ‰. Crops at risk:\n" + "\n".join(lines_en),
+        values=per_crop[0].values,
+        source="; ".join(dict.fromkeys(thresholds[r.subject].source for r in per_crop)),
+    )
+    return result, tuple(crops)
+
+
 # --------------------------------------------------------------------------------------------
 # Flood alarm levels
 
@@ -505,7 +600,7 @@ def _flood_change(
         )
         description_en = (
             f"At {when_en} the water level at {name} rose to {water_en} m, reaching alarm "
-            f"level {_ROMAN[new]} ({_num(mark, 'en')} m, {station.datum})."
+            f"level {_ROMAN[new]} ({_num(mark, 'en')} m, {station.datum} height datum)."
         )
     else:
         mark = station.alarm_levels[old - 1]

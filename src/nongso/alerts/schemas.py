@@ -56,6 +56,20 @@ class AlertPublic(BaseModel):
     escalation_level: int
 
 
+class CropAtRiskPublic(BaseModel):
+    """One crop of a station's salinity alert."""
+
+    crop: str
+    name_vi: str
+    name_en: str
+    severity: SeverityName
+    safe_per_mille: float
+    ratio: float
+    communes: list[str]
+    advice_vi: str
+    advice_en: str
+
+
 class AlertAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -176,4 +190,5 @@ class ExternalFinding(BaseModel):
 # The pure vocabulary the pages use (the import contracts in pyproject.toml let them import
 # only ``services`` and ``schemas``); importing it registers the pages' texts.
 from nongso.alerts import messages  # noqa: E402, F401  (registers the texts)
+from nongso.alerts.messages import CROPS as CROPS  # noqa: E402
 from nongso.alerts.messages import crop_name as crop_name  # noqa: E402

@@ -133,6 +133,8 @@ class Input(Audited, Base):
     kind: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(200))
     name_key: Mapped[str] = mapped_column(String(200), index=True)  # fold(name)
+    # The English name (None: the name is the same in both, e.g. a brand name).
+    name_en: Mapped[str | None] = mapped_column(String(200))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     registration_no: Mapped[str | None] = mapped_column(String(50))
     formulation: Mapped[str | None] = mapped_column(String(20))

@@ -65,6 +65,7 @@ class Rule:
     source: str
     advice_vi: str = ""
     advice_en: str = ""
+    source_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ def _data_rows(name: str) -> list[dict[str, str]]:
 def rule_catalogue() -> dict[str, Rule]:
     return {r["rule_id"]: Rule(r["rule_id"], r["kind"], r["severity"], r["title_vi"],
                                r["title_en"], r["source"], r.get("advice_vi") or "",
-                               r.get("advice_en") or "") for r in _data_rows("rules.csv")}
+                               r.get("advice_en") or "", r.get("source_en") or r["source"])
+            for r in _data_rows("rules.csv")}
 
 
 @lru_cache

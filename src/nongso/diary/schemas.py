@@ -173,6 +173,8 @@ class InputCreate(BaseModel):
 
     kind: InputKind
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="English name (none: the same as name)")
     manufacturer: str | None = Field(default=None, max_length=200)
     registration_no: str | None = Field(default=None, max_length=50)
     formulation: str | None = Field(default=None, max_length=20)
@@ -193,6 +195,7 @@ class InputUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: NotNull[str] = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, min_length=1, max_length=200)
     manufacturer: str | None = Field(default=None, max_length=200)
     registration_no: str | None = Field(default=None, max_length=50)
     phi_days: int | None = Field(default=None, ge=0, le=365)
@@ -215,6 +218,7 @@ class InputPublic(BaseModel):
     id: int
     kind: str
     name: str
+    name_en: str | None = None
     manufacturer: str | None
     registration_no: str | None
     formulation: str | None
@@ -420,6 +424,8 @@ class ActivityPublic(BaseModel):
     sources: list[ProcessingSource]
     outputs: list[ProcessingOutput]
     flags: list[str]
+    # The rules' names in the caller's language, in the order of ``flags``.
+    flag_titles: list[str] = Field(default_factory=list)
     photo_ids: list[int]
     updated_at: dt.datetime
 
@@ -604,6 +610,7 @@ class FarmerHome(BaseModel):
 class InputTotal(BaseModel):
     input_id: int
     name: str
+    name_en: str | None = None
     kind: str
     base_unit: str
     quantity_base: float

@@ -272,7 +272,11 @@ class TimelineStep(BaseModel):
     place: str | None = None
     commune: str | None = None
     product: str | None = None
-    quantity: str | None = None
+    quantity: str | None = None  # in Vietnamese ("12.500 kg")
+    product_en: str | None = None
+    # The quantity as a number and a unit, for pages that write numbers in their language.
+    quantity_value: float | None = None
+    quantity_unit: str | None = None
 
 
 class MapPoint(BaseModel):

@@ -24,8 +24,12 @@ from nongso.diary.schemas import (
     QuantityError,
     parse_number,
 )
+from nongso.units import services as units
 from nongso.web import nav
 from nongso.web.render import check_csrf, render
+
+# What a co-operative records for many plots at once (the bulk form).
+BULK_KINDS = ("spraying", "fertilising", "irrigation", "scouting", "other")
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -82,7 +86,7 @@ def coop_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
     if not principal.is_authenticated:
         return _login("/diary/coop")
     lang = page_language(request)
-    keys = services.season_keys(uow)
+    keys = services.season_keys(uow, page_language(request))
     org_id = organisation_id or principal.organisation_id
     summary = None
     if org_id is not None and (season or keys):
@@ -92,6 +96,7 @@ def coop_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
         if summary is not None else []
     return render(request, "diary/coop.html", {
         "summary": summary, "keys": keys, "season": season or (keys[0][0] if keys else None),
+        "bulk_kinds": services.activity_kind_labels(BULK_KINDS, lang),
         "org_id": org_id, "inputs": inputs, "dealers": dealers,
         "done": request.query_params.get("done"),
         "bought": request.query_params.get("bought")},
@@ -184,14 +189,17 @@ def area_page(request: Request, uow: UowDep, principal: PrincipalDep, platform: 
     if not principal.is_authenticated:
         return _login("/diary/area")
     lang = page_language(request)
-    keys = services.season_keys(uow)
+    keys = services.season_keys(uow, page_language(request))
     code = unit or (principal.unit_code if principal.role == "commune_officer" else None) \
         or platform.settings.province_code
     result = services.area_aggregate(uow, code, season, lang)
     flagged = services.flagged_seasons(uow, code, season)
+    names = {c.code: c.name for c in units.communes_of_province(
+        uow, platform.settings.province_code)}
     return render(request, "diary/area.html", {"result": result, "keys": keys,
                                                "season": season, "unit": code,
-                                               "flagged": flagged}, principal=principal)
+                                               "flagged": flagged, "commune_names": names},
+                  principal=principal)
 
 
 @router.get("/diary/seasons/{season_id}")

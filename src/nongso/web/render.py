@@ -51,8 +51,8 @@ def render(
     def t(key: str) -> str:
         return i18n.translate(key, lang)
 
-    def num(value: float | int | None, digits: int = 0) -> str:
-        return i18n.format_number(value, lang, digits)
+    def num(value: float | int | None, digits: int = 0, trim: bool = False) -> str:
+        return i18n.format_number(value, lang, digits, trim)
 
     ctx: dict[str, Any] = {
         "request": request,

@@ -15,7 +15,9 @@ from nongso.core.http import page_language
 from nongso.core.i18n import format_number, translate
 from nongso.core.pagination import PageRequest
 from nongso.core.permissions import Principal
+from nongso.core.settings import get_settings
 from nongso.diary import services as diary
+from nongso.units import services as units
 from nongso.vision import services
 from nongso.vision.schemas import FieldAccuracy, PhotoCreate, PhotoReview
 from nongso.web import nav
@@ -56,12 +58,15 @@ def accuracy_text(acc: FieldAccuracy | None, lang: str) -> dict[str, str]:
 
 def _hub(request: Request, uow: UowDep, principal: Principal, error: str | None = None,
          status: int = 200) -> Response:
+    """(The commune of a photo is shown by name, its code in the tooltip.)"""
     lang = page_language(request)
     staff = principal.role in REVIEWERS
     context: dict[str, Any] = {
         "error": error, "staff": staff, "labels": services.label_choices(lang),
         "accuracy": accuracy_text(services.field_accuracy(uow), lang),
-        "plots": [], "photos": None, "queue": None, "dataset": None}
+        "plots": [], "photos": None, "queue": None, "dataset": None,
+        "commune_names": {c.code: c.name for c in units.communes_of_province(
+            uow, get_settings().province_code)}}
     if principal.role == "farmer":
         context["plots"] = diary.list_plots(uow, PageRequest(limit=200, offset=0)).items
         context["photos"] = services.list_photos(uow, PageRequest(limit=20, offset=0),

@@ -31,7 +31,7 @@ from nongso.alerts.services.external_findings import reconcile_findings
 from nongso.alerts.services.handling import acknowledge, clear
 from nongso.alerts.services.in_app import inbox, mark_read
 from nongso.alerts.services.periodic import evaluate_periodic
-from nongso.alerts.services.reading import get_alert, list_alerts
+from nongso.alerts.services.reading import crops_at_risk, get_alert, list_alerts
 from nongso.alerts.services.sending import DispatchReport, dispatch
 from nongso.alerts.services.station_status import stations_with_status
 from nongso.alerts.services.subscriptions import (
@@ -50,6 +50,7 @@ __all__ = [
     "cap_xml",
     "clear",
     "create_subscription",
+    "crops_at_risk",
     "delete_subscription",
     "dispatch",
     "evaluate_datastreams",

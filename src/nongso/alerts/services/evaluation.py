@@ -5,6 +5,7 @@ lead to (raise, update, clear; the notifications queued in the same transaction)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -64,6 +65,7 @@ class _Evaluator:
         self.thresholds = rules.load_salinity_thresholds()
         self.flood_stations = rules.load_flood_stations()
         self._province_communes: dict[str, tuple[str, ...]] = {}
+        self._commune_names: dict[str, dict[str, str]] = {}
 
     def province_communes(self, code: str | None) -> tuple[str, ...]:
         code = code or get_settings().province_code
@@ -71,6 +73,13 @@ class _Evaluator:
             self._province_communes[code] = tuple(
                 c.code for c in units.communes_of_province(self.uow, code))
         return self._province_communes[code]
+
+    def commune_names(self, code: str | None) -> dict[str, str]:
+        code = code or get_settings().province_code
+        if code not in self._commune_names:
+            self._commune_names[code] = {
+                c.code: c.name for c in units.communes_of_province(self.uow, code)}
+        return self._commune_names[code]
 
     def open_alert(self, key: str) -> Alert | None:
         return self.uow.session.scalar(
@@ -107,11 +116,20 @@ class _Evaluator:
         readings = monitor.latest_readings(self.uow, st.datastream_id, max(10, confirm * 5))
         results = rules.salinity_risk(st.thing_name, readings, sorted(communes_by_crop),
                                       self.thresholds, confirm=confirm)
-        findings = [
-            Finding(scope + r.subject, r, tuple(sorted(communes_by_crop[r.subject])),
-                    (r.subject,))
-            for r in results
-        ]
+        # One alert per station: the crops at risk, each with its communes and advice.
+        names = self.commune_names(st.province_code)
+        station = rules.salinity_station_alert(
+            st.thing_name, results, self.thresholds,
+            {crop: sorted(names.get(c, c) for c in codes)
+             for crop, codes in communes_by_crop.items()})
+        findings: list[Finding] = []
+        if station is not None:
+            result, crops = station
+            at_risk = [c.crop for c in crops]
+            communes = sorted({c for crop in at_risk for c in communes_by_crop[crop]})
+            findings.append(Finding(
+                scope + rules.SALINITY_STATION_SUBJECT, result, tuple(communes), tuple(at_risk),
+                state={"crops": [dataclasses.asdict(c) for c in crops]}))
         return _Scoped(scope, findings, st)
 
     # --- floods -----------------------------------------------------------------------
@@ -377,6 +395,9 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
     alert.description_vi, alert.description_en = r.description_vi, r.description_en
     if f.state:
         alert.state = dict(f.state)
+    # The crops and communes follow what the rule sees now (a station's salinity alert
+    # gains or loses crops without changing its severity).
+    _set_area(uow, alert, f.communes, f.crops)
     if not d.changed:
         return
     alert.severity, alert.level = r.severity, f.level
@@ -385,6 +406,5 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
     if d.worse and alert.status == "acknowledged":
         alert.status, alert.acknowledged_at, alert.acknowledged_by = "raised", None, None
         alert.escalation_level, alert.escalated_at = 0, None
-    _set_area(uow, alert, f.communes, f.crops)
     report.updated += 1
     report.deliveries += _notify(uow, alert, f"updated-{alert.sequence}", urgent=d.worse)

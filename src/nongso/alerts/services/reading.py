@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from nongso.alerts.models import Alert, AlertCommune, AlertCrop
-from nongso.alerts.schemas import AlertPublic
+from nongso.alerts.schemas import AlertPublic, CropAtRiskPublic
 from nongso.alerts.services._common import _load, _public, _publics
 from nongso.core.pagination import Page, PageRequest
 from nongso.core.uow import UnitOfWork
@@ -33,7 +33,8 @@ def _mine(uow: UnitOfWork) -> tuple[set[str] | None, set[str] | None]:
 def list_alerts(uow: UnitOfWork, page: PageRequest, *, status: str | None = None,
                 commune_code: str | None = None, crop: str | None = None,
                 rule: str | None = None, mine: bool = False,
-                thing_id: int | None = None) -> Page[AlertPublic]:
+                thing_id: int | None = None,
+                severity: str | None = None) -> Page[AlertPublic]:
     """Alerts, open ones first then newest (public: warnings are public information)."""
     with uow:
         stmt = select(Alert)
@@ -45,6 +46,8 @@ def list_alerts(uow: UnitOfWork, page: PageRequest, *, status: str | None = None
             stmt = stmt.where(Alert.rule_id.startswith(rule, autoescape=True))
         if thing_id is not None:
             stmt = stmt.where(Alert.thing_id == thing_id)
+        if severity:
+            stmt = stmt.where(Alert.severity == severity)
         communes: set[str] | None = {commune_code} if commune_code else None
         crops: set[str] | None = {crop} if crop else None
         if mine:
@@ -71,3 +74,14 @@ def list_alerts(uow: UnitOfWork, page: PageRequest, *, status: str | None = None
 def get_alert(uow: UnitOfWork, alert_id: int) -> AlertPublic:
     with uow:
         return _public(uow, _load(uow, alert_id))
+
+
+def crops_at_risk(uow: UnitOfWork, alert_id: int) -> list[CropAtRiskPublic]:
+    """The crops of a station's salinity alert, each with its communes and advice (what the
+    rule saw at its last evaluation); empty for other alerts."""
+    with uow:
+        state = _load(uow, alert_id).state or {}
+        rows = state.get("crops") if isinstance(state, dict) else None
+        if not isinstance(rows, list):
+            return []
+        return [CropAtRiskPublic.model_validate(r) for r in rows if isinstance(r, dict)]

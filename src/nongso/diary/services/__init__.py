@@ -90,7 +90,13 @@ from nongso.diary.services.seasons import (
 from nongso.diary.services.statistics import season_figures
 from nongso.diary.services.sync import sync
 from nongso.diary.services.to_trace import publish_recorded_events, season_input_uses
-from nongso.diary.services.views import area_aggregate, coop_summary, farmer_home, season_keys
+from nongso.diary.services.views import (
+    activity_kind_labels,
+    area_aggregate,
+    coop_summary,
+    farmer_home,
+    season_keys,
+)
 
 __all__ = [
     "ACTIVITY_ROW_COLUMNS",
@@ -100,6 +106,7 @@ __all__ = [
     "UUID_NS",
     "VN",
     "UnsupportedMedia",
+    "activity_kind_labels",
     "activity_rows",
     "add_photo",
     "add_tree",

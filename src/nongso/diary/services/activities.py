@@ -383,7 +383,8 @@ def _activity_publics(uow: UnitOfWork, acts: Sequence[Activity], lang: str = "vi
     for use, item, purchase in rows:
         dealer_name = dealers.get(purchase.dealer_organisation_id) if purchase else None
         uses[use.activity_id].append(ActivityInputPublic(
-            input_id=item.id, name=item.name, kind=item.kind,
+            input_id=item.id, name=item.name if lang == "vi" else (item.name_en or item.name),
+            kind=item.kind,
             active_ingredients=[ActiveIngredient.model_validate(x)
                                 for x in item.active_ingredients or []],
             quantity=use.quantity, unit=use.unit, quantity_base=use.quantity_base,
@@ -431,9 +432,17 @@ def _activity_publics(uow: UnitOfWork, acts: Sequence[Activity], lang: str = "vi
             bulk_id=a.bulk_id, confirmed_at=a.confirmed_at, inputs=uses.get(a.id, []),
             sources=links.get(a.id, []), outputs=outs.get(a.id, []),
             flags=sorted(set(flags.get(a.id, []))), photo_ids=photos.get(a.id, []),
+            flag_titles=[_rule_title(r, lang) for r in sorted(set(flags.get(a.id, [])))],
             updated_at=a.updated_at,
         ))
     return out
+
+
+def _rule_title(rule_id: str, lang: str) -> str:
+    rule = rules.rule_catalogue().get(rule_id)
+    if rule is None:
+        return rule_id
+    return rule.title_vi if lang == "vi" else rule.title_en
 
 
 class FlagsToConfirm(Conflict):

@@ -20,6 +20,15 @@ from nongso.diary.services._common import _scope_clause
 from nongso.diary.services.seasons import _load_season, _season_publics
 
 
+def _source(raised_with: str, rule: rules.Rule | None, lang: str) -> str:
+    """The source a flag was raised with, in the page's language: the rule's part of it is
+    the catalogue's English text in English (a flag raised under an older catalogue keeps
+    its own words)."""
+    if lang == "vi" or rule is None or not rule.source_en:
+        return raised_with
+    return raised_with.replace(rule.source, rule.source_en)
+
+
 def _flag_publics(s: Session, flags: Sequence[Flag], lang: str) -> list[FlagPublic]:
     if not flags:
         return []
@@ -33,7 +42,8 @@ def _flag_publics(s: Session, flags: Sequence[Flag], lang: str) -> list[FlagPubl
         out.append(FlagPublic(
             id=f.id, rule_id=f.rule_id, severity=f.severity,
             title=(rule.title_vi if lang == "vi" else rule.title_en) if rule else f.rule_id,
-            message=f.message_vi if lang == "vi" else f.message_en, source=f.source,
+            message=f.message_vi if lang == "vi" else f.message_en,
+            source=_source(f.source, rule, lang),
             activity_id=a.id, activity_kind=a.kind, activity_at=a.at, plot_id=a.plot_id,
             season_id=f.season_id, details=dict(f.details or {}),
         ))
@@ -42,7 +52,8 @@ def _flag_publics(s: Session, flags: Sequence[Flag], lang: str) -> list[FlagPubl
 
 def list_rules(lang: str = "vi") -> list[RulePublic]:
     return [RulePublic(rule_id=r.rule_id, severity=r.severity,
-                       title=r.title_vi if lang == "vi" else r.title_en, source=r.source,
+                       title=r.title_vi if lang == "vi" else r.title_en,
+                       source=r.source if lang == "vi" else r.source_en,
                        advice=r.advice_vi if lang == "vi" else r.advice_en)
             for r in rules.rule_catalogue().values()]
 

@@ -203,7 +203,8 @@ def _input_totals(uow: UnitOfWork, seasons: Sequence[Season]) -> list[InputTotal
     for (input_id, unit), (qty, season_ids, plots, names) in totals.items():
         treated = sum(area[x] for x in season_ids)
         item = items[input_id]
-        out.append(InputTotal(input_id=input_id, name=item.name, kind=item.kind, base_unit=unit,
+        out.append(InputTotal(input_id=input_id, name=item.name, name_en=item.name_en or item.name,
+                              kind=item.kind, base_unit=unit,
                               quantity_base=round(qty, 3), plots=len(plots),
                               area_ha=round(treated, 4),
                               per_ha=round(qty / treated, 3) if treated else None,
@@ -252,13 +253,18 @@ def area_aggregate(uow: UnitOfWork, unit_code: str, season_key: str | None = Non
         ) for c, k, n, area, acts, sprays, kg, harvested_area, flags, fresh in rows])
 
 
-def season_keys(uow: UnitOfWork) -> list[tuple[str, str]]:
-    """The seasons present in the diary (key, Vietnamese label), newest first."""
+def season_keys(uow: UnitOfWork, lang: str = "vi") -> list[tuple[str, str]]:
+    """The seasons present in the diary (key, label in ``lang``), newest first."""
     with uow:
         keys = uow.session.scalars(select(Season.season_key).distinct()).all()
     parsed = []
     for k in keys:
         years = k.partition(":")[2]
-        parsed.append((years, k, _season_key_label(k, "vi")))
+        parsed.append((years, k, _season_key_label(k, lang)))
     parsed.sort(reverse=True)
     return [(k, label) for _, k, label in parsed]
+
+
+def activity_kind_labels(kinds: Sequence[str], lang: str) -> list[tuple[str, str]]:
+    """(code, name in ``lang``) of these activity kinds, for a form's choices."""
+    return [(k, rules.ACTIVITY_KINDS[k][0 if lang == "vi" else 1]) for k in kinds]

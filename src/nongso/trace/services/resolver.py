@@ -253,14 +253,18 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
         if row.event_type == "AggregationEvent" and row.biz_step == "packing":
             vi, en = "Xếp vào kiện hàng", "Packed into a logistic unit"
         place = known.locations.get(_place_of(event, row) or "")
-        product = None
-        quantity = None
+        product = product_en = None
+        quantity = quantity_unit = None
+        quantity_value: float | None = None
         for element in _quantity_elements(event):
             p = products.get(gtins.get(epcis.normalise_id(element["epcClass"])) or "")
             if p is not None:
-                product = p.name
+                product, product_en = p.name, p.name_en or p.name
                 if "quantity" in element:
                     quantity = _quantity_text(element["quantity"], element.get("uom"))
+                    quantity_value = float(element["quantity"])
+                    uom = element.get("uom") or ""
+                    quantity_unit = _UNITS.get(uom, uom)
                 break
         if product is None:
             unit_ = next((known.units[epcis.normalise_id(e)] for e in event.get("epcList") or ()
@@ -270,7 +274,8 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
         steps.append(TimelineStep(
             time=row.event_time, step=row.biz_step or row.event_type, label_vi=vi, label_en=en,
             place=place.name if place else None, commune=place.address if place else None,
-            product=product, quantity=quantity,
+            product=product, quantity=quantity, product_en=product_en or product,
+            quantity_value=quantity_value, quantity_unit=quantity_unit,
         ))
         if place is not None and place.lat is not None and place.lon is not None and not any(
             p.label == place.name for p in points
