@@ -20,12 +20,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from nongso.accounts import services as accounts
-from nongso.all_models import Base
 from nongso.app import create_app
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
 from nongso.demo import services as demo
-from tests.conftest import REFERENCE_TABLES
+from tests.helpers import wipe_database
 
 PASSWORD = "mat-khau-demo"
 START = ["/", "/units", "/audit", "/map", "/alerts", "/monitor", "/diary", "/diary/coop",
@@ -126,10 +125,7 @@ def province(_platform: Platform) -> Iterator[tuple[TestClient, dict[str, dict[s
     proper = sorted(names, key=len, reverse=True)
     with TestClient(create_app(_platform)) as client:
         yield client, headers, proper
-    with _platform.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                conn.execute(table.delete())
+    wipe_database(_platform)
 
 
 def _walk(client: TestClient, headers: dict[str, str], lang: str) -> Iterator[tuple[str, str]]:
