@@ -72,6 +72,8 @@ def register_handlers() -> None:
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
+    # Farm diary -> alerts: a scouting record at a pest's spray threshold raises the pest alert.
+    events.subscribe(events.PestThresholdReached, alert_handlers.on_pest_threshold_reached)
 
     # Registry <- monitoring: a monitoring station's record lists the sensors (Things) linked
     # to it, without the registry reading or importing the monitoring domain.
@@ -83,6 +85,7 @@ def register_handlers() -> None:
     events.subscribe(events.SaleRecorded, trace_handlers.on_sale)
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
+    events.subscribe(events.ViolationsRecorded, trace_handlers.on_violations_recorded)
 
     # The farm diary's harvests are recounted in the statistics within seconds (the handler
     # only queues the commune x season; the refresher recounts it).

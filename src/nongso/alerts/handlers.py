@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nongso.alerts import services
-from nongso.core.events import ObservationsIngested
+from nongso.core.events import ObservationsIngested, PestThresholdReached
 from nongso.core.uow import UnitOfWork
 
 
@@ -11,3 +11,8 @@ def on_observations_ingested(uow: UnitOfWork, event: ObservationsIngested) -> No
     """Evaluate the rules of the datastreams that got data, in the same transaction: the
     alert is raised together with the readings that raised it, or neither is stored."""
     services.evaluate_datastreams(uow, event.datastream_ids, data_arrived=True)
+
+
+def on_pest_threshold_reached(uow: UnitOfWork, event: PestThresholdReached) -> None:
+    """A scouting record at a pest's spray threshold raises the pest alert of its commune."""
+    services.raise_scouting_finding(uow, event)

@@ -27,7 +27,7 @@ and sent afterwards by :func:`dispatch`, never while a database transaction is o
 from nongso.alerts.services.cap_export import cap_feed, cap_json, cap_xml
 from nongso.alerts.services.chart_lines import thresholds
 from nongso.alerts.services.evaluation import evaluate_datastreams, night_weather
-from nongso.alerts.services.external_findings import reconcile_findings
+from nongso.alerts.services.external_findings import raise_scouting_finding, reconcile_findings
 from nongso.alerts.services.handling import acknowledge, clear
 from nongso.alerts.services.in_app import inbox, mark_read
 from nongso.alerts.services.periodic import evaluate_periodic
@@ -59,6 +59,7 @@ __all__ = [
     "list_subscriptions",
     "mark_read",
     "night_weather",
+    "raise_scouting_finding",
     "reconcile_findings",
     "stations_with_status",
     "subscribe_user",

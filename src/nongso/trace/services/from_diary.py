@@ -14,16 +14,18 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from nongso.core import clock, events
+from nongso.core import audit, clock, events
 from nongso.core.errors import AppError, NotFound
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.trace import catalogue
 from nongso.trace.gs1 import sgtin_uri
 from nongso.trace.models import HandledSource, Item, Location, LogisticUnit, Lot, LotInput, Product
+from nongso.trace.recall import walk
 from nongso.trace.services._common import _event, _local_date
 from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _allocate_sscc, _canonical
+from nongso.trace.services.lineage import _edges_from_db
 from nongso.trace.services.locations import _farm_location, _org_location, _party
 from nongso.trace.services.lots import _commissioning_event, _create_lot, _NewLot
 from nongso.trace.services.products import _ensure_product
@@ -330,6 +332,36 @@ def withdraw_deleted(uow: UnitOfWork, e: events.ActivityDeleted) -> None:
                 quantityList=[{"epcClass": lot.epc_class} for lot in lots],
                 **{"nongso:reason": "diary record deleted"},
             )], source="diary")
+
+
+def hold_for_violations(uow: UnitOfWork, e: events.ViolationsRecorded) -> list[Lot]:
+    """A violation recorded (or corrected in) after a lot exists: the lots of the season's later
+    harvests and every lot made from them that is still in circulation are held for inspection,
+    as when a lot is created with a violation upstream (ObjectEvent holding, disposition
+    non_sellable_other) and in the audit log. Returns the lots held."""
+    with uow:
+        s = uow.session
+        starts = list(_lots_by_source(s, e.harvest_activity_ids).values())
+        if not starts:
+            return []
+        reached = walk({lot.canonical for lot in starts}, _edges_from_db(s, True, None, None),
+                       forward=True)
+        lots = s.scalars(select(Lot).where(Lot.canonical.in_(sorted(reached.depth)))
+                         .order_by(Lot.id)).all()
+        held: list[Lot] = []
+        recorded: list[dict[str, Any]] = []
+        for lot in lots:
+            if lot.status != "active":
+                continue  # already held, recalled, withdrawn or consumed
+            location = s.get(Location, lot.location_id) if lot.location_id else None
+            recorded += _hold_event(lot, e.violations, clock.now(), location)
+            audit.record(s, "lot_status", "trace_lots", str(lot.id), {
+                "from": "active", "to": "held", "reason": lot.status_reason,
+                "lot_code": lot.lot_code, "activity_id": e.activity_id})
+            held.append(lot)
+        if recorded:
+            _record(uow, recorded, source="diary")
+        return held
 
 
 def _snapshot_inputs(uow: UnitOfWork, lot: Lot) -> None:
