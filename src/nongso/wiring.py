@@ -74,6 +74,8 @@ def register_handlers() -> None:
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
     # Farm diary -> alerts: a scouting record at a pest's spray threshold raises the pest alert.
     events.subscribe(events.PestThresholdReached, alert_handlers.on_pest_threshold_reached)
+    # Traceability -> alerts: a recalled or withdrawn lot is told to the receivers downstream.
+    events.subscribe(events.LotRecalled, alert_handlers.on_lot_recalled)
 
     # Registry <- monitoring: a monitoring station's record lists the sensors (Things) linked
     # to it, without the registry reading or importing the monitoring domain.

@@ -159,3 +159,43 @@ def test_a_harvest_moved_into_a_pre_harvest_interval_holds_its_lot(diary: Diary)
     assert r.status_code == 200, r.text
     held = _lot(d, a["id"])
     assert held.status == "held" and "pre-harvest-interval" in (held.status_reason or "")
+
+
+def test_a_recall_from_the_pages_tells_the_buyers_downstream_and_lists_the_graph(
+        diary: Diary) -> None:
+    d = diary
+    harvest = _post(d, {"season_id": d.season_a.id, "kind": "harvest",
+                        "at": "2026-03-20T08:00:00+07:00", "quantity": 7000, "unit": "kg"})
+    assert harvest.status_code == 201, harvest.text
+    drying = _post(d, {"organisation_id": d.actors.coop_a.id, "kind": "drying",
+                       "at": "2026-03-21T08:00:00+07:00",
+                       "sources": [{"activity_id": harvest.json()["id"], "quantity_kg": 7000}],
+                       "outputs": [{"product": "lúa khô", "quantity_kg": 6000}]}, who="coop_a")
+    assert drying.status_code == 201, drying.text
+    sale = _post(d, {"organisation_id": d.actors.coop_a.id, "kind": "sale",
+                     "at": "2026-03-22T08:00:00+07:00", "quantity": 6000, "unit": "kg",
+                     "buyer_organisation_id": d.actors.buyer_org.id, "price_vnd_per_kg": 7400,
+                     "sources": [{"activity_id": drying.json()["id"], "quantity_kg": 6000}]},
+                 who="coop_a")
+    assert sale.status_code == 201, sale.text
+    lot = _lot(d, harvest.json()["id"])
+    inbox = "/api/v1/alerts/inbox"
+    assert d.actors.client.get(inbox, headers=d.actors.headers("buyer")).json()["items"] == []
+    page = d.actors.client.get(f"/trace/lots/{lot.id}", headers=d.actors.headers("inspector"))
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    r = d.actors.client.post(f"/trace/lots/{lot.id}/status", headers=d.actors.headers(
+        "inspector"), data={"csrf": csrf, "status": "recalled", "reason": "Dư lượng thuốc"},
+        follow_redirects=False)
+    assert r.status_code == 303, r.text
+    told = d.actors.client.get(inbox, headers=d.actors.headers("buyer")).json()["items"]
+    assert len(told) == 1 and lot.lot_code in told[0]["headline"]
+    assert "thu hồi" in told[0]["headline"] and told[0]["severity"] == "severe"
+    # The co-op (upstream, the lot's own) and other organisations are not told.
+    assert d.actors.client.get(inbox, headers=d.actors.headers("coop_a")).json()["items"] == []
+    # The recall graph has a list view (one line per step) for a 360-px phone.
+    recall = d.actors.client.get("/trace/recall", params={"kind": "lot", "value": lot.id},
+                                 headers=d.actors.headers("inspector"))
+    assert recall.status_code == 200
+    listed = recall.text.split('id="recall-graph-list"', 1)[1].split("</ol>", 1)[0]
+    dried = _lot(d, drying.json()["id"])
+    assert listed.count("<li>") >= 2 and lot.label in listed and dried.label in listed

@@ -178,6 +178,23 @@ class PestThresholdReached(DomainEvent):
     source: str
 
 
+# --- traceability -> alerts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotRecalled(DomainEvent):
+    """A lot was recalled or withdrawn: the organisations downstream (buyers, shops that
+    received it or what was made from it) are to be told through the alert channels."""
+
+    lot_id: int
+    lot_code: str
+    label: str
+    status: str  # "recalled" | "withdrawn"
+    reason: str | None
+    receiver_organisation_ids: tuple[int, ...]
+    path: str  # the lot's page under the site's base URL, e.g. "/trace/lots/12"
+
+
 # --- monitoring -> alerts ------------------------------------------------------------------
 
 

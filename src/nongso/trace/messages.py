@@ -95,6 +95,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "trace.run": {"vi": "Truy vết", "en": "Trace"},
     "trace.excel": {"vi": "Tải báo cáo Excel", "en": "Download the Excel report"},
     "trace.graph": {"vi": "Sơ đồ lô hàng", "en": "Lot graph"},
+    "trace.graph_list": {"vi": "Sơ đồ dạng danh sách (từng bước, từ nguồn đến nơi nhận)",
+                         "en": "The graph as a list (step by step, from source to receiver)"},
+    "trace.edge.input": {"vi": "đưa vào chế biến", "en": "processed"},
+    "trace.edge.output": {"vi": "tạo ra", "en": "made"},
+    "trace.edge.aggregation": {"vi": "đóng vào kiện", "en": "packed into"},
+    "trace.edge.association": {"vi": "gắn với", "en": "associated with"},
     "trace.shipments": {"vi": "Vận chuyển", "en": "Shipments"},
     "trace.receiving": {"vi": "Nơi nhận hàng", "en": "Receiving places"},
     "trace.origins": {"vi": "Nguồn gốc: ruộng, vụ, vật tư", "en": "Origins: fields, seasons, "

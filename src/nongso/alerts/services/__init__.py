@@ -14,7 +14,8 @@ import only ``nongso.alerts.services``.
 | ``in_app`` | the in-app inbox, marking a notification read |
 | ``station_status`` | stations on the map with their worst open alert |
 | ``chart_lines`` | the thresholds a station's chart draws |
-| ``external_findings`` | alerts found by other domains (the market's price anomalies) |
+| ``external_findings`` | alerts found by other domains (the market's price anomalies, scouting) |
+| ``recall_notices`` | a recalled or withdrawn lot told to the organisations downstream |
 | ``_common`` | what they share: the evaluation lock, who is told (the outbox), an alert as shown |
 
 Evaluation reads the monitoring domain only through ``monitor.services`` (series, stations,
@@ -32,6 +33,7 @@ from nongso.alerts.services.handling import acknowledge, clear
 from nongso.alerts.services.in_app import inbox, mark_read
 from nongso.alerts.services.periodic import evaluate_periodic
 from nongso.alerts.services.reading import get_alert, list_alerts
+from nongso.alerts.services.recall_notices import notify_recall
 from nongso.alerts.services.sending import DispatchReport, dispatch
 from nongso.alerts.services.station_status import stations_with_status
 from nongso.alerts.services.subscriptions import (
@@ -59,6 +61,7 @@ __all__ = [
     "list_subscriptions",
     "mark_read",
     "night_weather",
+    "notify_recall",
     "raise_scouting_finding",
     "reconcile_findings",
     "stations_with_status",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from nongso.core import audit, clock
+from nongso.core import audit, clock, events
 from nongso.core.errors import (
     Conflict,
     FieldError,
@@ -46,6 +46,7 @@ from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _canonical, _gs1_field_error, digital_link
 from nongso.trace.services.locations import _org_location
 from nongso.trace.services.products import _load_product
+from nongso.trace.services.recall import _downstream_receivers
 
 
 def _lot_public(lot: Lot) -> LotPublic:
@@ -237,6 +238,13 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
         audit.record(uow.session, "lot_status", "trace_lots", str(lot.id),
                      {"from": before, "to": data.status, "reason": data.reason,
                       "lot_code": lot.lot_code})
+        if data.status in ("recalled", "withdrawn") and before != data.status:
+            receivers = _downstream_receivers(uow.session, lot)
+            if receivers:
+                events.publish(uow, events.LotRecalled(
+                    lot_id=lot.id, lot_code=lot.lot_code, label=lot.label, status=data.status,
+                    reason=data.reason, receiver_organisation_ids=tuple(receivers),
+                    path=f"/trace/lots/{lot.id}"))
         uow.commit()
         return _lot_public(lot)
 
