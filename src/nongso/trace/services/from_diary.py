@@ -133,6 +133,11 @@ def _lots_by_source(session: Session, activity_ids: Iterable[int]) -> dict[int, 
     return {wanted[lot.source]: lot for lot in rows if lot.source is not None}
 
 
+def _varieties(lot: Lot) -> list[str]:
+    """The varieties in a lot (one, several for a lot made from several, none if unknown)."""
+    return list(lot.varieties or ()) or ([lot.variety] if lot.variety else [])
+
+
 def _shared(values: Iterable[Any]) -> Any:
     """The one value all of ``values`` share, else ``None``."""
     found = set(values)
@@ -161,12 +166,20 @@ def record_processing(uow: UnitOfWork, e: events.ProcessingRecorded) -> list[Lot
                    "packing": "đóng gói"}.get(e.kind, e.kind)
         outputs: list[Lot] = []
         wanted = list(e.outputs)
+        varieties = sorted({v for x in input_lots for v in _varieties(x)})
+        harvests = [d for x in input_lots for d in (x.harvest_date, x.harvest_end_date) if d]
+        first_day, last_day = min(harvests, default=None), max(harvests, default=None)
         if not wanted and e.kind != "packing" and input_lots:
-            # Recorded without outputs: the same product comes out (quantity not recorded).
+            # Recorded without outputs: the same product comes out (quantity not recorded);
+            # inputs of several varieties make a product named after none of them.
             first = s.get(Product, input_lots[0].product_id)
             assert first is not None
+            name = first.name
+            if len(varieties) > 1 and input_lots[0].variety and name.endswith(
+                    f" {input_lots[0].variety}"):
+                name = name[:-len(input_lots[0].variety) - 1]
             wanted = [("lúa khô" if e.kind == "drying" and first.kind == "paddy" else
-                       first.name, 0.0, True)]
+                       name, 0.0, True)]
         for n, (name, kg, is_main) in enumerate(wanted):
             product = _product_for(s, organisation_id, name, by_product=not is_main,
                                    crop=_shared(x.crop for x in input_lots))
@@ -180,9 +193,10 @@ def record_processing(uow: UnitOfWork, e: events.ProcessingRecorded) -> list[Lot
                 planting_area_code=_shared(x.planting_area_code for x in input_lots),
                 season_id=e.season_id or _shared(x.season_id for x in input_lots),
                 crop=_shared(x.crop for x in input_lots),
-                variety=_shared(x.variety for x in input_lots),
-                harvest_date=min((x.harvest_date for x in input_lots if x.harvest_date),
-                                 default=None),
+                variety=varieties[0] if len(varieties) == 1 else None,
+                varieties=varieties if len(varieties) > 1 else None,
+                harvest_date=first_day,
+                harvest_end_date=last_day if last_day != first_day else None,
                 production_date=day,
                 certifications=sorted(set.intersection(*(set(x.certifications)
                                                          for x in input_lots)))

@@ -89,6 +89,8 @@ class _NewLot:
     expiry_date: dt.date | None = None
     certifications: Sequence[str] = ()
     source: str | None = None
+    harvest_end_date: dt.date | None = None  # several harvests: the last day
+    varieties: Sequence[str] | None = None  # several varieties: all of them
 
 
 def _create_lot(session: Session, new: _NewLot) -> Lot:
@@ -112,6 +114,8 @@ def _create_lot(session: Session, new: _NewLot) -> Lot:
         production_unit_id=new.production_unit_id,
         planting_area_code=new.planting_area_code, season_id=new.season_id,
         crop=new.crop or product.crop, variety=new.variety, harvest_date=new.harvest_date,
+        harvest_end_date=new.harvest_end_date,
+        varieties=list(new.varieties) if new.varieties else None,
         production_date=new.production_date, expiry_date=expiry,
         certifications=list(new.certifications), source=new.source,
     )
@@ -316,7 +320,7 @@ def _commissioning_event(lot: Lot, location: Location | None, at: dt.datetime) -
     ilmd: dict[str, Any] = {"cbvmda:lotNumber": lot.lot_code, "cbvmda:countryOfOrigin": "VN"}
     if lot.harvest_date:
         ilmd["cbvmda:harvestStartDate"] = lot.harvest_date.isoformat()
-        ilmd["cbvmda:harvestEndDate"] = lot.harvest_date.isoformat()
+        ilmd["cbvmda:harvestEndDate"] = (lot.harvest_end_date or lot.harvest_date).isoformat()
     if lot.expiry_date:
         ilmd["cbvmda:itemExpirationDate"] = lot.expiry_date.isoformat()
     if lot.planting_area_code:
