@@ -1,6 +1,6 @@
 """trace: a lot made from several harvests keeps the last harvest day and every variety
 
-Revision ID: 0005_chain_rest_lot_harvest_range
+Revision ID: 0005_chain_rest_lot_harvest
 Revises: 0002_trace
 Create Date: 2026-12-08 00:30:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0005_chain_rest_lot_harvest_range'
+revision: str = '0005_chain_rest_lot_harvest'
 down_revision: str | Sequence[str] | None = '0002_trace'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
