@@ -55,6 +55,7 @@ __all__ = [
     "WeatherDay",
     "bph_light_trap_peaks",
     "bph_sowing_advice",
+    "crops_not_covered",
     "flood_alarm",
     "flood_level",
     "good_readings",
@@ -334,6 +335,13 @@ def _salinity_severity(ratio: float) -> Severity:
     return "info"  # not reached: callers only ask above 1x
 
 
+def crops_not_covered(crops: Iterable[str],
+                      thresholds: Mapping[str, CropSalinityThreshold]) -> list[str]:
+    """The crops (codes) without a published salinity threshold: no alert can be raised for
+    them, which the station and alert pages say."""
+    return sorted(c for c in set(crops) if c not in thresholds)
+
+
 def salinity_risk(
     station: str,
     readings: Iterable[Reading],
@@ -341,8 +349,12 @@ def salinity_risk(
     thresholds: Mapping[str, CropSalinityThreshold],
     *,
     confirm: int = 1,
+    not_covered: Sequence[tuple[str, str]] = (),
 ) -> list[RuleResult]:
     """The crops grown around ``station`` whose safe salinity the water now exceeds.
+
+    ``not_covered`` names (Vietnamese, English) the crops around the station without a
+    published threshold: each alert says they are not covered instead of staying silent.
 
     The level is the lowest of the latest ``confirm`` good salinity readings (‰), so that with
     ``confirm=2`` one glitch does not raise an alert. A crop is at risk when the level is above
@@ -358,6 +370,12 @@ def salinity_risk(
     latest = good[-confirm:]
     level = min(v for _, v in latest)
     values = tuple(TriggerValue(at, v, "salinity_per_mille") for at, v in latest)
+    missing_vi = missing_en = ""
+    if not_covered:
+        missing_vi = (" Chưa có ngưỡng mặn cho: " + ", ".join(vi for vi, _ in not_covered)
+                      + " (không được cảnh báo mặn; hãy tự theo dõi).")
+        missing_en = (" Not covered (no salinity threshold): " + ", ".join(
+            en for _, en in not_covered) + " (no salinity alert; watch them yourself).")
     results: list[RuleResult] = []
     for crop in dict.fromkeys(crops):
         threshold = thresholds.get(crop)
@@ -384,13 +402,13 @@ def salinity_risk(
                     f"Độ mặn đo tại {station} lúc {when_vi} là {_num(level, 'vi')} ‰, gấp "
                     f"{_num(ratio, 'vi', 1)} lần ngưỡng an toàn của {threshold.name_vi.lower()} "
                     f"({_num(safe, 'vi')} ‰). Không lấy nước tưới khi độ mặn còn cao."
-                ),
+                ) + missing_vi,
                 description_en=(
                     f"Salinity measured at {station} at {when_en} is {_num(level, 'en')} ‰, "
                     f"{_num(ratio, 'en', 1)} times the safe maximum for "
                     f"{threshold.name_en.lower()} ({_num(safe, 'en')} ‰). Do not take water "
                     "for irrigation while salinity is high."
-                ),
+                ) + missing_en,
                 values=values,
                 source=threshold.source,
             )

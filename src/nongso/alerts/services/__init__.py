@@ -26,7 +26,7 @@ and sent afterwards by :func:`dispatch`, never while a database transaction is o
 """
 
 from nongso.alerts.services.cap_export import cap_feed, cap_json, cap_xml
-from nongso.alerts.services.chart_lines import thresholds
+from nongso.alerts.services.chart_lines import salinity_not_covered, thresholds
 from nongso.alerts.services.evaluation import evaluate_datastreams, night_weather
 from nongso.alerts.services.external_findings import raise_scouting_finding, reconcile_findings
 from nongso.alerts.services.handling import acknowledge, clear
@@ -64,6 +64,7 @@ __all__ = [
     "notify_recall",
     "raise_scouting_finding",
     "reconcile_findings",
+    "salinity_not_covered",
     "stations_with_status",
     "subscribe_user",
     "thresholds",
