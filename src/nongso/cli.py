@@ -80,9 +80,13 @@ def serve(
 
     from nongso.app import create_app
     from nongso.core.platform import Platform
+    from nongso.core.settings import served_base_url
     from nongso.wiring import start_background
 
     platform = Platform.create()
+    platform.settings.base_url, warning = served_base_url(platform.settings, host, port)
+    if warning:
+        typer.echo(warning, err=True)
     # The alerts worker, the statistics refresher, the open-data regeneration, and the MQTT
     # bridge when NONGSO_MQTT_URL is set (the app starts and serves even if the broker is down;
     # the bridge retries and reports its state).

@@ -72,6 +72,10 @@ def register_handlers() -> None:
 
     # Monitoring -> alerts: every stored batch of observations is evaluated by the rules.
     events.subscribe(events.ObservationsIngested, alert_handlers.on_observations_ingested)
+    # Farm diary -> alerts: a scouting record at a pest's spray threshold raises the pest alert.
+    events.subscribe(events.PestThresholdReached, alert_handlers.on_pest_threshold_reached)
+    # Traceability -> alerts: a recalled or withdrawn lot is told to the receivers downstream.
+    events.subscribe(events.LotRecalled, alert_handlers.on_lot_recalled)
 
     # Accounts -> alerts: an erased person's copied contact details are forgotten.
     events.subscribe(events.PersonErased, alert_handlers.on_person_erased)
@@ -86,6 +90,7 @@ def register_handlers() -> None:
     events.subscribe(events.SaleRecorded, trace_handlers.on_sale)
     events.subscribe(events.HarvestCorrected, trace_handlers.on_harvest_corrected)
     events.subscribe(events.ActivityDeleted, trace_handlers.on_activity_deleted)
+    events.subscribe(events.ViolationsRecorded, trace_handlers.on_violations_recorded)
 
     # The farm diary's harvests are recounted in the statistics within seconds (the handler
     # only queues the commune x season; the refresher recounts it).

@@ -332,3 +332,29 @@ def test_alert_list_queries_do_not_grow_with_the_page(platform: Platform, actors
     with count_queries(platform.engine) as large:
         assert len(c.get("/api/v1/alerts", params={"limit": 6}).json()["items"]) == 6
     assert large.count == small.count, (small.statements, large.statements)
+
+
+def test_crops_without_a_salinity_threshold_are_said_not_covered(
+        platform: Platform, actors: Actors, now: clock.FixedClock) -> None:
+    # No published threshold was found for longan, jackfruit, vegetables or fish ponds
+    # (../shared/reference/agronomy.md lists rice, durian, rambutan, pomelo, citrus, coconut,
+    # mango): the station and alert pages say so instead of staying silent.
+    a = actors.commune_a
+    st = make_station(platform, "Vàm Kênh", lon=106.70, lat=10.27)
+    add_fields(platform, 106.70, 10.27, {"durian": a, "longan": a, "jackfruit": a,
+                                         "pangasius": a})
+    _ingest(platform, st.salinity, [0.8], NOW - dt.timedelta(minutes=10))
+    (durian,) = _alerts(platform, status="open")
+    assert "Chưa có ngưỡng mặn cho: Mít, Nhãn, Cá tra (ao nuôi)" in durian.description_vi
+    assert "Not covered (no salinity threshold): Jackfruit, Longan, Pangasius" in \
+        durian.description_en
+    page = actors.client.get(f"/alerts/{durian.id}")
+    assert page.status_code == 200 and "Chưa có ngưỡng mặn cho: Mít, Nhãn" in page.text
+    with platform.uow(SYSTEM) as uow:
+        thing_id = next(s.id for s in services.stations_with_status(uow)
+                        if s.name == "Vàm Kênh")
+    station = actors.client.get(f"/monitor/stations/{thing_id}")
+    assert station.status_code == 200
+    note = station.text.split('id="salinity-not-covered"', 1)[1].split("</p>", 1)[0]
+    assert "Chưa có ngưỡng mặn" in note and "Nhãn" in note and "Mít" in note
+    assert "Sầu riêng" not in note

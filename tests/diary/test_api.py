@@ -11,10 +11,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from nongso.alerts.models import Alert
 from nongso.core.permissions import SYSTEM
 from nongso.diary.models import Activity, Flag, Photo, Plot, Season
 from nongso.registry import services as registry
 from nongso.registry.schemas import ProductionUnitUpdate
+from nongso.trace.models import Lot
 from tests.diary.conftest import Diary, _unit
 from tests.helpers import Actors, ApiCrudContract, assert_problem, count_queries
 
@@ -447,14 +449,26 @@ def test_brown_planthopper_scouting_is_checked_against_the_stage_threshold(
         return {"season_id": d.season_a.id, "kind": "scouting", "at": at, "pest": "Rầy nâu",
                 "density_per_m2": density, **kw}
 
-    # Day 45 (stem elongation): 1,200/m² reaches 1,000/m², a warning to confirm before saving.
-    warned = assert_problem(post(d, scouting("2026-01-19T08:00:00+07:00", 1200)), 409)
-    flag = warned["flags"][0]
+    # Day 45 (stem elongation): 1,200/m² reaches 1,000/m²: an observation, saved at once with
+    # its advisory warning (no confirmation asked) and the commune's pest alert raised.
+    saved = post(d, scouting("2026-01-19T08:00:00+07:00", 1200))
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["flags"] == ["pest-threshold-reached"]
+    r = d.actors.client.get(f"{API}/seasons/{d.season_a.id}/report",
+                            headers=d.actors.headers("inspector"))
+    flag = r.json()["flags"][0]
     assert flag["rule_id"] == "pest-threshold-reached" and flag["severity"] == "warning"
-    assert "phun thuốc là hợp lý" in flag["message_vi"] and "1000 con/m²" in flag["message_vi"]
-    assert "agronomy.md" in flag["source"] and flag["advice_vi"] and flag["advice_en"]
-    saved = post(d, scouting("2026-01-19T08:00:00+07:00", 1200, confirm_flags=True))
-    assert saved.status_code == 201 and saved.json()["flags"] == ["pest-threshold-reached"]
+    assert "phun thuốc là hợp lý" in flag["message"] and "1000 con/m²" in flag["message"]
+    assert "agronomy.md" in flag["source"]
+    with d.platform.uow() as uow:
+        raised = uow.session.scalars(select(Alert).where(
+            Alert.rule_id == "pest.scouting_threshold")).all()
+        assert [(a.status, a.key) for a in raised] == [
+            ("raised", f"diary.pest:{d.actors.commune_a}:brown_planthopper:")]
+        assert "Rầy nâu" in raised[0].headline_vi and "1200" in raised[0].headline_vi
+    with d.platform.uow() as uow:
+        lots = uow.session.scalars(select(Lot).where(Lot.status == "held")).all()
+        assert lots == []
     # Below the threshold, and 1,500/m² after heading (day 75, 2,000/m²): nothing to confirm.
     below = post(d, scouting("2026-01-20T08:00:00+07:00", 800))
     assert below.status_code == 201 and below.json()["flags"] == []

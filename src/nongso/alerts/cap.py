@@ -44,6 +44,9 @@ RULES: Final[Mapping[str, tuple[str, str, str, str, str, str]]] = {
     "pest.brown_planthopper.light_trap_peak": (
         "Env", "Rầy nâu vào đèn — lịch gieo sạ né rầy",
         "Brown planthopper — sowing window", "Future", "Likely", "Execute"),
+    "pest.scouting_threshold": ("Env", "Sâu hại đạt ngưỡng phòng trừ (thăm đồng)",
+                                "Pest at the spray threshold (scouting)", "Expected",
+                                "Observed", "Monitor"),
     "disease.rice_blast.weather": ("Env", "Thời tiết thuận lợi cho bệnh đạo ôn",
                                    "Rice blast weather", "Expected", "Likely", "Monitor"),
 }

@@ -16,6 +16,9 @@ i18n.register({
     "alerts.updated_at": {"vi": "Cập nhật", "en": "Updated"},
     "alerts.communes": {"vi": "Xã/phường", "en": "Communes"},
     "alerts.crops": {"vi": "Cây trồng", "en": "Crops"},
+    "alerts.salinity_not_covered": {
+        "vi": "Chưa có ngưỡng mặn (không được cảnh báo mặn)",
+        "en": "Not covered (no salinity threshold: no salinity alert)"},
     "alerts.source": {"vi": "Nguồn quy tắc", "en": "Rule source"},
     "alerts.window": {"vi": "Thời gian", "en": "Period"},
     "alerts.escalated": {"vi": "Đã báo lên tỉnh", "en": "Escalated to the province"},
@@ -56,6 +59,12 @@ CROPS: dict[str, tuple[str, str]] = {
     "pomelo": ("Bưởi", "Pomelo"), "longan": ("Nhãn", "Longan"),
     "dragon_fruit": ("Thanh long", "Dragon fruit"), "rambutan": ("Chôm chôm", "Rambutan"),
     "citrus": ("Cam, quýt", "Citrus"), "coconut": ("Dừa", "Coconut"),
+    "jackfruit": ("Mít", "Jackfruit"), "vegetables": ("Rau màu", "Vegetables"),
+    "pangasius": ("Cá tra (ao nuôi)", "Pangasius (fish ponds)"),
+    "giant_prawn": ("Tôm càng xanh", "Giant freshwater prawn"),
+    "snakehead": ("Cá lóc (ao nuôi)", "Snakehead (fish ponds)"),
+    "whiteleg_shrimp": ("Tôm thẻ chân trắng", "Whiteleg shrimp"),
+    "black_tiger_shrimp": ("Tôm sú", "Black tiger shrimp"),
 }
 
 

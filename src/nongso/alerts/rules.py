@@ -55,6 +55,7 @@ __all__ = [
     "WeatherDay",
     "bph_light_trap_peaks",
     "bph_sowing_advice",
+    "crops_not_covered",
     "flood_alarm",
     "flood_level",
     "good_readings",
@@ -344,6 +345,23 @@ def _salinity_severity(ratio: float) -> Severity:
     return "info"  # not reached: callers only ask above 1x
 
 
+def crops_not_covered(crops: Iterable[str],
+                      thresholds: Mapping[str, CropSalinityThreshold]) -> list[str]:
+    """The crops (codes) without a published salinity threshold: no alert can be raised for
+    them, which the station and alert pages say."""
+    return sorted(c for c in set(crops) if c not in thresholds)
+
+
+def _not_covered_text(not_covered: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """(Vietnamese, English) sentence naming the crops without a salinity threshold."""
+    if not not_covered:
+        return "", ""
+    return (" Chưa có ngưỡng mặn cho: " + ", ".join(vi for vi, _ in not_covered)
+            + " (không được cảnh báo mặn; hãy tự theo dõi)."), (
+        " Not covered (no salinity threshold): " + ", ".join(en for _, en in not_covered)
+        + " (no salinity alert; watch them yourself).")
+
+
 def salinity_risk(
     station: str,
     readings: Iterable[Reading],
@@ -351,8 +369,12 @@ def salinity_risk(
     thresholds: Mapping[str, CropSalinityThreshold],
     *,
     confirm: int = 1,
+    not_covered: Sequence[tuple[str, str]] = (),
 ) -> list[RuleResult]:
     """The crops grown around ``station`` whose safe salinity the water now exceeds.
+
+    ``not_covered`` names (Vietnamese, English) the crops around the station without a
+    published threshold: each alert says they are not covered instead of staying silent.
 
     The level is the lowest of the latest ``confirm`` good salinity readings (‰), so that with
     ``confirm=2`` one glitch does not raise an alert. A crop is at risk when the level is above
@@ -368,6 +390,7 @@ def salinity_risk(
     latest = good[-confirm:]
     level = min(v for _, v in latest)
     values = tuple(TriggerValue(at, v, "salinity_per_mille") for at, v in latest)
+    missing_vi, missing_en = _not_covered_text(not_covered)
     results: list[RuleResult] = []
     for crop in dict.fromkeys(crops):
         threshold = thresholds.get(crop)
@@ -394,13 +417,13 @@ def salinity_risk(
                     f"Độ mặn đo tại {station} lúc {when_vi} là {_num(level, 'vi')} ‰, gấp "
                     f"{_num(ratio, 'vi', 1)} lần ngưỡng an toàn của {threshold.name_vi.lower()} "
                     f"({_num(safe, 'vi')} ‰). Không lấy nước tưới khi độ mặn còn cao."
-                ),
+                ) + missing_vi,
                 description_en=(
                     f"Salinity measured at {station} at {when_en} is {_num(level, 'en')} ‰, "
                     f"{_num(ratio, 'en', 1)} times the safe maximum for "
                     f"{threshold.name_en.lower()} ({_num(safe, 'en')} ‰). Do not take water "
                     "for irrigation while salinity is high."
-                ),
+                ) + missing_en,
                 values=values,
                 source=threshold.source,
             )
@@ -445,6 +468,7 @@ def salinity_station_alert(
     per_crop: Sequence[RuleResult],
     thresholds: Mapping[str, CropSalinityThreshold],
     communes_by_crop: Mapping[str, Sequence[str]],
+    not_covered: Sequence[tuple[str, str]] = (),
 ) -> tuple[RuleResult, tuple[CropAtRisk, ...]] | None:
     """One alert for a station's salinity reading out of the crops it puts at risk
     (:func:`salinity_risk`): the most severe crop sets the severity; the text lists every
@@ -476,6 +500,7 @@ def salinity_station_alert(
         f"{_num(c.safe_per_mille, 'en')} ‰"
         + (f"; {_listing(c.communes, 'en')}" if c.communes else "") + f"): {c.advice_en}"
         for c in crops]
+    missing_vi, missing_en = _not_covered_text(not_covered)
     result = RuleResult(
         rule_id=RULE_SALINITY,
         severity=severity,
@@ -485,9 +510,11 @@ def salinity_station_alert(
         headline_en=f"Salinity {_num(level, 'en')} ‰ at {station}: "
                     f"{_listing(names_en, 'en', 4)} at risk",
         description_vi=f"Độ mặn đo tại {station} lúc {when_vi} là "
-                       f"{_num(level, 'vi')} ‰. Cây trồng bị ảnh hưởng:\n" + "\n".join(lines_vi),
+                       f"{_num(level, 'vi')} ‰. Cây trồng bị ảnh hưởng:\n" + "\n".join(lines_vi)
+                       + ("\n" + missing_vi.strip() if missing_vi else ""),
         description_en=f"Salinity measured at {station} at {when_en} is "
-                       f"{_num(level, 'en')} ‰. Crops at risk:\n" + "\n".join(lines_en),
+                       f"{_num(level, 'en')} ‰. Crops at risk:\n" + "\n".join(lines_en)
+                       + ("\n" + missing_en.strip() if missing_en else ""),
         values=per_crop[0].values,
         source="; ".join(dict.fromkeys(thresholds[r.subject].source for r in per_crop)),
     )

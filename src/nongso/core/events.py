@@ -138,12 +138,61 @@ class HarvestCorrected(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ViolationsRecorded(DomainEvent):
+    """A record written or corrected after harvests of its season raised rule violations: the
+    lots of those harvests (and what was made from them) now have a violation upstream."""
+
+    activity_id: int
+    season_id: int
+    at: dt.datetime  # when the flagged activity happened
+    # The season's harvests at or after it (their lots' backward traces contain it).
+    harvest_activity_ids: tuple[int, ...]
+    violations: tuple[str, ...]  # "rule-id: message", as in HarvestRecorded.violations
+
+
+@dataclass(frozen=True)
 class ActivityDeleted(DomainEvent):
     """A diary activity was deleted (its events should no longer be relied on)."""
 
     activity_id: int
     client_uuid: str
     kind: str
+
+
+@dataclass(frozen=True)
+class PestThresholdReached(DomainEvent):
+    """A scouting record reports a pest at the spray threshold of the crop's growth stage (an
+    observation: the record is saved with its warning; the pest alert is raised)."""
+
+    activity_id: int
+    season_id: int
+    commune_code: str
+    crop: str | None
+    pest: str  # as written ("Rầy nâu")
+    pest_code: str  # "brown_planthopper"
+    at: dt.datetime
+    density_per_m2: float
+    threshold_per_m2: float
+    message_vi: str
+    message_en: str
+    source: str
+
+
+# --- traceability -> alerts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LotRecalled(DomainEvent):
+    """A lot was recalled or withdrawn: the organisations downstream (buyers, shops that
+    received it or what was made from it) are to be told through the alert channels."""
+
+    lot_id: int
+    lot_code: str
+    label: str
+    status: str  # "recalled" | "withdrawn"
+    reason: str | None
+    receiver_organisation_ids: tuple[int, ...]
+    path: str  # the lot's page under the site's base URL, e.g. "/trace/lots/12"
 
 
 # --- monitoring -> alerts ------------------------------------------------------------------

@@ -111,3 +111,24 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def served_base_url(settings: Settings, host: str, port: int) -> tuple[str, str | None]:
+    """The base URL QR codes, labels and the signed log's origin use when the server listens
+    on ``host:port``: the served address unless a base URL is configured (a public name behind
+    a proxy). Returns it and, when a configured one disagrees with the served one, a warning
+    (Vietnamese / English) for start-up to show."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    served = f"http://{shown}:{port}"
+    if "base_url" not in settings.model_fields_set:
+        return served, None
+    configured = settings.base_url.rstrip("/")
+    if configured == served:
+        return configured, None
+    return configured, (
+        f"Cảnh báo: NONGSO_BASE_URL={configured} khác địa chỉ máy chủ đang chạy {served}; mã QR,"
+        " nhãn và nhật ký ký số dùng địa chỉ đã đặt (đúng nếu có proxy phía trước). / Warning:"
+        f" the configured base URL {configured} differs from the served {served}; QR codes, "
+        "labels and the signed log use the configured one (right behind a proxy).")

@@ -9,6 +9,7 @@ import typer
 from nongso.core import migrate
 from nongso.core.permissions import ROLE_LABELS, SYSTEM
 from nongso.core.platform import Platform
+from nongso.core.settings import served_base_url
 from nongso.demo import services
 
 
@@ -34,6 +35,11 @@ def demo_command(
                                  param_hint="--scenario")
     platform = Platform.create()
     settings = platform.settings
+    if serve:
+        # QR codes, labels and the signed log's origin name the address actually served.
+        settings.base_url, warning = served_base_url(settings, host, port)
+        if warning:
+            typer.echo(warning, err=True)
     migrate.upgrade(settings.resolved_database_url())
     typer.echo("Đang tạo tỉnh mẫu / building the demo province (từng bước / step by step):")
     result = services.build_demo(
@@ -125,12 +131,14 @@ def _start_monitoring(platform: Platform, seed: int, scenario: Any,
     url = platform.settings.mqtt_url or "mqtt://127.0.0.1:1883"
     broker = parse_url(url)
     if demo_monitor.broker_reachable(broker.host, broker.port):
-        # A shared broker may serve several demos: this installation's own client id and
-        # topic prefix (unless one is configured).
+        # Standard SensorThings topics (v1.1/Datastreams(id)/Observations) without a prefix,
+        # as the README says; a prefix only when one is configured (tests, for isolation).
+        # The installation's own client id keeps its persistent session apart.
         import hashlib
 
         inst = hashlib.sha256(platform.settings.resolved_database_url().encode()).hexdigest()[:8]
-        prefix = monitor_settings().mqtt_topic_prefix or f"nongso-demo-{inst}/"
+        prefix = monitor_settings().mqtt_topic_prefix
+        platform.settings.mqtt_url = url  # the service root lists this broker
         background = start_background(platform, url, evaluate_s=20,
                                       client_id=f"nongso-demo-{inst}", prefix=prefix)
         send, close = demo_monitor.mqtt_sender(broker.host, broker.port, prefix)

@@ -371,6 +371,11 @@ def evaluate(activities: Sequence[ActivityFact], season: SeasonFact | None = Non
     return flags
 
 
+# Observations, not acts to confirm: a scouting record reporting a pest density is saved with its
+# warning at once (no confirm_flags) and raises the pest alert; it never holds a lot.
+OBSERVATION_RULES: frozenset[str] = frozenset({"pest-threshold-reached"})
+
+
 def pest_flags(activities: Sequence[ActivityFact], season: SeasonFact) -> list[FlagResult]:
     """Scouting records whose pest density reaches the spray threshold of the crop's growth
     stage on that date: an advisory warning (spraying is justified), never a violation. Below

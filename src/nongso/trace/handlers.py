@@ -29,3 +29,7 @@ def on_harvest_corrected(uow: UnitOfWork, event: events.HarvestCorrected) -> Non
 
 def on_activity_deleted(uow: UnitOfWork, event: events.ActivityDeleted) -> None:
     services.withdraw_deleted(uow, event)
+
+
+def on_violations_recorded(uow: UnitOfWork, event: events.ViolationsRecorded) -> None:
+    services.hold_for_violations(uow, event)

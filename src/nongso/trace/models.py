@@ -100,6 +100,10 @@ class Lot(Audited, Base):
     crop: Mapped[str | None] = mapped_column(String(50))
     variety: Mapped[str | None] = mapped_column(String(100))
     harvest_date: Mapped[dt.date | None] = mapped_column(Date)
+    # A lot made from several harvests: the last harvest day (harvest_date is the first) and
+    # every variety in it (variety is then empty); None for a lot of one harvest.
+    harvest_end_date: Mapped[dt.date | None] = mapped_column(Date)
+    varieties: Mapped[list[str] | None] = mapped_column(JSON)
     production_date: Mapped[dt.date | None] = mapped_column(Date)
     expiry_date: Mapped[dt.date | None] = mapped_column(Date)
     certifications: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -305,6 +305,11 @@ class ConsumerView(BaseModel):
     production_date: dt.date | None
     expiry_date: dt.date | None
     certifications: list[str]
+    # A lot made from several harvests or varieties says so (never one input's date or name).
+    varieties: list[str] = Field(default_factory=list)
+    harvest_end_date: dt.date | None = None
+    harvest_period_vi: str | None = None
+    harvest_period_en: str | None = None
     ocop_stars: int | None
     ocop_certificate: str | None
     status: str

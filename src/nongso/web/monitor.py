@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from nongso.alerts import services as alerts
+from nongso.alerts.schemas import crop_name
 from nongso.core.deps import PlatformDep, PrincipalDep, UowDep
 from nongso.core.errors import not_found
 from nongso.core.fields import Id
@@ -71,7 +72,11 @@ def station_page(thing_id: Id, request: Request, uow: UowDep,
     if station.registry_feature_id is not None:
         registry_record = registry.infrastructure_by_id(
             uow, [station.registry_feature_id]).get(station.registry_feature_id)
+    # Crops grown around a salinity station without a threshold: said, not left silent.
+    not_covered = sorted({crop_name(c, lang) for ch in charts if ch["code"] == "salinity"
+                          for c in alerts.salinity_not_covered(uow, ch["id"])})
     return render(request, "monitor/station.html",
                   {"station": station, "charts": charts, "context_data": context,
+                   "salinity_not_covered": not_covered,
                    "scenarios": _scenarios(uow, lang, thing_id),
                    "recent": recent, "registry_record": registry_record}, principal=principal)

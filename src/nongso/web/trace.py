@@ -174,6 +174,32 @@ def _graph(report: RecallReport) -> dict[str, Any]:
             "categories": ["lot", "item", "logistic_unit", "transformation", "other"]}
 
 
+def _graph_list(report: RecallReport | None) -> list[dict[str, Any]]:
+    """The recall graph as a list a 360-px phone reads: one line per edge, upstream first."""
+    if report is None:
+        return []
+    nodes = {n.id: n for n in report.nodes}
+    rank = {"backward": 0, "start": 1, "forward": 2}
+
+    def order(e: Any) -> tuple[int, int, Any]:
+        n = nodes.get(e.src)
+        if n is None:
+            return (1, 0, e.time)
+        depth = -n.depth if n.direction == "backward" else n.depth
+        return (rank.get(n.direction, 1), depth, e.time)
+
+    out = []
+    for e in sorted(report.edges, key=order):
+        src, dst = nodes.get(e.src), nodes.get(e.dst)
+        out.append({"src": src.label if src else e.src, "dst": dst.label if dst else e.dst,
+                    "src_lot": src.lot_id if src else None,
+                    "dst_lot": dst.lot_id if dst else None,
+                    "src_status": src.status if src else None,
+                    "dst_status": dst.status if dst else None,
+                    "kind": e.kind, "time": e.time})
+    return out
+
+
 @router.get("/trace/recall")
 def recall_page(
     request: Request, uow: UowDep, principal: PrincipalDep,
@@ -204,6 +230,7 @@ def recall_page(
         "form": form, "report": report, "error": error, "query": query,
         "step_label": services.step_label,
         "graph_json": json.dumps(_graph(report), ensure_ascii=False) if report else "null",
+        "graph_list": _graph_list(report),
     }, principal=principal, status=status)
 
 

@@ -14,7 +14,8 @@ import only ``nongso.alerts.services``.
 | ``in_app`` | the in-app inbox, marking a notification read |
 | ``station_status`` | stations on the map with their worst open alert |
 | ``chart_lines`` | the thresholds a station's chart draws |
-| ``external_findings`` | alerts found by other domains (the market's price anomalies) |
+| ``external_findings`` | alerts found by other domains (the market's price anomalies, scouting) |
+| ``recall_notices`` | a recalled or withdrawn lot told to the organisations downstream |
 | ``_common`` | what they share: the evaluation lock, who is told (the outbox), an alert as shown |
 
 Evaluation reads the monitoring domain only through ``monitor.services`` (series, stations,
@@ -25,13 +26,14 @@ and sent afterwards by :func:`dispatch`, never while a database transaction is o
 """
 
 from nongso.alerts.services.cap_export import cap_feed, cap_json, cap_xml
-from nongso.alerts.services.chart_lines import thresholds
+from nongso.alerts.services.chart_lines import salinity_not_covered, thresholds
 from nongso.alerts.services.evaluation import evaluate_datastreams, night_weather
-from nongso.alerts.services.external_findings import reconcile_findings
+from nongso.alerts.services.external_findings import raise_scouting_finding, reconcile_findings
 from nongso.alerts.services.handling import acknowledge, clear
 from nongso.alerts.services.in_app import inbox, mark_read
 from nongso.alerts.services.periodic import evaluate_periodic
 from nongso.alerts.services.reading import crops_at_risk, get_alert, list_alerts
+from nongso.alerts.services.recall_notices import notify_recall
 from nongso.alerts.services.sending import DispatchReport, dispatch
 from nongso.alerts.services.station_status import stations_with_status
 from nongso.alerts.services.subscriptions import (
@@ -62,7 +64,10 @@ __all__ = [
     "list_subscriptions",
     "mark_read",
     "night_weather",
+    "notify_recall",
+    "raise_scouting_finding",
     "reconcile_findings",
+    "salinity_not_covered",
     "stations_with_status",
     "subscribe_user",
     "thresholds",

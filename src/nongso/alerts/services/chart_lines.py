@@ -50,3 +50,15 @@ def thresholds(uow: UnitOfWork, datastream_id: int) -> list[Threshold]:
         out.append(Threshold(value=100, label_vi="Ngưỡng đỉnh 100 con/đêm",
                              label_en="Peak threshold 100 a night", kind="trap"))
     return out
+
+
+def salinity_not_covered(uow: UnitOfWork, datastream_id: int) -> list[str]:
+    """The crops grown around a salinity station without a published threshold (codes): the
+    station page says they are not covered."""
+    streams = monitor.rule_streams(uow, [datastream_id])
+    if not streams or streams[0].property_code != "salinity":
+        return []
+    st = streams[0]
+    radius_km = _prop(st, "alertRadiusKm", engine.rule_settings().salinity_radius_km)
+    crops = {f.crop for f in monitor.fields_around(uow, st, radius_km * 1000) if f.crop}
+    return rules.crops_not_covered(crops, rules.load_salinity_thresholds())

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from nongso.alerts import engine, rules
 from nongso.alerts.engine import Decision, Finding, OpenAlert, RuleSettings
+from nongso.alerts.messages import crop_name
 from nongso.alerts.models import Alert
 from nongso.alerts.schemas import EvaluationReport
 from nongso.alerts.services._common import _held, _lock_evaluation, _notify, _prop, _set_area, log
@@ -114,14 +115,16 @@ class _Evaluator:
                 communes_by_crop[f.crop].add(f.commune_code)
         confirm = int(_prop(st, "salinityConfirm", self.settings.salinity_confirm))
         readings = monitor.latest_readings(self.uow, st.datastream_id, max(10, confirm * 5))
+        missing = [(crop_name(c, "vi"), crop_name(c, "en")) for c in
+                   rules.crops_not_covered(communes_by_crop, self.thresholds)]
         results = rules.salinity_risk(st.thing_name, readings, sorted(communes_by_crop),
-                                      self.thresholds, confirm=confirm)
+                                      self.thresholds, confirm=confirm, not_covered=missing)
         # One alert per station: the crops at risk, each with its communes and advice.
         names = self.commune_names(st.province_code)
         station = rules.salinity_station_alert(
             st.thing_name, results, self.thresholds,
             {crop: sorted(names.get(c, c) for c in codes)
-             for crop, codes in communes_by_crop.items()})
+             for crop, codes in communes_by_crop.items()}, not_covered=missing)
         findings: list[Finding] = []
         if station is not None:
             result, crops = station

@@ -1,5 +1,6 @@
-"""Alerts found by other domains (the market's price anomalies): raise, update or clear them
-so that they are exactly the findings given.
+"""Alerts found by other domains (the market's price anomalies, the farm diary's scouting
+records at a pest's spray threshold): raise, update or clear them so that they are exactly the
+findings given.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from nongso.alerts import engine, rules
+from nongso.alerts.cap import VN
 from nongso.alerts.engine import Finding, OpenAlert
 from nongso.alerts.models import Alert
-from nongso.alerts.schemas import EvaluationReport, ExternalFinding
+from nongso.alerts.schemas import EvaluationReport, ExternalFinding, TriggerValuePublic
 from nongso.alerts.services._common import _held, _lock_evaluation, _notify, _set_area
-from nongso.core import clock
+from nongso.core import clock, events
 from nongso.core.permissions import require_role
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
@@ -25,6 +27,36 @@ def reconcile_findings(uow: UnitOfWork, scope: str,
     exactly ``findings`` (inside the caller's unit of work; notifications are queued as for
     the rules' alerts and sent by :func:`dispatch`)."""
     require_role(uow.principal, "admin", "province_officer")
+    return _reconcile_findings(uow, scope, findings)
+
+
+SCOUTING_RULE = "pest.scouting_threshold"
+
+
+def raise_scouting_finding(uow: UnitOfWork, e: events.PestThresholdReached) -> EvaluationReport:
+    """A scouting record in a farm diary reports a pest at its spray threshold: the pest alert
+    of that commune and pest is raised (or updated) for the crop's growers, inside the diary's
+    unit of work. Whoever scouted may raise it: the diary checked who may record."""
+    key = f"diary.pest:{e.commune_code}:{e.pest_code}:"
+    day = e.at.astimezone(VN).strftime("%d/%m/%Y")
+    finding = ExternalFinding(
+        key=key, rule_id=SCOUTING_RULE, severity="moderate", subject=e.pest_code[:100],
+        headline_vi=f"«{e.pest}» đạt ngưỡng phòng trừ ({e.density_per_m2:g} con/m², "
+                    f"ngưỡng {e.threshold_per_m2:g}) ngày {day}"[:300],
+        headline_en=f"'{e.pest}' at the spray threshold ({e.density_per_m2:g}/m², "
+                    f"threshold {e.threshold_per_m2:g}) on {day}"[:300],
+        description_vi=f"Ghi nhận thăm đồng: {e.message_vi}"[:4000],
+        description_en=f"Scouting record: {e.message_en}"[:4000],
+        source=e.source[:1000], station_name=f"Thăm đồng / scouting — {e.commune_code}",
+        communes=[e.commune_code], crops=[e.crop] if e.crop else [],
+        values=[TriggerValuePublic(at=e.at.isoformat(), value=float(e.density_per_m2),
+                                   quantity="density_per_m2")],
+        level=1)
+    return _reconcile_findings(uow, key, [finding])
+
+
+def _reconcile_findings(uow: UnitOfWork, scope: str,
+                        findings: Sequence[ExternalFinding]) -> EvaluationReport:
     now = clock.now()
     report = EvaluationReport()
     with uow:

@@ -481,7 +481,8 @@ def flag_warning(flags: Sequence[rules.FlagResult | Flag]) -> list[dict[str, Any
 
 def _ask_confirmation(s: Session, season_id: int | None, before: set[tuple[int, str]]) -> None:
     """Refuse (and so roll back) a write that raises flags the client has not confirmed."""
-    new = [f for f in _season_flags(s, season_id) if (f.activity_id, f.rule_id) not in before]
+    new = [f for f in _season_flags(s, season_id) if (f.activity_id, f.rule_id) not in before
+           and f.rule_id not in rules.OBSERVATION_RULES]
     if not new:
         return
     titles_vi = "; ".join(dict.fromkeys(f.message_vi for f in new))
@@ -493,6 +494,55 @@ def _ask_confirmation(s: Session, season_id: int | None, before: set[tuple[int, 
         "warnings (confirm_flags).",
         extra={"flags": flag_warning(new), "confirm_with": "confirm_flags"},
     )
+
+
+def _flag_keys(s: Session, season_id: int | None) -> set[tuple[int, str]]:
+    return {(f.activity_id, f.rule_id) for f in _season_flags(s, season_id)}
+
+
+def _publish_new_flags(uow: UnitOfWork, season_id: int | None,
+                       before: set[tuple[int, str]]) -> None:
+    """What a write's new flags mean for other domains: a scouting record at a pest's spray
+    threshold raises the pest alert; violations on a season whose later harvests already made
+    lots hold those lots (and what was made from them) in traceability."""
+    if season_id is None:
+        return
+    s = uow.session
+    raised = [f for f in _season_flags(s, season_id) if (f.activity_id, f.rule_id) not in before]
+    for f in raised:
+        if f.rule_id in rules.OBSERVATION_RULES:
+            _publish_pest_alert(uow, f)
+    new = [f for f in raised if f.severity == "violation"]
+    if not new:
+        return
+    flagged = {a.id: a for a in s.scalars(select(Activity).where(
+        Activity.id.in_({f.activity_id for f in new})))}
+    new = sorted((f for f in new if f.activity_id in flagged),
+                 key=lambda f: (flagged[f.activity_id].at, f.activity_id, f.id))
+    if not new:
+        return
+    first = flagged[new[0].activity_id]
+    harvests = tuple(s.scalars(select(Activity.id).where(
+        Activity.season_id == season_id, Activity.kind == "harvest",
+        Activity.status == "done", Activity.at >= first.at).order_by(Activity.id)))
+    if harvests:
+        events.publish(uow, events.ViolationsRecorded(
+            activity_id=first.id, season_id=season_id, at=first.at,
+            harvest_activity_ids=harvests,
+            violations=tuple(dict.fromkeys(f"{f.rule_id}: {f.message_vi}" for f in new))))
+
+
+def _publish_pest_alert(uow: UnitOfWork, f: Flag) -> None:
+    a = uow.session.get(Activity, f.activity_id)
+    details = dict(f.details or {})
+    if a is None or a.season_id is None or a.density_per_m2 is None:
+        return
+    events.publish(uow, events.PestThresholdReached(
+        activity_id=a.id, season_id=a.season_id, commune_code=a.commune_code,
+        crop=details.get("crop"), pest=a.pest or str(details.get("pest", "")),
+        pest_code=str(details.get("pest", "")), at=a.at, density_per_m2=a.density_per_m2,
+        threshold_per_m2=float(details.get("threshold_per_m2", 0)),
+        message_vi=f.message_vi, message_en=f.message_en, source=f.source))
 
 
 def _create_activity(uow: UnitOfWork, data: ActivityCreate, confirmed: bool = True
@@ -512,6 +562,7 @@ def _create_activity(uow: UnitOfWork, data: ActivityCreate, confirmed: bool = Tr
     prepared = _prepare(uow, data, None, season, data.organisation_id)
     before = {(f.activity_id, f.rule_id) for f in _season_flags(s, season.id)} \
         if season is not None and not confirmed else set()
+    flags_before = _flag_keys(s, season.id if season is not None else None)
     activity = Activity(client_uuid=client_uuid, version=1,
                         recorded_by_user_id=uow.principal.user_id)
     _write(uow, prepared, activity)
@@ -519,6 +570,7 @@ def _create_activity(uow: UnitOfWork, data: ActivityCreate, confirmed: bool = Tr
         _refresh_seasons(s, [activity.season_id])
         if not confirmed:
             _ask_confirmation(s, activity.season_id, before)
+        _publish_new_flags(uow, activity.season_id, flags_before)
     _publish_recorded(uow, activity)
     return activity, True
 
@@ -591,6 +643,7 @@ def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
     prepared = _prepare(uow, data, a, season)
     before = {(f.activity_id, f.rule_id) for f in _season_flags(s, a.season_id)} \
         if not confirmed else set()
+    flags_before = _flag_keys(s, a.season_id)
     if confirm:
         prepared.values["status"] = "done"
         a.confirmed_at = clock.now()
@@ -600,6 +653,7 @@ def _update_activity(uow: UnitOfWork, a: Activity, data: ActivityUpdate,
         _refresh_seasons(s, [a.season_id])
         if not confirmed:
             _ask_confirmation(s, a.season_id, before)
+        _publish_new_flags(uow, a.season_id, flags_before)
     if a.status == "done" and was_status != "done":
         _publish_recorded(uow, a)
     elif a.kind == "harvest" and a.status == "done" and was_harvest != (

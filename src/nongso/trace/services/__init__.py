@@ -54,6 +54,7 @@ from nongso.trace.services.epcis_query import (
 from nongso.trace.services.from_diary import (
     commission_harvest,
     correct_harvest,
+    hold_for_violations,
     record_processing,
     record_sale,
     withdraw_deleted,
@@ -140,6 +141,7 @@ __all__ = [
     "get_lot",
     "get_ocop_product",
     "get_product",
+    "hold_for_violations",
     "inclusion_proof",
     "item_qr",
     "label_sheet",

@@ -87,3 +87,15 @@ def epcis_json_loads(text: str) -> dict[str, Any]:
 
     value: dict[str, Any] = json.loads(text)
     return value
+
+
+def harvest_period(first: dt.date | None, last: dt.date | None) -> tuple[str, str] | None:
+    """The harvest day, or the days of a lot made from several harvests, in Vietnamese and
+    English: "thu hoạch từ 02/03 đến 15/03/2026" / "harvested from 02/03 to 15/03/2026"."""
+    if first is None:
+        return None
+    if last is None or last == first:
+        return f"thu hoạch ngày {first:%d/%m/%Y}", f"harvested on {first:%d/%m/%Y}"
+    start = f"{first:%d/%m}" if first.year == last.year else f"{first:%d/%m/%Y}"
+    return (f"thu hoạch từ {start} đến {last:%d/%m/%Y}",
+            f"harvested from {start} to {last:%d/%m/%Y}")

@@ -14,16 +14,18 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from nongso.core import clock, events
+from nongso.core import audit, clock, events
 from nongso.core.errors import AppError, NotFound
 from nongso.core.settings import get_settings
 from nongso.core.uow import UnitOfWork
 from nongso.trace import catalogue
 from nongso.trace.gs1 import sgtin_uri
 from nongso.trace.models import HandledSource, Item, Location, LogisticUnit, Lot, LotInput, Product
+from nongso.trace.recall import walk
 from nongso.trace.services._common import _event, _local_date
 from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _allocate_sscc, _canonical
+from nongso.trace.services.lineage import _edges_from_db
 from nongso.trace.services.locations import _farm_location, _org_location, _party
 from nongso.trace.services.lots import _commissioning_event, _create_lot, _NewLot
 from nongso.trace.services.products import _ensure_product
@@ -131,6 +133,11 @@ def _lots_by_source(session: Session, activity_ids: Iterable[int]) -> dict[int, 
     return {wanted[lot.source]: lot for lot in rows if lot.source is not None}
 
 
+def _varieties(lot: Lot) -> list[str]:
+    """The varieties in a lot (one, several for a lot made from several, none if unknown)."""
+    return list(lot.varieties or ()) or ([lot.variety] if lot.variety else [])
+
+
 def _shared(values: Iterable[Any]) -> Any:
     """The one value all of ``values`` share, else ``None``."""
     found = set(values)
@@ -159,12 +166,20 @@ def record_processing(uow: UnitOfWork, e: events.ProcessingRecorded) -> list[Lot
                    "packing": "đóng gói"}.get(e.kind, e.kind)
         outputs: list[Lot] = []
         wanted = list(e.outputs)
+        varieties = sorted({v for x in input_lots for v in _varieties(x)})
+        harvests = [d for x in input_lots for d in (x.harvest_date, x.harvest_end_date) if d]
+        first_day, last_day = min(harvests, default=None), max(harvests, default=None)
         if not wanted and e.kind != "packing" and input_lots:
-            # Recorded without outputs: the same product comes out (quantity not recorded).
+            # Recorded without outputs: the same product comes out (quantity not recorded);
+            # inputs of several varieties make a product named after none of them.
             first = s.get(Product, input_lots[0].product_id)
             assert first is not None
+            name = first.name
+            if len(varieties) > 1 and input_lots[0].variety and name.endswith(
+                    f" {input_lots[0].variety}"):
+                name = name[:-len(input_lots[0].variety) - 1]
             wanted = [("lúa khô" if e.kind == "drying" and first.kind == "paddy" else
-                       first.name, 0.0, True)]
+                       name, 0.0, True)]
         for n, (name, kg, is_main) in enumerate(wanted):
             product = _product_for(s, organisation_id, name, by_product=not is_main,
                                    crop=_shared(x.crop for x in input_lots))
@@ -178,9 +193,10 @@ def record_processing(uow: UnitOfWork, e: events.ProcessingRecorded) -> list[Lot
                 planting_area_code=_shared(x.planting_area_code for x in input_lots),
                 season_id=e.season_id or _shared(x.season_id for x in input_lots),
                 crop=_shared(x.crop for x in input_lots),
-                variety=_shared(x.variety for x in input_lots),
-                harvest_date=min((x.harvest_date for x in input_lots if x.harvest_date),
-                                 default=None),
+                variety=varieties[0] if len(varieties) == 1 else None,
+                varieties=varieties if len(varieties) > 1 else None,
+                harvest_date=first_day,
+                harvest_end_date=last_day if last_day != first_day else None,
                 production_date=day,
                 certifications=sorted(set.intersection(*(set(x.certifications)
                                                          for x in input_lots)))
@@ -330,6 +346,36 @@ def withdraw_deleted(uow: UnitOfWork, e: events.ActivityDeleted) -> None:
                 quantityList=[{"epcClass": lot.epc_class} for lot in lots],
                 **{"nongso:reason": "diary record deleted"},
             )], source="diary")
+
+
+def hold_for_violations(uow: UnitOfWork, e: events.ViolationsRecorded) -> list[Lot]:
+    """A violation recorded (or corrected in) after a lot exists: the lots of the season's later
+    harvests and every lot made from them that is still in circulation are held for inspection,
+    as when a lot is created with a violation upstream (ObjectEvent holding, disposition
+    non_sellable_other) and in the audit log. Returns the lots held."""
+    with uow:
+        s = uow.session
+        starts = list(_lots_by_source(s, e.harvest_activity_ids).values())
+        if not starts:
+            return []
+        reached = walk({lot.canonical for lot in starts}, _edges_from_db(s, True, None, None),
+                       forward=True)
+        lots = s.scalars(select(Lot).where(Lot.canonical.in_(sorted(reached.depth)))
+                         .order_by(Lot.id)).all()
+        held: list[Lot] = []
+        recorded: list[dict[str, Any]] = []
+        for lot in lots:
+            if lot.status != "active":
+                continue  # already held, recalled, withdrawn or consumed
+            location = s.get(Location, lot.location_id) if lot.location_id else None
+            recorded += _hold_event(lot, e.violations, clock.now(), location)
+            audit.record(s, "lot_status", "trace_lots", str(lot.id), {
+                "from": "active", "to": "held", "reason": lot.status_reason,
+                "lot_code": lot.lot_code, "activity_id": e.activity_id})
+            held.append(lot)
+        if recorded:
+            _record(uow, recorded, source="diary")
+        return held
 
 
 def _snapshot_inputs(uow: UnitOfWork, lot: Lot) -> None:

@@ -13,7 +13,7 @@ from nongso.core.uow import UnitOfWork
 from nongso.trace import exports, qr
 from nongso.trace.models import Item, Lot, Product
 from nongso.trace.schemas import LabelSheetRequest
-from nongso.trace.services._common import READ_ROLES
+from nongso.trace.services._common import READ_ROLES, harvest_period
 from nongso.trace.services._tenancy import item_clause, reach
 from nongso.trace.services.identifiers import digital_link
 from nongso.trace.services.lots import _visible_lot
@@ -23,7 +23,14 @@ def _lot_label(s: Session, lot: Lot) -> exports.Label:
     product = s.get(Product, lot.product_id)
     assert product is not None
     lines = [f"Lô: {lot.lot_code}"]
-    if lot.harvest_date:
+    if lot.varieties:
+        lines.append("Giống: " + ", ".join(lot.varieties))
+    period = harvest_period(lot.harvest_date, lot.harvest_end_date)
+    if period is not None and lot.harvest_end_date:
+        # "Thu hoạch từ 02/03" / "đến 15/03/2026": two lines, the label is narrow.
+        since, until = period[0].split(" đến ", 1)
+        lines += [since[0].upper() + since[1:], f"đến {until}"]
+    elif lot.harvest_date:
         lines.append(f"Thu hoạch: {lot.harvest_date:%d/%m/%Y}")
     if lot.expiry_date:
         lines.append(f"HSD: {lot.expiry_date:%d/%m/%Y}")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from nongso.core import audit, clock
+from nongso.core import audit, clock, events
 from nongso.core.errors import (
     Conflict,
     FieldError,
@@ -46,6 +46,7 @@ from nongso.trace.services.epcis_capture import _record
 from nongso.trace.services.identifiers import _canonical, _gs1_field_error, digital_link
 from nongso.trace.services.locations import _org_location
 from nongso.trace.services.products import _load_product
+from nongso.trace.services.recall import _downstream_receivers
 
 
 def _lot_public(lot: Lot) -> LotPublic:
@@ -88,6 +89,8 @@ class _NewLot:
     expiry_date: dt.date | None = None
     certifications: Sequence[str] = ()
     source: str | None = None
+    harvest_end_date: dt.date | None = None  # several harvests: the last day
+    varieties: Sequence[str] | None = None  # several varieties: all of them
 
 
 def _create_lot(session: Session, new: _NewLot) -> Lot:
@@ -111,6 +114,8 @@ def _create_lot(session: Session, new: _NewLot) -> Lot:
         production_unit_id=new.production_unit_id,
         planting_area_code=new.planting_area_code, season_id=new.season_id,
         crop=new.crop or product.crop, variety=new.variety, harvest_date=new.harvest_date,
+        harvest_end_date=new.harvest_end_date,
+        varieties=list(new.varieties) if new.varieties else None,
         production_date=new.production_date, expiry_date=expiry,
         certifications=list(new.certifications), source=new.source,
     )
@@ -237,6 +242,13 @@ def set_lot_status(uow: UnitOfWork, lot_id: int, data: LotStatusUpdate) -> LotPu
         audit.record(uow.session, "lot_status", "trace_lots", str(lot.id),
                      {"from": before, "to": data.status, "reason": data.reason,
                       "lot_code": lot.lot_code})
+        if data.status in ("recalled", "withdrawn") and before != data.status:
+            receivers = _downstream_receivers(uow.session, lot)
+            if receivers:
+                events.publish(uow, events.LotRecalled(
+                    lot_id=lot.id, lot_code=lot.lot_code, label=lot.label, status=data.status,
+                    reason=data.reason, receiver_organisation_ids=tuple(receivers),
+                    path=f"/trace/lots/{lot.id}"))
         uow.commit()
         return _lot_public(lot)
 
@@ -308,7 +320,7 @@ def _commissioning_event(lot: Lot, location: Location | None, at: dt.datetime) -
     ilmd: dict[str, Any] = {"cbvmda:lotNumber": lot.lot_code, "cbvmda:countryOfOrigin": "VN"}
     if lot.harvest_date:
         ilmd["cbvmda:harvestStartDate"] = lot.harvest_date.isoformat()
-        ilmd["cbvmda:harvestEndDate"] = lot.harvest_date.isoformat()
+        ilmd["cbvmda:harvestEndDate"] = (lot.harvest_end_date or lot.harvest_date).isoformat()
     if lot.expiry_date:
         ilmd["cbvmda:itemExpirationDate"] = lot.expiry_date.isoformat()
     if lot.planting_area_code:

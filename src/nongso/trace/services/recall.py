@@ -203,6 +203,27 @@ def recall_trace(uow: UnitOfWork, data: RecallRequest) -> RecallReport:
         )
 
 
+def _downstream_receivers(s: Session, lot: Lot) -> list[int]:
+    """The organisations that received the lot or anything made from it (buyers, shops: the
+    destinations and receiving places of the forward trace's moves, and the owners of the
+    lots made from it), other than the lot's own organisation."""
+    reached = walk({lot.canonical}, _edges_from_db(s, True, None, None), forward=True)
+    places: set[str] = set()
+    for r in _events_of_nodes(s, reached.depth):
+        if r.biz_step not in _MOVES:
+            continue
+        if r.biz_step in ("receiving", "arriving", "unloading", "retail_selling"):
+            places.update(p for p in (r.biz_location, r.read_point) if p)
+        event = epcis_json_loads(r.document)
+        places.update(epcis.normalise_id(x["destination"])
+                      for x in event.get("destinationList") or ()
+                      if epcis.cbv_short(x["type"], "SDT") == "location")
+    known = _known(s, places | set(reached.depth))
+    found = {x.organisation_id for x in known.locations.values()}
+    found |= {x.organisation_id for x in known.lots.values()}
+    return sorted(x for x in found if x is not None and x != lot.organisation_id)
+
+
 def _place_name(places: Mapping[str, Location], canonical: str | None) -> str | None:
     if canonical is None:
         return None

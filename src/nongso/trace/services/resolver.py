@@ -21,7 +21,7 @@ from nongso.trace.digital_link import parse_digital_link
 from nongso.trace.gs1 import GS1Error, normalise_gtin
 from nongso.trace.models import EpcisEvent, EventRef, Item, Location, Lot, OcopProduct, Product
 from nongso.trace.schemas import ConsumerView, MapPoint, TimelineStep
-from nongso.trace.services._common import _unit_name, epcis_json_loads
+from nongso.trace.services._common import _unit_name, epcis_json_loads, harvest_period
 from nongso.trace.services.identifiers import digital_link
 from nongso.trace.services.lineage import (
     _ROUTINE_STEPS,
@@ -132,6 +132,7 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
                                       label=farm.name))
         ocop = s.execute(_q_resolve("ocop"), {"id": product.id}).first()
         certifications = list(lot.certifications) if lot else []
+        period = harvest_period(lot.harvest_date, lot.harvest_end_date) if lot else None
         query = (f"/epcis/events?MATCH_anyEPCClass={lot.epc_class}" if lot else
                  f"/epcis/events?MATCH_anyEPC={item.epc}" if item else "/epcis/events")
         return ConsumerView(
@@ -143,6 +144,10 @@ def consumer_view(uow: UnitOfWork, gtin: str, lot_code: str | None = None,
                 farm.planting_area_code if farm else None),
             crop=lot.crop if lot else product.crop, variety=lot.variety if lot else None,
             harvest_date=lot.harvest_date if lot else None,
+            varieties=list(lot.varieties or ()) if lot else [],
+            harvest_end_date=lot.harvest_end_date if lot else None,
+            harvest_period_vi=period[0] if period else None,
+            harvest_period_en=period[1] if period else None,
             production_date=lot.production_date if lot else None,
             expiry_date=lot.expiry_date if lot else None, certifications=certifications,
             ocop_stars=ocop.stars if ocop else None,
