@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from nongso import __version__
 from nongso.accounts.api import router as accounts_router
@@ -55,6 +55,13 @@ from nongso.web import stats as stats_pages
 from nongso.web import trace as trace_pages
 from nongso.web import vision as vision_pages
 from nongso.wiring import register_handlers
+
+# Our text media types the compression middleware does not know by default.
+COMPRESSED_TYPES = ("application/problem+json", "application/schema+json", "text/csv",
+                    "text/turtle", "application/n-triples", "application/cap+xml",
+                    "application/vnd.oai.openapi+json", "application/openapi+json")
+for _media_type in COMPRESSED_TYPES:
+    add_compress_type(_media_type)
 
 log = logging.getLogger("nongso")
 
@@ -127,11 +134,12 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         max_age=settings.session_ttl_hours * 3600,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Text answers (pages, JSON, scripts, styles) travel compressed; small ones are not worth it.
-    # Not the basemap's PMTiles file: its byte ranges must reach the browser as they are.
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6,
-                       exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES,
-                                              basemap.PMTILES_MEDIA_TYPE))
+    # Text answers (pages, JSON, scripts, styles) travel compressed with the best method the
+    # client accepts (zstd, brotli, gzip); small ones are not worth it. Only text types are
+    # compressed (COMPRESSED_TYPES adds ours to the library's list): never the basemap's
+    # PMTiles file, whose byte ranges must reach the browser as they are, nor range answers.
+    app.add_middleware(CompressMiddleware, minimum_size=500, zstd_level=6, brotli_quality=5,
+                       gzip_level=6)
     app.add_middleware(SecurityHeaders, image_sources=basemap.image_sources(settings))
 
     @app.get("/healthz", tags=["ops"])

@@ -5,10 +5,12 @@ are cached."""
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import brotli
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
@@ -101,3 +103,24 @@ def test_text_is_compressed_and_static_files_are_cached(client: TestClient) -> N
     assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in small.headers  # below the minimum size
+
+
+def test_brotli_where_the_client_accepts_it(client: TestClient) -> None:
+    leaflet = (STATIC / "vendor/leaflet/leaflet.js").read_bytes()
+
+    def sent(path: str, accept: str) -> tuple[str | None, bytes, str]:
+        with client.stream("GET", path, headers={"Accept-Encoding": accept}) as r:
+            return (r.headers.get("content-encoding"), b"".join(r.iter_raw()),
+                    r.headers.get("vary", ""))
+
+    # A browser (Chromium sends "gzip, deflate, br, zstd") gets the best method it accepts.
+    encoding, body, vary = sent("/static/vendor/leaflet/leaflet.js", "gzip, deflate, br")
+    assert encoding == "br" and "accept-encoding" in vary.lower()
+    assert brotli.decompress(body) == leaflet
+    br_size = len(body)
+    encoding, body, _ = sent("/static/vendor/leaflet/leaflet.js", "gzip")
+    assert encoding == "gzip" and gzip.decompress(body) == leaflet
+    assert br_size < len(body) < 60_000
+    # Pages and JSON answers too.
+    encoding, body, _ = sent("/api/v1/openapi.json", "br")
+    assert encoding == "br" and json.loads(brotli.decompress(body))["openapi"]

@@ -12,7 +12,7 @@
     return textNode(text).innerHTML;
   }
   var mapEl = document.getElementById("trace-map");
-  if (mapEl && window.L) {
+  function drawMap() {
     var points = JSON.parse(mapEl.getAttribute("data-points") || "[]");
     if (points.length) {
       var map = L.map(mapEl, { attributionControl: false, zoomControl: true, scrollWheelZoom: false });
@@ -26,6 +26,24 @@
     } else {
       mapEl.style.display = "none";
     }
+  }
+  // The consumer page loads Leaflet only after the page has painted (data-leaflet-js and
+  // data-leaflet-css name the files): a cheap phone shows the lot's story first.
+  function loadLeafletThenDraw() {
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = mapEl.getAttribute("data-leaflet-css");
+    document.head.appendChild(css);
+    var js = document.createElement("script");
+    js.src = mapEl.getAttribute("data-leaflet-js");
+    js.onload = drawMap;
+    document.body.appendChild(js);
+  }
+  if (mapEl && window.L) {
+    drawMap();
+  } else if (mapEl && mapEl.getAttribute("data-leaflet-js")) {
+    if (document.readyState === "complete") { loadLeafletThenDraw(); }
+    else { window.addEventListener("load", loadLeafletThenDraw); }
   }
   var graphEl = document.getElementById("recall-graph");
   if (graphEl && window.echarts) {
