@@ -8,10 +8,12 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from nongso.core.permissions import SYSTEM
 from nongso.stats import services
-from tests.helpers import Actors, assert_problem
+from nongso.stats.models import Allocation
+from tests.helpers import Actors, assert_problem, count_queries
 from tests.stats.helpers import MERGED_OLDS, SPLIT_NEW, SPLIT_OLD, put, set_report
 
 DX = "dong_xuan:2025-2026"
@@ -88,6 +90,39 @@ def test_history_of_legacy_communes_is_reaggregated_exactly(actors: Actors,
     weights = services.list_allocations(actors.platform.uow(SYSTEM), SPLIT_OLD)
     assert sum(w.weight for w in weights) == pytest.approx(1.0)
     assert {w.method for w in weights} == {"area_share"}
+
+
+def test_reading_legacy_history_writes_nothing(actors: Actors, client: TestClient) -> None:
+    """The analytics, the /stats page and its outlier scan read the legacy history through
+    the default weights without storing them: a read that inserted them and rolled back redid
+    it on every request and, on PostgreSQL, made concurrent requests wait on each other's
+    rows of the unique index (``/stats`` p95 of 75 s under a light load)."""
+    old_pe = "dong_xuan:2023-2024"
+    put(actors.platform, "sown_area", old_pe, SPLIT_OLD, 1000, generation="legacy")
+    put(actors.platform, "sown_area", old_pe, "28282", 200, generation="legacy")
+    with count_queries(actors.platform.engine) as queries:
+        r = client.get("/api/v1/analytics", params={"dx": "sown_area", "pe": old_pe,
+                                                    "ou": f"{';'.join(SPLIT_NEW)}"},
+                       headers=actors.headers("admin"))
+        page = client.get("/stats", params={"season": old_pe, "indicator": "sown_area.rice"},
+                          headers=actors.headers("province"))
+    assert r.status_code == 200 and page.status_code == 200, (r.text, page.text)
+    rows = _rows(r.json())
+    assert rows[("sown_area", old_pe, "28249")][3] == pytest.approx(
+        200 + 1000 * 14.3 / (14.3 + 73.3), abs=1e-3)
+    assert rows[("sown_area", old_pe, "29869")][3] == pytest.approx(
+        1000 * 73.3 / (14.3 + 73.3), abs=1e-3)
+    writes = [q for q in queries.statements
+              if q.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert not [w for w in writes if "stats_allocations" in w], writes
+    with actors.platform.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Allocation)).scalar() == 0
+    # Stored (a write that commits), the weights are what the reads used.
+    services.store_default_allocations(actors.platform.uow(SYSTEM), "82")
+    again = _rows(client.get("/api/v1/analytics", params={
+        "dx": "sown_area", "pe": old_pe, "ou": f"{';'.join(SPLIT_NEW)}"},
+        headers=actors.headers("admin")).json())
+    assert {k: v[3] for k, v in again.items()} == {k: v[3] for k, v in rows.items()}
 
 
 def test_anonymous_callers_see_approved_values_only(actors: Actors, client: TestClient) -> None:

@@ -13,7 +13,7 @@ from nongso.accounts import services as accounts
 from nongso.accounts.schemas import UserCreate
 from nongso.core import audit, clock
 from nongso.core import progress as demo_progress
-from nongso.core.db import sync_sequences
+from nongso.core.db import analyze, sync_sequences
 from nongso.core.permissions import SYSTEM, require_role
 from nongso.core.uow import UnitOfWork
 from nongso.demo import diary as demo_diary
@@ -155,6 +155,8 @@ def build_demo(
             s.scalar(select(func.count()).select_from(m).where(m.province_code == province_code))
             or 0 for m in (Organisation, Farmer, ProductionUnit)
         ]
+        if built:
+            analyze(s)  # a bulk load: PostgreSQL's planner statistics of what was just stored
         uow.commit()
         step("Lưu / committed")
     # A season of synthetic rasters over the demo commune, reduced and reconciled with the

@@ -117,6 +117,9 @@ def load(uow: UnitOfWork, province_code: str, today: dt.date, seed: int = 2026
     for start in range(0, len(rows), 5000):
         s.execute(insert(DataValue), rows[start:start + 5000])
     record.rows = record.values = len(rows)
+    # The history of the legacy communes goes to the 2025 ones by stored default weights,
+    # as an import of legacy figures stores them (the analytics then read them).
+    stats.store_default_allocations(uow, province_code)
     reports = _reports(s, rows, diary_area, province_code, rng, now)
     livestock = _livestock(uow, province_code, today, rng, now)
     audit.record(s, "demo", "stats", province_code, {"values": len(rows), "slips": slips,

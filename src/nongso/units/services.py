@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from nongso.core.db import analyze
 from nongso.core.errors import FieldError, ValidationFailed, not_found
 from nongso.core.i18n import fold
 from nongso.core.pagination import Page, PageRequest
@@ -103,6 +104,9 @@ def load_reference_data(uow: UnitOfWork) -> int:
             for r in _rows("province_lineage.csv")
         ]
         s.execute(insert(UnitLineage), lineage)
+        # Statistics for the planner: the lineage joins (statistics by 2025 commune) are
+        # nested loops of millions of probes on PostgreSQL without them.
+        analyze(s, [AdminUnit.__tablename__, UnitLineage.__tablename__])
         uow.commit()
         return len(units)
 

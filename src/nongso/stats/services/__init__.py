@@ -27,6 +27,7 @@ from nongso.stats.services.metadata import (
     list_rules,
     set_allocation,
     set_calendar,
+    store_default_allocations,
     update_indicator,
 )
 from nongso.stats.services.opendata import approved_values, targets_for_open_data
@@ -86,6 +87,7 @@ __all__ = [
     "seasons_with_data",
     "set_allocation",
     "set_calendar",
+    "store_default_allocations",
     "targets_for_open_data",
     "unapprove",
     "update_indicator",

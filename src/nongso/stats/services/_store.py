@@ -31,16 +31,13 @@ def final_statuses(steps: int) -> tuple[str, ...]:
 # --- allocation of legacy communes -------------------------------------------------------------
 
 
-def ensure_allocations(uow: UnitOfWork, s: Session, province_code: str) -> None:
-    """The province's legacy -> 2025 commune weights, made once from the units' lineage.
+def default_allocations(uow: UnitOfWork, province_code: str) -> list[dict[str, Any]]:
+    """The province's legacy -> 2025 commune weights made from the units' lineage.
 
     A whole old commune goes with weight 1 to its successor; an old commune split between
     several new ones is shared in proportion to the new communes' official areas (equal
     shares when an area is unknown) — the documented default, which a province officer can
     replace with better shares (e.g. the rice area of each part)."""
-    if s.scalar(select(func.count()).select_from(Allocation)
-                .where(Allocation.province_code == province_code)):
-        return
     pairs = units.lineage_of_province(uow, province_code)
     by_old: dict[str, list[LineagePair]] = defaultdict(list)
     for pair in pairs:
@@ -63,16 +60,37 @@ def ensure_allocations(uow: UnitOfWork, s: Session, province_code: str) -> None:
                 divided=True, method="area_share" if known else "equal_share",
                 note=("Chia theo tỷ lệ diện tích tự nhiên của các xã mới nhận phần của xã cũ."
                       if known else "Chia đều (thiếu diện tích của xã mới).")))
+    return rows
+
+
+def ensure_allocations(uow: UnitOfWork, s: Session, province_code: str) -> None:
+    """Store the province's default weights once (``default_allocations``), in a use case that
+    writes and commits: the places that change them or import legacy figures.
+
+    Reads never call this: an insert in a read that is then rolled back was redone by every
+    request, and on PostgreSQL each concurrent request waited on the unique index of
+    ``stats_allocations`` for the previous one to roll back (``/stats`` one at a time)."""
+    if s.scalar(select(func.count()).select_from(Allocation)
+                .where(Allocation.province_code == province_code)):
+        return
+    rows = default_allocations(uow, province_code)
     for start in range(0, len(rows), 2000):
         s.execute(insert(Allocation), rows[start:start + 2000])
     s.flush()
 
 
-def allocations(s: Session, province_code: str) -> dict[str, list[tuple[str, float, bool]]]:
+def allocations(uow: UnitOfWork, s: Session, province_code: str
+                ) -> dict[str, list[tuple[str, float, bool]]]:
+    """Old commune -> [(new commune, weight, divided)]: the stored weights, or the defaults
+    computed without writing when none are stored yet (a read writes nothing)."""
     out: dict[str, list[tuple[str, float, bool]]] = defaultdict(list)
     for a in s.scalars(select(Allocation).where(Allocation.province_code == province_code)
                        .order_by(Allocation.old_code, Allocation.new_code)):
         out[a.old_code].append((a.new_code, a.weight, a.divided))
+    if not out:
+        for row in sorted(default_allocations(uow, province_code),
+                          key=lambda r: (r["old_code"], r["new_code"])):
+            out[row["old_code"]].append((row["new_code"], row["weight"], row["divided"]))
     return out
 
 
@@ -181,8 +199,7 @@ def load_cube(uow: UnitOfWork, s: Session, m: Meta, province_code: str, elements
         return cube
     alloc: dict[str, list[tuple[str, float, bool]]] = {}
     if any(r[6] == "legacy" for r in rows):
-        ensure_allocations(uow, s, province_code)
-        alloc = allocations(s, province_code)
+        alloc = allocations(uow, s, province_code)
     datasets = {e: m.elements[e].dataset for e in elements}
     final = set()
     stored_periods = sorted({r[2] for r in rows})

@@ -401,8 +401,9 @@ def import_file(uow: UnitOfWork, content: bytes, filename: str, *, encoding: str
                                               **common).model_dump(mode="json")})
         allocated = 0
         if any(v.unit.generation == "legacy" for v in parsed):
-            _store.ensure_allocations(uow, s, province)
-            split = {old for old, shares in _store.allocations(s, province).items()
+            if not dry_run:  # a dry run writes nothing
+                _store.ensure_allocations(uow, s, province)
+            split = {old for old, shares in _store.allocations(uow, s, province).items()
                      if len(shares) > 1}
             allocated = sum(1 for v in parsed if v.unit.generation == "legacy"
                             and v.unit.code in split)

@@ -209,6 +209,15 @@ def set_calendar(uow: UnitOfWork, province_code: str, kind: str, data: CalendarU
         return CalendarPublic.model_validate(row)
 
 
+def store_default_allocations(uow: UnitOfWork, province_code: str) -> None:
+    """Store the province's default legacy -> 2025 weights if none are stored (a loader of
+    legacy figures, like the demo's history, calls it; reads never write them)."""
+    require_role(uow.principal, "admin")
+    with uow:
+        _store.ensure_allocations(uow, uow.session, province_code)
+        uow.commit()
+
+
 def list_allocations(uow: UnitOfWork, old_code: str | None = None) -> list[AllocationPublic]:
     require_login(uow.principal)
     province = get_settings().province_code
