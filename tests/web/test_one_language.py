@@ -50,7 +50,10 @@ EN_ON_VI = ["banned-ingredient", "pre-harvest-interval", "dose-above-label", "no
             "station-silence", "bph-light-trap", "rice-blast", "banned_pesticides.csv",
             "connected", "national height datum", "Loading", "None", "null", "undefined",
             "True", "False", "Station", "Search", "Submit", "Save", "Cancel", "Delete",
-            "Commune", "Season", "Crop", "Source", "Rule", "Status", "Severity"]
+            "Commune", "Season", "Crop", "Source", "Rule", "Status", "Severity",
+            # The English sources of the alert rules (an alert page shows its rule's source).
+            "primary document not yet cited", "platform rule", "platform default", "hysteresis",
+            "agronomic practice", "irrigation water", "Mekong Delta"]
 EN_ON_VI_RE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in EN_ON_VI) + r")(?![\w-])")
 # Proper names: places, people, organisations, stations, fields, markets.
 NAME_QUERIES = ("SELECT name FROM admin_units", "SELECT short_name FROM admin_units",
