@@ -101,7 +101,8 @@ def test_cap_feed_is_atom() -> None:
 def _finding(key: str, severity: str, level: int = 0) -> Finding:
     result = rules.RuleResult(rule_id="r", severity=severity,  # type: ignore[arg-type]
                               subject="s", headline_vi="h", headline_en="h",
-                              description_vi="d", description_en="d", values=(), source="x")
+                              description_vi="d", description_en="d", values=(), source_vi="x",
+                              source_en="x")
     return Finding(key, result, ("1",), (), level)
 
 

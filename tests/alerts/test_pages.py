@@ -87,3 +87,36 @@ def test_alerts_page_filters_maps_and_names_communes(
     assert a_name in table and "Không tưới bằng nước sông" in table
     detail_en = c.get(f"/alerts/{station_alert}", params={"lang": "en"}).text
     assert "Crops at risk" in detail_en and "Close the sluices" in detail_en
+
+
+def test_rule_source_in_the_language_of_the_page(
+        platform: Platform, actors: Actors, now: clock.FixedClock) -> None:
+    add_fields(platform, 106.7, 10.27, {"rice": actors.commune_a})
+    st = make_station(platform, "Trạm đo mặn Nguồn", lon=106.7, lat=10.27)
+    monitor.ingest(platform.uow(SYSTEM),
+                   [SeriesIn(st.salinity, [NOW - dt.timedelta(minutes=5)], [2.6])])
+    c = actors.client
+    [alert_id] = _ids(c.get("/alerts").text)
+    source = re.compile(r'id="alert-source">([^<]*)<')
+    vi = source.search(c.get(f"/alerts/{alert_id}").text).group(1)
+    en = source.search(c.get(f"/alerts/{alert_id}", params={"lang": "en"}).text).group(1)
+    assert "Độ mặn nước tưới" in vi and "Salinity" not in vi and "primary document" not in vi
+    assert "Salinity of irrigation water" in en and "Độ mặn" not in en
+    # The API keeps both; the CAP message gives each <info> its language's source.
+    body = c.get(f"/api/v1/alerts/{alert_id}").json()
+    assert (body["source"], body["source_en"]) == (vi, en)
+    infos = c.get(f"/api/v1/alerts/{alert_id}/cap.json").json()["alert"]["info"]
+    by_lang = {i["language"]: {p["valueName"]: p["value"] for p in i["parameter"]}
+               for i in infos}
+    assert by_lang["vi-VN"]["nongso:source"] == vi and by_lang["en-US"]["nongso:source"] == en
+    # An alert raised before the English source was kept shows its one source in both.
+    with platform.engine.begin() as conn:
+        old_id = conn.execute(insert(Alert).values(
+            rule_id="flood.alarm_level", key="flood.alarm_level|ds998", status="raised",
+            severity="minor", level=1, subject="Mỹ Thuận", headline_vi="Lũ báo động I",
+            headline_en="Flood alarm level I", description_vi="", description_en="",
+            source="Quyết định 05/2020/QĐ-TTg", station_name="Mỹ Thuận", province_code="82",
+            raised_at=NOW, updated_at=NOW).returning(Alert.id)).scalar_one()
+    for lang in ("vi", "en"):
+        page = c.get(f"/alerts/{old_id}", params={"lang": lang}).text
+        assert source.search(page).group(1) == "Quyết định 05/2020/QĐ-TTg"

@@ -98,7 +98,8 @@ def test_reconcile_holds_recently_cleared_keys() -> None:
     def finding(severity: str) -> engine.Finding:
         return engine.Finding("s|1", RuleResult(
             rule_id="s", severity=severity, subject="x", headline_vi="", headline_en="",
-            description_vi="", description_en="", values=(), source=""), ("82001",))
+            description_vi="", description_en="", values=(), source_vi="", source_en=""),
+            ("82001",))
 
     assert engine.reconcile([], [finding("moderate")], "s|", {"s|1": "moderate"}) == []
     (worse,) = engine.reconcile([], [finding("severe")], "s|", {"s|1": "moderate"})

@@ -50,7 +50,11 @@ def hours_from(start: datetime, values: list[float]) -> list[Reading]:
 
 def check_result(result: RuleResult) -> None:
     """What every result must carry."""
-    assert result.rule_id and result.subject and result.source
+    assert result.rule_id and result.subject
+    # The source in each language (the Vietnamese page must not show the English one).
+    assert result.source_vi and result.source_en and result.source_vi != result.source_en
+    assert any(c in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệịỉĩọỏốồổỗộớờởỡợụủứừửữựỳỷỹýíìúùóòéèáà"
+               for c in result.source_vi.lower()), result.source_vi
     assert result.headline_vi and result.headline_en and result.headline_vi != result.headline_en
     assert result.description_vi and result.description_en
     assert result.severity in CAP_SEVERITY
@@ -77,6 +81,7 @@ def test_salinity_thresholds_are_the_reference_facts() -> None:
     for threshold in THRESHOLDS.values():
         assert "Salinity of irrigation water" in threshold.source
         assert "shared/reference" not in threshold.source
+        assert "Độ mặn nước tưới" in threshold.source_vi
 
 
 def test_flood_stations_are_the_reference_facts() -> None:
@@ -85,6 +90,7 @@ def test_flood_stations_are_the_reference_facts() -> None:
     assert TAN_CHAU.river == "Tiền"
     assert STATIONS["Châu Đốc"].alarm_levels == (3.0, 3.5, 4.0)
     assert "05/2020/QĐ-TTg" in TAN_CHAU.source
+    assert TAN_CHAU.source_vi.startswith("Quyết định 05/2020/QĐ-TTg")
     assert "Hòn Dấu" in TAN_CHAU.datum
 
 
@@ -179,7 +185,8 @@ def test_salinity_intrusion_puts_crops_at_risk() -> None:
     assert rice.headline_vi == "Mặn 2,60 ‰ tại Cầu Quan: nguy hại cho lúa"
     assert rice.headline_en == "Salinity 2.60 ‰ at Cầu Quan: rice at risk"
     assert "1,3 lần" in rice.description_vi and "2,00 ‰" in rice.description_vi
-    assert "Salinity of irrigation water" in rice.source
+    assert "Salinity of irrigation water" in rice.source_en
+    assert "Độ mặn nước tưới" in rice.source_vi
 
 
 def test_rice_is_safe_until_the_water_passes_2_per_mille() -> None:
@@ -307,7 +314,8 @@ def test_flood_rise_and_fall_at_tan_chau() -> None:
     assert first.rule_id == RULE_FLOOD_LEVEL and first.subject == "Tân Châu"
     assert first.headline_vi == "Tân Châu (Tiền): mực nước 3,52 m, vượt báo động I"
     assert first.values[0].at == start + timedelta(hours=3)
-    assert "05/2020/QĐ-TTg" in first.source
+    assert "05/2020/QĐ-TTg" in first.source_en and "hysteresis" in first.source_en
+    assert first.source_vi.startswith("Quyết định 05/2020/QĐ-TTg") and "độ trễ" in first.source_vi
     assert "dưới báo động I" in assessment.changes[-1].headline_vi
 
 
@@ -464,7 +472,8 @@ def test_sowing_advice_for_each_peak() -> None:
         "Đỉnh rầy nâu vào đèn 21/03/2025: gieo né rầy từ 25/03/2025 đến 31/03/2025"
     )
     assert first.values == (TriggerValue(date(2025, 3, 21), 1500, "light_trap_count"),)
-    assert "né rầy" in first.source and "Mekong Delta" in first.source
+    assert "né rầy" in first.source_en and "Mekong Delta" in first.source_en
+    assert "né rầy" in first.source_vi and "Đồng bằng sông Cửu Long" in first.source_vi
     assert bph_sowing_advice("X", []) == []
 
 

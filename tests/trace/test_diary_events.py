@@ -98,6 +98,9 @@ def test_a_harvest_commissions_a_lot_with_its_ilmd(actors: Actors) -> None:
         assert is_valid_gln(location.gln) and location.production_unit_id == unit
         assert location.planting_area_code == "VN-82-A-001"
         assert "Nguyễn" not in location.name and "Thửa" not in location.name
+        # Named by the platform, so in both languages.
+        assert (location.name, location.name_en) == ("Vùng trồng VN-82-A-001",
+                                                      "Planting area VN-82-A-001")
         epc_class, sgln = lot.epc_class, location.sgln
     (event,) = stored(actors)
     assert event["type"] == "ObjectEvent" and event["action"] == "ADD"

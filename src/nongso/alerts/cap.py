@@ -111,9 +111,10 @@ def message(alert: AlertPublic, ctx: CapContext) -> dict[str, Any]:
     if alert.communes:
         area["geocode"] = [{"valueName": GEOCODE, "value": c} for c in alert.communes]
     infos = []
-    for lang, event, headline, description in (
-        ("vi-VN", event_vi, alert.headline_vi, alert.description_vi),
-        ("en-US", event_en, alert.headline_en, alert.description_en),
+    for lang, event, headline, description, source in (
+        ("vi-VN", event_vi, alert.headline_vi, alert.description_vi, alert.source),
+        ("en-US", event_en, alert.headline_en, alert.description_en,
+         alert.source_en or alert.source),
     ):
         info: dict[str, Any] = {
             "language": lang,
@@ -134,6 +135,10 @@ def message(alert: AlertPublic, ctx: CapContext) -> dict[str, Any]:
         info["web"] = f"{ctx.web_base}/alerts/{alert.id}"
         params = [{"valueName": "nongso:rule", "value": alert.rule_id},
                   {"valueName": "nongso:subject", "value": alert.subject}]
+        if source:
+            # CAP's <info> has no element for the rule's source: a parameter, in the
+            # language of its <info>.
+            params.append({"valueName": "nongso:source", "value": source})
         if alert.crops:
             params.append({"valueName": "nongso:crops", "value": " ".join(alert.crops)})
         params += [{"valueName": f"nongso:{v.quantity}", "value": f"{v.at} {v.value:g}"}

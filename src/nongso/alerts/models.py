@@ -43,7 +43,10 @@ class Alert(Audited, Base):
     headline_en: Mapped[str] = mapped_column(String(300))
     description_vi: Mapped[str] = mapped_column(Text)
     description_en: Mapped[str] = mapped_column(Text)
+    # The rule's source: ``source`` in Vietnamese, ``source_en`` in English (None on alerts
+    # raised before it existed: the pages then show ``source``).
     source: Mapped[str] = mapped_column(Text)
+    source_en: Mapped[str | None] = mapped_column(Text)
     values: Mapped[list[Any] | None] = mapped_column(JSON)
     # The station (SensorThings Thing and Datastream) that raised it; no row is lost if the
     # station is deleted.

@@ -31,6 +31,7 @@ from nongso.monitor.schemas import physical_range
 
 __all__ = [
     "AGRONOMY_SOURCE",
+    "AGRONOMY_SOURCE_VI",
     "CAP_SEVERITY",
     "DATA_DIR",
     "DEFAULT_HYSTERESIS_M",
@@ -70,6 +71,8 @@ __all__ = [
 DATA_DIR: Final = Path(__file__).resolve().parent / "data"
 AGRONOMY_SOURCE: Final = "Mekong Delta agronomic practice (primary document not yet cited)"
 """Source of the pest and disease figures, for which no public document is cited yet."""
+AGRONOMY_SOURCE_VI: Final = "Kinh nghiệm canh tác Đồng bằng sông Cửu Long (chưa dẫn văn bản gốc)"
+"""The same in Vietnamese."""
 
 RULE_SALINITY: Final = "salinity.crop_risk"
 RULE_FLOOD_LEVEL: Final = "flood.alarm_level"
@@ -116,7 +119,8 @@ class RuleResult:
 
     ``subject`` is what it is about (a crop code, a station, a trap); ``onset`` and
     ``expires`` bound the period it concerns when the rule gives one (the "né rầy" sowing
-    window, a run of blast weather).
+    window, a run of blast weather); ``source_vi`` and ``source_en`` say where the rule and
+    its figures come from, in each language.
     """
 
     rule_id: str
@@ -127,7 +131,8 @@ class RuleResult:
     description_vi: str
     description_en: str
     values: tuple[TriggerValue, ...]
-    source: str
+    source_vi: str
+    source_en: str
     onset: date | None = None
     expires: date | None = None
 
@@ -197,7 +202,9 @@ GENERAL_SALINITY_ADVICE: Final = (
 
 @dataclass(frozen=True)
 class CropSalinityThreshold:
-    """Irrigation water above ``max_safe_per_mille`` puts the crop at risk."""
+    """Irrigation water above ``max_safe_per_mille`` puts the crop at risk. ``source`` is in
+    English, ``source_vi`` in Vietnamese (the optional ``source_vi`` column; without it, the
+    English one)."""
 
     crop: str
     name_vi: str
@@ -205,19 +212,22 @@ class CropSalinityThreshold:
     max_safe_per_mille: float
     note: str
     source: str
+    source_vi: str = ""
     advice_vi: str = GENERAL_SALINITY_ADVICE[0]
     advice_en: str = GENERAL_SALINITY_ADVICE[1]
 
 
 @dataclass(frozen=True)
 class FloodStation:
-    """Official flood alarm levels I, II, III of a station, in metres on ``datum``."""
+    """Official flood alarm levels I, II, III of a station, in metres on ``datum``;
+    ``source`` in English, ``source_vi`` in Vietnamese (as for the salinity thresholds)."""
 
     station: str
     river: str
     alarm_levels: tuple[float, float, float]
     datum: str
     source: str
+    source_vi: str = ""
 
 
 def _read_csv(path: Path, required: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
@@ -294,6 +304,7 @@ def load_salinity_thresholds(path: Path | None = None) -> dict[str, CropSalinity
             ),
             note=row["note"],
             source=row["source"],
+            source_vi=row.get("source_vi") or row["source"],
             advice_vi=row.get("advice_vi") or GENERAL_SALINITY_ADVICE[0],
             advice_en=row.get("advice_en") or GENERAL_SALINITY_ADVICE[1],
         )
@@ -320,6 +331,7 @@ def load_flood_stations(path: Path | None = None) -> dict[str, FloodStation]:
             alarm_levels=(levels[0], levels[1], levels[2]),
             datum=row["datum"],
             source=row["source"],
+            source_vi=row.get("source_vi") or row["source"],
         )
     return result
 
@@ -425,7 +437,8 @@ def salinity_risk(
                     "for irrigation while salinity is high."
                 ) + missing_en,
                 values=values,
-                source=threshold.source,
+                source_vi=threshold.source_vi,
+                source_en=threshold.source,
             )
         )
     results.sort(key=lambda r: (-_severity_rank(r.severity), r.subject))
@@ -516,7 +529,8 @@ def salinity_station_alert(
                        f"{_num(level, 'en')} ‰. Crops at risk:\n" + "\n".join(lines_en)
                        + ("\n" + missing_en.strip() if missing_en else ""),
         values=per_crop[0].values,
-        source="; ".join(dict.fromkeys(thresholds[r.subject].source for r in per_crop)),
+        source_vi="; ".join(dict.fromkeys(thresholds[r.subject].source_vi for r in per_crop)),
+        source_en="; ".join(dict.fromkeys(thresholds[r.subject].source for r in per_crop)),
     )
     return result, tuple(crops)
 
@@ -653,7 +667,8 @@ def _flood_change(
         description_vi=description_vi,
         description_en=description_en,
         values=(TriggerValue(at, value, "water_level_m"),),
-        source=f"{station.source}; hysteresis: Nông Số platform default",
+        source_vi=f"{station.source_vi}; độ trễ: mặc định của Nông Số",
+        source_en=f"{station.source}; hysteresis: Nông Số platform default",
     )
 
 
@@ -749,7 +764,8 @@ def rate_of_rise(
             f"{_num(threshold_m_per_day * 100, 'en', 1)} cm/day."
         ),
         values=tuple(TriggerValue(at, v, "water_level_m") for at, v in recent),
-        source="Nông Số platform rule; window and threshold set by the province",
+        source_vi="Quy tắc của Nông Số; khoảng thời gian và ngưỡng do tỉnh đặt",
+        source_en="Nông Số platform rule; window and threshold set by the province",
         onset=recent[0][0],
         expires=None,
     )
@@ -796,7 +812,8 @@ def station_silence(
         description_vi=f"{_station_vi(station)} {since_vi} (quá {limit_vi} giờ).",
         description_en=f"{_station_en(station)} {since_en} (more than {limit_en} hours).",
         values=(),
-        source="Nông Số platform rule; silence limit set per station",
+        source_vi="Quy tắc của Nông Số; thời gian im lặng tối đa đặt cho từng trạm",
+        source_en="Nông Số platform rule; silence limit set per station",
         onset=last,
     )
 
@@ -937,8 +954,10 @@ def bph_sowing_advice(trap: str, peaks: Iterable[TrapPeak]) -> list[RuleResult]:
                     "comes after about 22–28 days."
                 ),
                 values=(TriggerValue(peak.day, peak.count, "light_trap_count"),),
-                source=("Brown planthopper, 'né rầy' (sow right after the trap peak): "
-                        f"{AGRONOMY_SOURCE}"),
+                source_vi=("Rầy nâu, «né rầy» (gieo sạ ngay sau đỉnh rầy vào đèn): "
+                           f"{AGRONOMY_SOURCE_VI}"),
+                source_en=("Brown planthopper, 'né rầy' (sow right after the trap peak): "
+                           f"{AGRONOMY_SOURCE}"),
                 onset=peak.sowing_start,
                 expires=peak.sowing_end,
             )
@@ -1039,7 +1058,10 @@ def rice_blast_weather(
                     "nitrogen, spray when the disease appears on susceptible varieties."
                 ),
                 values=values,
-                source=f"Rice blast (Pyricularia oryzae), weather favouring it: {AGRONOMY_SOURCE}",
+                source_vi=("Bệnh đạo ôn lúa (Pyricularia oryzae), thời tiết thuận lợi cho "
+                           f"bệnh: {AGRONOMY_SOURCE_VI}"),
+                source_en=("Rice blast (Pyricularia oryzae), weather favouring it: "
+                           f"{AGRONOMY_SOURCE}"),
                 onset=first,
                 expires=last,
             )

@@ -33,6 +33,8 @@ class AlertPublic(BaseModel):
     description_vi: str
     description_en: str
     source: str
+    # English source; None on alerts raised before it was kept (show ``source`` instead).
+    source_en: str | None = None
     values: list[TriggerValuePublic]
     thing_id: int | None
     datastream_id: int | None
@@ -177,6 +179,8 @@ class ExternalFinding(BaseModel):
     description_vi: str = Field(max_length=4000)
     description_en: str = Field(max_length=4000)
     source: str = Field(max_length=1000)
+    # The source in English ("" when the finding has only one: ``source`` is shown).
+    source_en: str = Field(default="", max_length=1000)
     # What it was found on (shown where the rules' alerts name their station).
     station_name: str = Field(default="", max_length=200)
     province_code: str | None = Field(default=None, pattern=r"^\d{2}$")

@@ -59,6 +59,9 @@ class Location(Audited, Base):
     sgln: Mapped[str] = mapped_column(String(60), unique=True)  # urn:epc:id:sgln:…
     canonical: Mapped[str] = mapped_column(String(100), unique=True)  # id.gs1.org/414/…
     name: Mapped[str] = mapped_column(String(300))
+    # The English name of a location the platform named (a field); None for a name people
+    # gave (a shop, an organisation's facility), shown as it is in both languages.
+    name_en: Mapped[str | None] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)

@@ -86,6 +86,7 @@ class LocationPublic(BaseModel):
     gln: str
     sgln: str
     name: str
+    name_en: str | None = None
     kind: str
     organisation_id: int | None
     production_unit_id: int | None
@@ -270,6 +271,7 @@ class TimelineStep(BaseModel):
     label_vi: str
     label_en: str
     place: str | None = None
+    place_en: str | None = None
     commune: str | None = None
     product: str | None = None
     quantity: str | None = None  # in Vietnamese ("12.500 kg")

@@ -207,7 +207,7 @@ def _public(uow: UnitOfWork, a: Alert, communes: Sequence[str] | None = None,
         cap_severity=rules.CAP_SEVERITY.get(a.severity, "Unknown"),  # type: ignore[call-overload]
         level=a.level, subject=a.subject, headline_vi=a.headline_vi,
         headline_en=a.headline_en, description_vi=a.description_vi,
-        description_en=a.description_en, source=a.source,
+        description_en=a.description_en, source=a.source, source_en=a.source_en,
         values=[TriggerValuePublic(**v) for v in (a.values or [])],
         thing_id=a.thing_id, datastream_id=a.datastream_id, station_name=a.station_name,
         province_code=a.province_code, communes=list(communes), crops=list(crops),

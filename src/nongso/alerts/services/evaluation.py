@@ -378,7 +378,8 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
             rule_id=r.rule_id, key=d.key, status="raised", severity=r.severity, level=f.level,
             state=dict(f.state) or None, subject=r.subject, headline_vi=r.headline_vi[:300],
             headline_en=r.headline_en[:300], description_vi=r.description_vi,
-            description_en=r.description_en, source=r.source, values=values,
+            description_en=r.description_en, source=r.source_vi, source_en=r.source_en,
+            values=values,
             thing_id=st.thing_id, datastream_id=st.datastream_id, station_name=st.thing_name,
             province_code=st.province_code or get_settings().province_code,
             lon=st.lon, lat=st.lat, radius_km=radius,
@@ -396,6 +397,7 @@ def _decide(uow: UnitOfWork, d: Decision, alert: Alert | None, st: RuleStream,
     alert.values, alert.evaluated_at = values, now
     alert.headline_vi, alert.headline_en = r.headline_vi[:300], r.headline_en[:300]
     alert.description_vi, alert.description_en = r.description_vi, r.description_en
+    alert.source, alert.source_en = r.source_vi, r.source_en
     if f.state:
         alert.state = dict(f.state)
     # The crops and communes follow what the rule sees now (a station's salinity alert

@@ -70,7 +70,7 @@ def _reconcile_findings(uow: UnitOfWork, scope: str,
             rule_id=f.rule_id, severity=f.severity, subject=f.subject,
             headline_vi=f.headline_vi, headline_en=f.headline_en,
             description_vi=f.description_vi, description_en=f.description_en, values=(),
-            source=f.source) for k, f in found.items()}
+            source_vi=f.source, source_en=f.source_en or f.source) for k, f in found.items()}
         decisions = engine.reconcile(
             [OpenAlert(a.id, a.key, a.status, a.severity, a.level)  # type: ignore[arg-type]
              for a in open_rows],
@@ -93,7 +93,8 @@ def _reconcile_findings(uow: UnitOfWork, scope: str,
                     rule_id=f.rule_id, key=f.key, status="raised", severity=f.severity,
                     level=f.level, subject=f.subject, headline_vi=f.headline_vi,
                     headline_en=f.headline_en, description_vi=f.description_vi,
-                    description_en=f.description_en, source=f.source, values=values,
+                    description_en=f.description_en, source=f.source,
+                    source_en=f.source_en or None, values=values,
                     station_name=f.station_name, province_code=f.province_code
                     or get_settings().province_code, raised_at=now, updated_at=now,
                     evaluated_at=now, sequence=1)
@@ -107,6 +108,7 @@ def _reconcile_findings(uow: UnitOfWork, scope: str,
             alert.values, alert.evaluated_at = values, now
             alert.headline_vi, alert.headline_en = f.headline_vi, f.headline_en
             alert.description_vi, alert.description_en = f.description_vi, f.description_en
+            alert.source, alert.source_en = f.source, f.source_en or None
             if not d.changed:
                 continue
             alert.severity, alert.level = f.severity, f.level

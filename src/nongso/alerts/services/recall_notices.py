@@ -38,7 +38,7 @@ def notify_recall(uow: UnitOfWork, e: events.LotRecalled) -> int:
             description_en=(f"A lot you received (or produce made from it) was {word_en}. "
                             f"Reason: {reason or 'not given'}. Stop selling it and contact "
                             f"the supplier. Details: {e.path}"),
-            source="Nông Số — truy xuất nguồn gốc / traceability",
+            source="Nông Số — truy xuất nguồn gốc", source_en="Nông Số — traceability",
             station_name=f"Lô / lot {e.lot_code}"[:200],
             province_code=get_settings().province_code, raised_at=now, updated_at=now,
             evaluated_at=now, sequence=1)

@@ -31,6 +31,8 @@ RULE = "market.price_anomaly"
 SCOPE = RULE + "|"
 SOURCE = ("FAO GIEWS Indicator of Price Anomalies (Baquedano, FAO 2015): IPA = 0.4·z(CQGR) + "
           "0.6·z(CAGR); normal < 0.5, watch 0.5–1, alert ≥ 1")
+SOURCE_VI = ("Chỉ số bất thường về giá của FAO GIEWS (Baquedano, FAO 2015): IPA = 0,4·z(CQGR) + "
+             "0,6·z(CAGR); bình thường < 0,5, theo dõi 0,5–1, cảnh báo ≥ 1")
 
 
 @dataclass
@@ -277,7 +279,8 @@ def evaluate(uow: UnitOfWork) -> AnomalyReport:
                                f"{format_number(r.price, 'vi')} đ/kg.",
                 description_en=f"{en.explanation} Monthly mean price: "
                                f"{format_number(r.price, 'en')} VND/kg.",
-                source=SOURCE, station_name=f"{r.series.product_name} — {r.series.level_name}"
+                source=SOURCE_VI, source_en=SOURCE,
+                station_name=f"{r.series.product_name} — {r.series.level_name}"
                 f" — {r.series.place_name}"[:200], province_code=province,
                 communes=place_communes,
                 crops=[product.crop] if product else [],

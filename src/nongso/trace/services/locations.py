@@ -25,7 +25,7 @@ def _new_location(
     uow: UnitOfWork, *, name: str, kind: str, organisation_id: int | None,
     production_unit_id: int | None = None, commune_code: str | None = None,
     address: str | None = None, planting_area_code: str | None = None, gln: str | None = None,
-    lat: float | None = None, lon: float | None = None,
+    lat: float | None = None, lon: float | None = None, name_en: str | None = None,
 ) -> Location:
     s = uow.session
     prefix = _prefix(s, organisation_id)
@@ -38,7 +38,7 @@ def _new_location(
     location = Location(
         gln=gln, sgln=sgln_uri(gln, prefix_length),
         canonical=_canonical(sgln_uri(gln, prefix_length)),
-        name=name, kind=kind, organisation_id=organisation_id,
+        name=name, name_en=name_en, kind=kind, organisation_id=organisation_id,
         production_unit_id=production_unit_id, commune_code=commune_code,
         address=address or commune_name, planting_area_code=planting_area_code,
         # Without exact coordinates the commune's centre is used (never a home address).
@@ -66,13 +66,13 @@ def _farm_location(
     if organisation_id is not None:
         org_name = registry.get_organisation(uow, organisation_id).name
     if planting_area_code:
-        name = f"Vùng trồng {planting_area_code}"
+        name, name_en = f"Vùng trồng {planting_area_code}", f"Planting area {planting_area_code}"
     elif org_name:
-        name = f"Ruộng thuộc {org_name}"
+        name, name_en = f"Ruộng thuộc {org_name}", f"Field of {org_name}"
     else:
-        name = "Ruộng sản xuất"
+        name, name_en = "Ruộng sản xuất", "Farm field"
     return _new_location(
-        uow, name=name, kind="farm", organisation_id=organisation_id,
+        uow, name=name, name_en=name_en, kind="farm", organisation_id=organisation_id,
         production_unit_id=production_unit_id, commune_code=commune_code,
         planting_area_code=planting_area_code,
     )

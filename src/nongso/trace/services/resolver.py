@@ -278,7 +278,9 @@ def _journey(session: Session, start: set[str]) -> tuple[list[TimelineStep], lis
                 product = unit_.label
         steps.append(TimelineStep(
             time=row.event_time, step=row.biz_step or row.event_type, label_vi=vi, label_en=en,
-            place=place.name if place else None, commune=place.address if place else None,
+            place=place.name if place else None,
+            place_en=(place.name_en or place.name) if place else None,
+            commune=place.address if place else None,
             product=product, quantity=quantity, product_en=product_en or product,
             quantity_value=quantity_value, quantity_unit=quantity_unit,
         ))
