@@ -54,7 +54,8 @@ def test_the_demo_bridge_uses_standard_topics_and_the_root_lists_the_broker(
         def __init__(self, *_a: Any, **_kw: Any) -> None: ...
         def start(self) -> None: ...
 
-    monkeypatch.setattr(platform.settings, "mqtt_url", "")
+    # A configured broker (the system one); without one the demo starts its own broker.
+    monkeypatch.setattr(platform.settings, "mqtt_url", "mqtt://127.0.0.1:1883")
     monkeypatch.setattr(monitor_settings(), "mqtt_topic_prefix", "")
     monkeypatch.setattr("nongso.wiring.start_background", start_background)
     monkeypatch.setattr(demo_monitor, "broker_reachable", lambda *_: True)

@@ -43,7 +43,8 @@ def test_diary_harvest_to_qr_to_consumer_page_on_a_phone(
     phone.goto(scanned)
     expect(phone.locator("#product-name")).to_have_text("Gạo túi 5kg")
     expect(phone.locator("#producer")).to_have_text(j.d.actors.coop_a.name)
-    expect(phone.locator("#harvest-date")).to_have_text("12/03/2026")
+    # The packed lot comes from the harvests of 12 and 13 March: the label says both days.
+    expect(phone.locator("#harvest-date")).to_have_text("thu hoạch từ 12/03 đến 13/03/2026")
     timeline = phone.locator("#timeline li")
     assert timeline.count() >= 9
     expect(phone.locator("#timeline")).to_contain_text("Thu hoạch, tạo lô")

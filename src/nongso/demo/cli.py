@@ -109,8 +109,11 @@ def _start_monitoring(platform: Platform, seed: int, scenario: Any,
         except BrokerUnavailable as exc:
             typer.echo(f"Không chạy được broker MQTT riêng ({exc}). / No local broker.")
         else:
+            # Its own broker: the standard SensorThings topics, no prefix; the service root
+            # lists it (without the platform's password).
+            platform.settings.mqtt_url = local.url
             background = start_background(platform, local.url, evaluate_s=20,
-                                          client_id="nongso-demo")
+                                          client_id="nongso-demo", prefix="")
             send, close_clients = demo_monitor.mqtt_device_sender(
                 "127.0.0.1", local.port, local.device_passwords)
 

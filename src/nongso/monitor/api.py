@@ -98,12 +98,15 @@ def _answer(answer: services.StaAnswer) -> Response:
 
 
 def _mqtt_endpoint(platform: Platform) -> str | None:
+    """The broker clients publish to: scheme, host and port (never the platform's login)."""
     url = platform.settings.mqtt_url
     if not url:
         return None
-    from nongso.monitor.bridge import public_url
+    from nongso.monitor.bridge import parse_url
 
-    return public_url(url)
+    broker = parse_url(url)
+    scheme = "mqtts" if broker.tls else "mqtt"
+    return f"{scheme}://{broker.host}:{broker.port}"
 
 
 # --- SensorThings API -------------------------------------------------------------------------
