@@ -5,17 +5,7 @@
   "use strict";
   var COLORS = { info: "#1565c0", minor: "#f9a825", moderate: "#ef6c00", severe: "#c62828", extreme: "#6a1b9a" };
 
-  function json(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
-
-  function node(tag, text, attrs) {
-    var n = document.createElement(tag);
-    if (text != null) { n.textContent = String(text); }
-    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
-    return n;
-  }
+  var json = window.nongso.json, node = window.nongso.node;
 
   function init() {
     var el = document.getElementById("alert-map");

@@ -25,3 +25,17 @@
     return original(input, options);
   };
 })();
+
+// Shared by the pages' scripts: the JSON a page embeds in a <script type="application/json">
+// element, and DOM nodes whose text is set as text (user data never goes in as HTML).
+window.nongso = window.nongso || {};
+window.nongso.json = function (id) {
+  var el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+};
+window.nongso.node = function (tag, text, attrs) {
+  var n = document.createElement(tag);
+  if (text != null) { n.textContent = String(text); }
+  Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
+  return n;
+};

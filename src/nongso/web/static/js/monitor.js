@@ -4,17 +4,7 @@
   "use strict";
   var COLORS = { ok: "#2e7d32", warning: "#f9a825", alarm: "#c62828", silent: "#757575", no_data: "#ffffff" };
 
-  function json(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
-
-  function node(tag, text, attrs) {
-    var n = document.createElement(tag);
-    if (text != null) { n.textContent = String(text); }
-    Object.keys(attrs || {}).forEach(function (k) { n.setAttribute(k, attrs[k]); });
-    return n;
-  }
+  var json = window.nongso.json, node = window.nongso.node;
 
   function fmt(value, lang) {
     if (value == null) { return ""; }
