@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
+from nongso.alerts.models import Alert
 from nongso.core import clock
 from nongso.core.permissions import SYSTEM
 from nongso.core.platform import Platform
@@ -109,6 +111,17 @@ def test_alert_list_and_acknowledge(actors: Actors, platform: Platform, live_ser
     markers.last.click(force=True)
     expect(page.locator(".leaflet-popup-content a")).to_have_text("Xem chi tiết")
     page.screenshot(path=str(artifacts / f"alerts-list-{platform.dialect}.png"), full_page=True)
+
+    # A hostile station name in a headline reaches the popup as text, never as HTML.
+    hostile = "<img src=x onerror=alert(1)>"
+    with platform.engine.begin() as conn:
+        conn.execute(update(Alert).values(headline_vi=hostile + Alert.headline_vi))
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(live_server + "/alerts")
+    page.locator("#alert-map path.leaflet-interactive").last.click(force=True)
+    expect(page.locator(".leaflet-popup-content b")).to_contain_text(hostile)
+    assert page.locator(".leaflet-popup-content img").count() == 0 and dialogs == []
 
     page.goto(live_server + "/login?next=/alerts")
     page.fill("#username", "t_commune_a")
